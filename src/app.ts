@@ -1,0 +1,91 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import { isDbUnavailable } from "./db/client";
+import type { AppEnv } from "./env";
+import { authenticate } from "./http/auth";
+import { limitBodies, requestContext, requireJson } from "./http/middleware";
+import { Problem, problemResponse } from "./http/problem";
+import { routes } from "./routes";
+
+const PUBLIC_V1 = new Set(["/v1/auth/login", "/v1/auth/refresh"]);
+
+/** Builds the grid321 Hono app: middleware, every resource router, `/openapi.json` and `/docs`. */
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.use("*", requestContext());
+  app.use("*", async (c, next) => {
+    const origins = (c.env.CORS_ORIGINS ?? "")
+      .split(",")
+      .map((o) => o.trim())
+      .filter(Boolean);
+    return cors({
+      origin: (origin) => (origins.includes(origin) || origins.includes("*") ? origin : null),
+      allowHeaders: [
+        "authorization",
+        "content-type",
+        "if-match",
+        "idempotency-key",
+        "x-purpose",
+        "x-request-id",
+      ],
+      exposeHeaders: ["etag", "x-request-id", "retry-after", "location"],
+      maxAge: 600,
+    })(c, next);
+  });
+  app.use("*", limitBodies());
+  app.use("*", requireJson());
+  app.use("/v1/*", async (c, next) => (PUBLIC_V1.has(c.req.path) ? next() : authenticate()(c, next)));
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+  });
+  for (const route of routes) app.route("/", route);
+
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "grid321 API",
+      version: "1.0.0",
+      description:
+        "The API of Ankang's 321 grassroots-governance platform (三线联系、网格化管理和精细化服务、一个平台). " +
+        "Errors are RFC 9457 application/problem+json.",
+    },
+    servers: [{ url: "/" }],
+  });
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "grid321 API" }));
+
+  app.notFound((c) =>
+    problemResponse(c, new Problem(404, "not-found", `No route for ${c.req.method} ${c.req.path}`)),
+  );
+
+  app.onError((error, c) => {
+    if (error instanceof Problem) return problemResponse(c, error);
+    if (error instanceof HTTPException) {
+      const status = error.status;
+      const slug = status === 413 ? "body-too-large" : status === 400 ? "malformed-body" : "http-error";
+      return problemResponse(c, new Problem(status as 400, slug, error.message || "Bad request"));
+    }
+    if (isDbUnavailable(error)) {
+      console.error(
+        JSON.stringify({ requestId: c.get("requestId"), error: String(error), kind: "db-unavailable" }),
+      );
+      return problemResponse(
+        c,
+        new Problem(503, "db-unavailable", "The database is unavailable; try again shortly", {
+          headers: { "retry-after": "5" },
+        }),
+      );
+    }
+    console.error(
+      JSON.stringify({ requestId: c.get("requestId"), error: String(error), stack: (error as Error)?.stack }),
+    );
+    return problemResponse(c, new Problem(500, "internal", "Something went wrong on our side"));
+  });
+
+  return app;
+}

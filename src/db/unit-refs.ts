@@ -1,0 +1,13 @@
+/**
+ * Every table that stores a unit id ("data" that keeps a unit from being deleted) or a denormalized unit
+ * path (rewritten when a subtree moves). Each area of the registry lists its own tables here.
+ */
+export const UNIT_DATA_REFS: ReadonlyArray<{ table: string; column: string }> = [
+  { table: "users", column: "unit_id" },
+  { table: "unit_settings", column: "unit_id" },
+];
+
+export const UNIT_PATH_COLUMNS: ReadonlyArray<{ table: string; column: string }> = [
+  { table: "units", column: "path" },
+  { table: "users", column: "unit_path" },
+];

@@ -1,0 +1,36 @@
+import type { Role } from "./domain/roles";
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      /** Turso auth token (secret); empty for the local sqld. */
+      LIBSQL_AUTH_TOKEN?: string;
+      /** The platform's ES256 signing key as a private JWK with `kid` (secret). */
+      JWT_PRIVATE_JWK: string;
+      /** Public JWKs of retired signing keys still accepted during rotation, as a JSON array (optional). */
+      JWT_PREVIOUS_PUBLIC_JWKS?: string;
+      /** 256-bit base64 key for encrypting and HMAC-indexing personal data (secret). */
+      PII_KEY: string;
+    }
+  }
+}
+
+/** Who is calling, from a verified access token. */
+export interface Principal {
+  userId: string;
+  username: string;
+  role: Role;
+  unitId: string;
+  /** Materialized path of the user's unit; the user's scope is every object whose path starts with it. */
+  unitPath: string;
+  unitLevel: string;
+}
+
+/** Hono typing shared by every route. */
+export interface AppEnv {
+  Bindings: Cloudflare.Env;
+  Variables: {
+    requestId: string;
+    principal: Principal;
+  };
+}

@@ -1,0 +1,8 @@
+import { auditRoutes } from "./audit";
+import { authRoutes } from "./auth";
+import { healthRoutes } from "./health";
+import { unitRoutes } from "./units";
+import { userRoutes } from "./users";
+
+/** Every resource router, mounted at `/` by the app. */
+export const routes = [healthRoutes, authRoutes, unitRoutes, userRoutes, auditRoutes];
