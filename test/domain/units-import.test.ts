@@ -124,7 +124,9 @@ describe("planUnitImport", () => {
     const plan = planUnitImport(rows, existing, inTown, ids);
     expect(plan).toEqual({
       ok: false,
-      errors: [{ index: 57, path: "rows.57.level", message: "a village can only have grid children, not village" }],
+      errors: [
+        { index: 57, path: "rows.57.level", message: "a village can only have grid children, not village" },
+      ],
     });
   });
 });
