@@ -1,0 +1,100 @@
+/**
+ * `npm run dev`: starts a local libSQL server (sqld) with a file database under .data/, applies pending
+ * migrations, seeds the demo city once, and runs `wrangler dev` on 127.0.0.1:8787. Ctrl-C stops all of it.
+ */
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { createClient } from "@libsql/client/web";
+import { ensureDevVars } from "./lib/dev-vars";
+import { migrate } from "./lib/migrate";
+import { freePort, startSqld } from "./lib/sqld";
+import { seedDemo } from "./seed/demo";
+
+const root = new URL("..", import.meta.url).pathname;
+const preferredPort = Number(process.env.GRID321_SQLD_PORT ?? 8080);
+const apiPort = Number(process.env.GRID321_PORT ?? 8787);
+
+async function portIsFree(port: number): Promise<boolean> {
+  try {
+    await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(300) });
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+async function main() {
+  const sqldPort = (await portIsFree(preferredPort)) ? preferredPort : await freePort();
+  console.log(`grid321 dev: starting sqld on 127.0.0.1:${sqldPort} (database in .data/sqld)`);
+  const sqld = await startSqld({ dbPath: join(root, ".data", "sqld"), port: sqldPort });
+  let stopping = false;
+  let wrangler: ReturnType<typeof spawn> | undefined;
+
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    if (wrangler && wrangler.exitCode === null) {
+      wrangler.kill("SIGINT");
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          wrangler?.kill("SIGKILL");
+          resolve();
+        }, 5000);
+        wrangler?.once("exit", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    await sqld.stop();
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stop(0));
+  process.on("SIGTERM", () => void stop(0));
+  process.on("SIGHUP", () => void stop(0));
+
+  try {
+    const client = createClient({ url: sqld.url });
+    const applied = await migrate(client);
+    console.log(
+      applied.length ? `grid321 dev: applied ${applied.join(", ")}` : "grid321 dev: schema up to date",
+    );
+    await ensureDevVars(join(root, ".dev.vars"), sqld.url);
+    const seeded = await seedDemo(client);
+    console.log(
+      seeded ? "grid321 dev: seeded the demo city (password grid321-demo)" : "grid321 dev: demo city present",
+    );
+    client.close();
+  } catch (error) {
+    console.error("grid321 dev: setup failed:", error);
+    await stop(1);
+    return;
+  }
+
+  wrangler = spawn(
+    join(root, "node_modules", ".bin", "wrangler"),
+    [
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(apiPort),
+      "--local",
+      "--show-interactive-dev-session=false",
+    ],
+    {
+      cwd: root,
+      stdio: ["ignore", "inherit", "inherit"],
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    },
+  );
+  wrangler.on("exit", (code) => {
+    if (!stopping) {
+      console.error(`grid321 dev: wrangler exited (${code}); stopping sqld`);
+      void stop(code ?? 1);
+    }
+  });
+  console.log(`grid321 dev: API on http://127.0.0.1:${apiPort}  (docs: /docs, health: /health)`);
+}
+
+void main();
