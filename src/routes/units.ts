@@ -381,9 +381,10 @@ export const unitRoutes = createRouter()
     const db = getDb(c.env);
     const unit = await loadUnit(db, principal, id);
     const checks = [
-      `SELECT 'children' AS what FROM units WHERE parent_id = ?1 LIMIT 1`,
+      // SQLite refuses LIMIT inside a compound SELECT, so each check is an EXISTS.
+      `SELECT 'children' AS what WHERE EXISTS (SELECT 1 FROM units WHERE parent_id = ?1)`,
       ...UNIT_DATA_REFS.map(
-        (r) => `SELECT '${r.table}' AS what FROM ${r.table} WHERE ${r.column} = ?1 LIMIT 1`,
+        (r) => `SELECT '${r.table}' AS what WHERE EXISTS (SELECT 1 FROM ${r.table} WHERE ${r.column} = ?1)`,
       ),
     ];
     const found = await db.$client.execute({ sql: checks.join(" UNION ALL "), args: [id] });
