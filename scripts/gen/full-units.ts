@@ -1,0 +1,52 @@
+/**
+ * `npm run seed:full-units`: generates Ankang's unit tree at full size (10 counties, 140 towns, 5,916
+ * villages, 16,572 level-2 and 22,838 level-3 grids) under the demo city and imports it through
+ * `POST /v1/units/import` in chunks, printing how long it took. Needs `npm run dev` running.
+ *
+ *   GRID321_URL=http://127.0.0.1:8787 GRID321_CHUNK=10000 npm run seed:full-units
+ */
+import { fullCityUnits } from "./city-shape";
+
+const base = process.env.GRID321_URL ?? "http://127.0.0.1:8787";
+const chunkSize = Number(process.env.GRID321_CHUNK ?? 10_000);
+const password = process.env.GRID321_ADMIN_PASSWORD ?? "grid321-demo";
+
+async function main() {
+  const login = await fetch(`${base}/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "admin", password }),
+  });
+  if (!login.ok) throw new Error(`login failed: ${login.status} ${await login.text()}`);
+  const { accessToken, user } = (await login.json()) as { accessToken: string; user: { unitId: string } };
+  const city = (await (
+    await fetch(`${base}/v1/units/${user.unitId}`, { headers: { authorization: `Bearer ${accessToken}` } })
+  ).json()) as { code: string; name: string };
+  const rows = [...fullCityUnits(city.code)];
+  console.log(`importing ${rows.length} units under ${city.name} (${city.code}) in chunks of ${chunkSize}`);
+  const started = performance.now();
+  for (let i = 0; i < rows.length; i += chunkSize) {
+    const chunk = rows.slice(i, i + chunkSize);
+    const t0 = performance.now();
+    const res = await fetch(`${base}/v1/units/import`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${accessToken}` },
+      body: JSON.stringify({ rows: chunk }),
+    });
+    const body = await res.text();
+    if (res.status !== 201) {
+      console.error(`chunk at ${i} failed: ${res.status} ${body.slice(0, 600)}`);
+      process.exit(1);
+    }
+    console.log(`  rows ${i}–${i + chunk.length - 1}: ${Math.round(performance.now() - t0)} ms ${body}`);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  console.log(
+    `imported ${rows.length} units in ${seconds.toFixed(1)} s (${Math.round(rows.length / seconds)} units/s)`,
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
