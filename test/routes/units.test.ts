@@ -27,7 +27,14 @@ async function auditFor(requestId: string) {
     sql: "SELECT action, object_id, actor_id, scope_path, outcome, detail FROM audit_log WHERE request_id = ?",
     args: [requestId],
   });
-  return rs.rows.map((r) => ({ ...r, detail: r.detail ? JSON.parse(String(r.detail)) : null }));
+  return rs.rows.map((r) => ({
+    action: r.action,
+    object_id: r.object_id,
+    actor_id: r.actor_id,
+    scope_path: r.scope_path,
+    outcome: r.outcome,
+    detail: r.detail ? JSON.parse(String(r.detail)) : null,
+  }));
 }
 
 /** Creates a village under the tree's town through the API. */
