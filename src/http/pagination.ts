@@ -16,8 +16,18 @@ export function encodeCursor(position: Array<string | number>): string {
   return btoa(JSON.stringify(position)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-/** Decodes a cursor into a keyset position of `arity` strings/numbers; 400 if it is not one of ours. */
-export function decodeCursor(cursor: string | undefined, arity: number): Array<string | number> | null {
+/**
+ * Decodes a cursor into a keyset position of `arity` strings/numbers; 400 if it is not one of ours.
+ * Pass `kinds` to also require each position's type (a forged `["x"]` must not reach a numeric column).
+ *
+ * @example
+ * const after = decodeCursor(q.cursor, 1, ["number"]); // [seq] or null
+ */
+export function decodeCursor(
+  cursor: string | undefined,
+  arity: number,
+  kinds?: ReadonlyArray<"string" | "number">,
+): Array<string | number> | null {
   if (cursor === undefined || cursor === "") return null;
   try {
     const padded = cursor.replace(/-/g, "+").replace(/_/g, "/");
@@ -25,7 +35,8 @@ export function decodeCursor(cursor: string | undefined, arity: number): Array<s
     if (
       Array.isArray(value) &&
       value.length === arity &&
-      value.every((v) => typeof v === "string" || typeof v === "number")
+      value.every((v) => typeof v === "string" || (typeof v === "number" && Number.isFinite(v))) &&
+      (!kinds || value.every((v, i) => typeof v === kinds[i]))
     ) {
       return value as Array<string | number>;
     }

@@ -81,7 +81,7 @@ export const auditRoutes = createRouter()
   .openapi(list, async (c) => {
     const principal = principalOf(c);
     const q = c.req.valid("query");
-    const after = decodeCursor(q.cursor, 1);
+    const after = decodeCursor(q.cursor, 1, ["number"]);
     const where: SQL[] = [like(auditLog.scopePath, `${principal.unitPath}%`)];
     if (q.action) where.push(eq(auditLog.action, q.action));
     if (q.objectType) where.push(eq(auditLog.objectType, q.objectType));
