@@ -1,4 +1,4 @@
-import type { InStatement } from "@libsql/client/web";
+import type { InStatement, InValue } from "@libsql/client/web";
 import { beforeAll, describe, expect, it } from "vitest";
 import { call, isProblem, makeTree, makeUser, sql, type TestTree, type TestUser } from "../helpers";
 
@@ -17,6 +17,17 @@ beforeAll(async () => {
   admin = await makeUser("admin", tree.town);
 });
 
+interface StoredAudit {
+  seq: number;
+  id: string;
+  at: string;
+  detail: string | null;
+  hash: string;
+  prev_hash: string;
+  request_id: string;
+  [column: string]: InValue;
+}
+
 /** Renames a unit through the API and returns the audit row it wrote. */
 async function auditedRename(unitId: string, name: string) {
   const requestId = `audit-${crypto.randomUUID()}`;
@@ -29,7 +40,7 @@ async function auditedRename(unitId: string, name: string) {
   expect(res.status).toBe(200);
   const rs = await sql().execute({ sql: "SELECT * FROM audit_log WHERE request_id = ?", args: [requestId] });
   expect(rs.rows).toHaveLength(1);
-  return rs.rows[0]!;
+  return rs.rows[0] as unknown as StoredAudit;
 }
 
 /** Runs statements as someone with raw database access would: with the append-only trigger out of the way. */
