@@ -119,3 +119,5 @@ export const unitSettings = sqliteTable(
   },
   (t) => [uniqueIndex("unit_settings_uq").on(t.unitId, t.key)],
 );
+
+export * from "./schema-cases";

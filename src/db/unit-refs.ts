@@ -5,9 +5,13 @@
 export const UNIT_DATA_REFS: ReadonlyArray<{ table: string; column: string }> = [
   { table: "users", column: "unit_id" },
   { table: "unit_settings", column: "unit_id" },
+  { table: "cases", column: "owning_unit_id" },
+  { table: "cases", column: "responsible_unit_id" },
 ];
 
 export const UNIT_PATH_COLUMNS: ReadonlyArray<{ table: string; column: string }> = [
   { table: "units", column: "path" },
   { table: "users", column: "unit_path" },
+  { table: "cases", column: "owning_unit_path" },
+  { table: "cases", column: "responsible_unit_path" },
 ];

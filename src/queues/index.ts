@@ -1,3 +1,5 @@
+import { consumeCaseEventDeadLetters, consumeCaseEvents } from "./case-events";
+
 /**
  * Queue consumers by queue name. Each area registers its consumer here; `src/index.ts` dispatches every
  * batch by `batch.queue`. Production queue names may carry an environment suffix, so names are matched by
@@ -9,7 +11,10 @@ export type QueueConsumer = (
   ctx: ExecutionContext,
 ) => Promise<void>;
 
-export const consumers: Record<string, QueueConsumer> = {};
+export const consumers: Record<string, QueueConsumer> = {
+  "case-events": (batch, env) => consumeCaseEvents(batch, env),
+  "case-events-dlq": (batch, env) => consumeCaseEventDeadLetters(batch, env),
+};
 
 /** The consumer for a queue, or undefined. */
 export function consumerFor(queue: string): QueueConsumer | undefined {

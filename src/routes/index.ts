@@ -1,8 +1,10 @@
+import { attachmentRoutes } from "./attachments";
 import { auditRoutes } from "./audit";
 import { authRoutes } from "./auth";
+import { caseRoutes } from "./cases";
 import { healthRoutes } from "./health";
 import { unitRoutes } from "./units";
 import { userRoutes } from "./users";
 
 /** Every resource router, mounted at `/` by the app. */
-export const routes = [healthRoutes, authRoutes, unitRoutes, userRoutes, auditRoutes];
+export const routes = [healthRoutes, authRoutes, unitRoutes, userRoutes, auditRoutes, caseRoutes, attachmentRoutes];
