@@ -5,6 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import { isDbUnavailable } from "./db/client";
 import type { AppEnv } from "./env";
 import { authenticate } from "./http/auth";
+import { allowedMethods } from "./http/methods";
 import { limitBodies, requestContext, requireJson } from "./http/middleware";
 import { Problem, problemResponse } from "./http/problem";
 import { routes } from "./routes";
@@ -59,9 +60,18 @@ export function createApp() {
   });
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "grid321 API" }));
 
-  app.notFound((c) =>
-    problemResponse(c, new Problem(404, "not-found", `No route for ${c.req.method} ${c.req.path}`)),
-  );
+  app.notFound((c) => {
+    const allow = allowedMethods(app.routes, c.req.path);
+    if (allow.length) {
+      return problemResponse(
+        c,
+        new Problem(405, "method-not-allowed", `${c.req.method} is not allowed on ${c.req.path}`, {
+          headers: { allow: allow.join(", ") },
+        }),
+      );
+    }
+    return problemResponse(c, new Problem(404, "not-found", `No route for ${c.req.method} ${c.req.path}`));
+  });
 
   app.onError((error, c) => {
     if (error instanceof Problem) return problemResponse(c, error);
