@@ -77,10 +77,13 @@ export function createRouter() {
       if (!result.success) {
         const target = (result as { target?: string }).target ?? "body";
         const prefix = target === "json" ? "" : `${target}.`;
-        const errors = result.error.issues.map((issue) => ({
-          path: prefix + (issue.path.length ? issue.path.map(String).join(".") : "(root)"),
-          message: issue.message,
-        }));
+        const at = (path: PropertyKey[]) => prefix + (path.length ? path.map(String).join(".") : "(root)");
+        // An unknown field is reported at its own path, so a client sees which field to drop.
+        const errors = result.error.issues.flatMap((issue) =>
+          issue.code === "unrecognized_keys"
+            ? issue.keys.map((key) => ({ path: at([...issue.path, key]), message: "unknown field" }))
+            : [{ path: at(issue.path), message: issue.message }],
+        );
         throw new Problem(400, "validation", "The request is not valid", { errors });
       }
     },
