@@ -121,3 +121,4 @@ export const unitSettings = sqliteTable(
 );
 
 export * from "./schema-cases";
+export * from "./schema-directives";

@@ -1,3 +1,5 @@
+import { consumeDirectiveFanout } from "./directives";
+
 import { consumeCaseEventDeadLetters, consumeCaseEvents } from "./case-events";
 
 /**
@@ -12,6 +14,9 @@ export type QueueConsumer = (
 ) => Promise<void>;
 
 export const consumers: Record<string, QueueConsumer> = {
+  // Dead fan-out jobs get one more round of attempts once libSQL is back; inserts are idempotent.
+  directives: (batch, env) => consumeDirectiveFanout(batch, env),
+  "directives-dlq": (batch, env) => consumeDirectiveFanout(batch, env),
   "case-events": (batch, env) => consumeCaseEvents(batch, env),
   "case-events-dlq": (batch, env) => consumeCaseEventDeadLetters(batch, env),
 };

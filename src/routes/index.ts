@@ -1,5 +1,6 @@
 import { attachmentRoutes } from "./attachments";
 import { auditRoutes } from "./audit";
+import { directiveRoutes } from "./directives";
 import { authRoutes } from "./auth";
 import { caseRoutes } from "./cases";
 import { healthRoutes } from "./health";
@@ -7,4 +8,4 @@ import { unitRoutes } from "./units";
 import { userRoutes } from "./users";
 
 /** Every resource router, mounted at `/` by the app. */
-export const routes = [healthRoutes, authRoutes, unitRoutes, userRoutes, auditRoutes, caseRoutes, attachmentRoutes];
+export const routes = [healthRoutes, authRoutes, unitRoutes, userRoutes, auditRoutes, caseRoutes, attachmentRoutes, directiveRoutes];
