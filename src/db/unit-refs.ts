@@ -5,6 +5,8 @@
 export const UNIT_DATA_REFS: ReadonlyArray<{ table: string; column: string }> = [
   { table: "users", column: "unit_id" },
   { table: "unit_settings", column: "unit_id" },
+  // Households are counted per grid by triggers; a row exists exactly while the grid has households.
+  { table: "household_class_counts", column: "unit_id" },
   { table: "cases", column: "owning_unit_id" },
   { table: "cases", column: "responsible_unit_id" },
 ];
@@ -12,6 +14,11 @@ export const UNIT_DATA_REFS: ReadonlyArray<{ table: string; column: string }> = 
 export const UNIT_PATH_COLUMNS: ReadonlyArray<{ table: string; column: string }> = [
   { table: "units", column: "path" },
   { table: "users", column: "unit_path" },
+  { table: "households", column: "unit_path" },
+  { table: "household_class_counts", column: "unit_path" },
+  { table: "residents", column: "unit_path" },
+  { table: "visits", column: "unit_path" },
+  { table: "household_helpers", column: "unit_path" },
   { table: "cases", column: "owning_unit_path" },
   { table: "cases", column: "responsible_unit_path" },
 ];

@@ -85,7 +85,7 @@ export const SENSITIVE_TAGS: ReadonlySet<string> = new Set([
   "chronic_illness",
 ]);
 
-const RED_SET: ReadonlySet<string> = new Set(RED_TAGS);
+const _RED_SET: ReadonlySet<string> = new Set(RED_TAGS);
 
 /** First year a safe-family rating can be recorded for; ratings are stored as a bit mask from here. */
 export const SAFE_YEAR_BASE = 2000;

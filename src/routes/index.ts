@@ -4,8 +4,11 @@ import { directiveRoutes } from "./directives";
 import { authRoutes } from "./auth";
 import { caseRoutes } from "./cases";
 import { healthRoutes } from "./health";
+import { householdRoutes } from "./households";
+import { residentRoutes } from "./residents";
 import { unitRoutes } from "./units";
 import { userRoutes } from "./users";
+import { visitRoutes } from "./visits";
 
 /** Every resource router, mounted at `/` by the app. */
-export const routes = [healthRoutes, authRoutes, unitRoutes, userRoutes, auditRoutes, caseRoutes, attachmentRoutes, directiveRoutes];
+export const routes = [healthRoutes, authRoutes, unitRoutes, userRoutes, auditRoutes, caseRoutes, attachmentRoutes, directiveRoutes, householdRoutes, residentRoutes, visitRoutes];

@@ -26,7 +26,8 @@ describe("classifyHousehold", () => {
       expect(result).toEqual({ class: "red", reasons: [`member_${tag}`] });
     }
     expect(
-      classifyHousehold({ ...base, memberTags: ["in_prison", "disabled", "disabled"] }, village, asOf).reasons,
+      classifyHousehold({ ...base, memberTags: ["in_prison", "disabled", "disabled"] }, village, asOf)
+        .reasons,
     ).toEqual(["member_disabled", "member_in_prison"]);
   });
 
@@ -60,7 +61,11 @@ describe("classifyHousehold", () => {
     expect(two).toEqual({ class: "yellow", reasons: ["not_safe_family_last_3_years"] });
     const gap = classifyHousehold({ ...base, safeFamilyYears: [2022, 2023, 2025] }, village, asOf);
     expect(gap.class).toBe("yellow");
-    const older = classifyHousehold({ ...base, safeFamilyYears: [2020, 2021, 2022, 2024, 2025] }, village, asOf);
+    const older = classifyHousehold(
+      { ...base, safeFamilyYears: [2020, 2021, 2022, 2024, 2025] },
+      village,
+      asOf,
+    );
     expect(older.class).toBe("yellow");
   });
 

@@ -33,8 +33,12 @@ describe("GB 11643 ID numbers", () => {
   });
 
   it("reads the gender from the sequence's last digit", () => {
-    expect(parseIdNumber(makeIdNumber("610902", "1990-01-01", 13), "2026-01-01")).toMatchObject({ gender: "male" });
-    expect(parseIdNumber(makeIdNumber("610902", "1990-01-01", 14), "2026-01-01")).toMatchObject({ gender: "female" });
+    expect(parseIdNumber(makeIdNumber("610902", "1990-01-01", 13), "2026-01-01")).toMatchObject({
+      gender: "male",
+    });
+    expect(parseIdNumber(makeIdNumber("610902", "1990-01-01", 14), "2026-01-01")).toMatchObject({
+      gender: "female",
+    });
   });
 
   it("knows real dates", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { daysLate, DEFAULT_CADENCE, nextVisitDue, resolveCadence } from "../../src/domain/service-plan";
+import { DEFAULT_CADENCE, daysLate, nextVisitDue, resolveCadence } from "../../src/domain/service-plan";
 
 describe("service plans", () => {
   it("defaults to no visits for green, 30 days for yellow, 7 for red", () => {
@@ -19,7 +19,9 @@ describe("service plans", () => {
   });
 
   it("counts the cadence from the later of the last contact and entering the class", () => {
-    expect(nextVisitDue("yellow", DEFAULT_CADENCE, null, "2026-01-01T00:00:00.000Z")).toBe("2026-01-31T00:00:00.000Z");
+    expect(nextVisitDue("yellow", DEFAULT_CADENCE, null, "2026-01-01T00:00:00.000Z")).toBe(
+      "2026-01-31T00:00:00.000Z",
+    );
     expect(nextVisitDue("red", DEFAULT_CADENCE, "2026-01-10T08:00:00.000Z", "2026-01-01T00:00:00.000Z")).toBe(
       "2026-01-17T08:00:00.000Z",
     );

@@ -1,0 +1,555 @@
+import { describe, expect, it } from "vitest";
+import { call, isProblem, makeTree, makeUser, sql } from "../helpers";
+import { household, resident, storedHousehold } from "./fixtures";
+
+describe("POST /v1/households", () => {
+  it("registers a household with residents, classifies it, and stores no plaintext ID number", async () => {
+    const tree = await makeTree();
+    const worker = await makeUser("grid_worker", tree.grid);
+    const head = resident();
+    const child = resident({
+      name: "王小明",
+      relationship: "child",
+      birthDate: "2015-03-04",
+      tags: ["left_behind_child"],
+    });
+    const res = await call("/v1/households", {
+      token: worker.token,
+      body: household(tree.subgrid, { residents: [head, child] }),
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get("etag")).toBe('"1"');
+    expect(res.body).toMatchObject({
+      unitId: tree.subgrid.id,
+      villageId: tree.village.id,
+      memberCount: 2,
+      computedClass: "red",
+      effectiveClass: "red",
+      classReasons: ["member_left_behind_child"],
+      override: null,
+    });
+    // Red: contact every 7 days from now.
+    const due = Date.parse(res.body.nextVisitDue) - Date.parse(res.body.classSince);
+    expect(due).toBe(7 * 86_400_000);
+
+    const rows = await sql().execute({
+      sql: "SELECT * FROM residents WHERE household_id = ? ORDER BY name",
+      args: [res.body.id],
+    });
+    expect(rows.rows).toHaveLength(2);
+    for (const row of rows.rows) {
+      const raw = JSON.stringify(row);
+      expect(raw).not.toContain(head.idNumber);
+      expect(raw).not.toContain(child.idNumber);
+      expect(raw).not.toContain(head.idNumber.slice(6, 14)); // not even the digits of the birth date run
+      expect(raw).not.toContain("13800001234");
+      expect(String(row.id_number_enc)).toMatch(/^v1\./);
+      expect(String(row.id_number_hmac)).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+      expect(String(row.id_number_masked)).toMatch(/^\d{4}\*{10}[\dX]{4}$/);
+      expect(row.phone_masked).toBe("138****1234");
+    }
+    const stored = await storedHousehold(res.body.id);
+    expect(stored).toMatchObject({ class: "red", computed_class: "red", red_tags: '["left_behind_child"]' });
+  });
+
+  it("answers 409 for an ID number already registered, and writes nothing", async () => {
+    const tree = await makeTree();
+    const worker = await makeUser("grid_worker", tree.grid);
+    const person = resident();
+    expect(
+      (
+        await call("/v1/households", {
+          token: worker.token,
+          body: household(tree.grid, { residents: [person] }),
+        })
+      ).status,
+    ).toBe(201);
+    const again = household(tree.grid, { residents: [resident(), { ...person, name: "李四" }] });
+    const res = await call("/v1/households", { token: worker.token, body: again });
+    expect(isProblem(res, 409)).toBe(true);
+    expect(res.body.errors).toEqual([
+      { path: "residents.1.idNumber", message: "a resident with this ID number is already registered" },
+    ]);
+    const count = await sql().execute({
+      sql: "SELECT count(*) AS n FROM households WHERE address = ?",
+      args: [again.address],
+    });
+    expect(Number(count.rows[0]!.n)).toBe(0);
+  });
+
+  it("answers 409 for the same ID number twice in one request", async () => {
+    const tree = await makeTree();
+    const worker = await makeUser("grid_worker", tree.grid);
+    const person = resident();
+    const res = await call("/v1/households", {
+      token: worker.token,
+      body: household(tree.grid, { residents: [person, { ...person, relationship: "spouse" }] }),
+    });
+    expect(isProblem(res, 409)).toBe(true);
+    expect(res.body.errors[0].path).toBe("residents.1.idNumber");
+  });
+
+  it("rejects impossible incomes, future birth dates, bad check digits and unknown tags with field paths", async () => {
+    const tree = await makeTree();
+    const worker = await makeUser("grid_worker", tree.grid);
+    const good = resident();
+    const badCheck = resident();
+    badCheck.idNumber = badCheck.idNumber.slice(0, 17) + (badCheck.idNumber[17] === "1" ? "2" : "1");
+    const future = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
+    const body = household(tree.grid, {
+      incomePerCapita: -5,
+      safeFamilyYears: [2999],
+      residents: [
+        good,
+        badCheck,
+        resident({ birthDate: future, idNumber: undefined }),
+        resident({ tags: ["vampire"] }),
+        resident({ idNumber: good.idNumber.slice(0, 17) }),
+      ],
+    });
+    const res = await call("/v1/households", { token: worker.token, body });
+    expect(isProblem(res, 400)).toBe(true);
+    const paths = res.body.errors.map((e: { path: string }) => e.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        "incomePerCapita",
+        "safeFamilyYears.0",
+        "residents.1.idNumber",
+        "residents.2.birthDate",
+        "residents.3.tags.0",
+        "residents.4.idNumber",
+      ]),
+    );
+    const fractional = await call("/v1/households", {
+      token: worker.token,
+      body: household(tree.grid, { incomePerCapita: 10.5 }),
+    });
+    expect(isProblem(fractional, 400)).toBe(true);
+    expect(fractional.body.errors[0].path).toBe("incomePerCapita");
+    const huge = await call("/v1/households", {
+      token: worker.token,
+      body: household(tree.grid, { incomePerCapita: 1e9 }),
+    });
+    expect(isProblem(huge, 400)).toBe(true);
+    const count = await sql().execute({
+      sql: "SELECT count(*) AS n FROM households WHERE unit_id = ?",
+      args: [tree.grid.id],
+    });
+    expect(Number(count.rows[0]!.n)).toBe(0);
+  });
+
+  it("rejects an ID number whose birth date does not match the resident's", async () => {
+    const tree = await makeTree();
+    const worker = await makeUser("grid_worker", tree.grid);
+    const person = resident({ birthDate: "1980-01-01" });
+    const res = await call("/v1/households", {
+      token: worker.token,
+      body: household(tree.grid, { residents: [{ ...person, birthDate: "1980-01-02" }] }),
+    });
+    expect(isProblem(res, 400)).toBe(true);
+    expect(res.body.errors).toEqual([
+      { path: "residents.0.idNumber", message: "the ID number's birth date is not birthDate" },
+    ]);
+  });
+
+  it("only places households in level-2 or level-3 grids", async () => {
+    const tree = await makeTree();
+    const staff = await makeUser("center_staff", tree.town);
+    const res = await call("/v1/households", { token: staff.token, body: household(tree.village) });
+    expect(isProblem(res, 400)).toBe(true);
+    expect(res.body.errors[0].path).toBe("unitId");
+  });
+
+  it("refuses roles that do not keep the registry", async () => {
+    const tree = await makeTree();
+    const leader = await makeUser("leader", tree.town);
+    const res = await call("/v1/households", { token: leader.token, body: household(tree.grid) });
+    expect(isProblem(res, 403)).toBe(true);
+  });
+});
+
+describe("scope", () => {
+  it("a grid worker of another grid gets 404 for the household, and does not see it in lists", async () => {
+    const tree = await makeTree();
+    const worker = await makeUser("grid_worker", tree.grid);
+    const other = await makeUser("grid_worker", tree.otherGrid);
+    const created = await call("/v1/households", { token: worker.token, body: household(tree.subgrid) });
+    expect(created.status).toBe(201);
+    const res = await call(`/v1/households/${created.body.id}`, { token: other.token });
+    expect(isProblem(res, 404)).toBe(true);
+    const patch = await call(`/v1/households/${created.body.id}`, {
+      method: "PATCH",
+      token: other.token,
+      headers: { "if-match": '"1"' },
+      body: { notes: "x" },
+    });
+    expect(isProblem(patch, 404)).toBe(true);
+    const list = await call("/v1/households", { token: other.token });
+    expect(list.body.items).toEqual([]);
+    const foreign = await call(`/v1/households?unitId=${tree.grid.id}`, { token: other.token });
+    expect(isProblem(foreign, 404)).toBe(true);
+    // The grid worker of the level-2 grid sees the level-3 grid's household.
+    expect((await call(`/v1/households/${created.body.id}`, { token: worker.token })).status).toBe(200);
+  });
+
+  it("a town centre sees its whole town, filtered by class, in cursor pages", async () => {
+    const tree = await makeTree();
+    const staff = await makeUser("center_staff", tree.town);
+    const ids: string[] = [];
+    for (const unit of [tree.grid, tree.subgrid, tree.grid2, tree.otherGrid]) {
+      const res = await call("/v1/households", { token: staff.token, body: household(unit) });
+      expect(res.status).toBe(201);
+      ids.push(res.body.id);
+    }
+    const red = await call("/v1/households", {
+      token: staff.token,
+      body: household(tree.otherGrid, { residents: [resident({ tags: ["poverty_risk"] })] }),
+    });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = await call(
+        `/v1/households?unitId=${tree.town.id}&limit=2${cursor ? `&cursor=${cursor}` : ""}`,
+        {
+          token: staff.token,
+        },
+      );
+      expect(page.status).toBe(200);
+      expect(page.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.items.map((h: { id: string }) => h.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen.sort()).toEqual([...ids, red.body.id].sort());
+    const reds = await call(`/v1/households?unitId=${tree.town.id}&class=red`, { token: staff.token });
+    expect(reds.body.items.map((h: { id: string }) => h.id)).toEqual([red.body.id]);
+    const village2 = await call(`/v1/households?unitId=${tree.village2.id}`, { token: staff.token });
+    expect(village2.body.items).toHaveLength(2);
+  });
+
+  it("finds a household by the exact ID number of a member (HMAC lookup)", async () => {
+    const tree = await makeTree();
+    const staff = await makeUser("center_staff", tree.town);
+    const person = resident();
+    const created = await call("/v1/households", {
+      token: staff.token,
+      body: household(tree.grid, { residents: [person] }),
+    });
+    const found = await call(`/v1/households?q=${person.idNumber}`, { token: staff.token });
+    expect(found.body.items.map((h: { id: string }) => h.id)).toEqual([created.body.id]);
+    const byAddress = await call(`/v1/households?q=${encodeURIComponent(created.body.address.slice(-8))}`, {
+      token: staff.token,
+    });
+    expect(byAddress.body.items.map((h: { id: string }) => h.id)).toEqual([created.body.id]);
+  });
+});
+
+describe("PATCH /v1/households/{id}", () => {
+  it("requires If-Match (428), refuses a stale one (412) without writing, and reclassifies in the same write", async () => {
+    const tree = await makeTree();
+    const worker = await makeUser("grid_worker", tree.grid);
+    // Two households, so the village average is (12,000 + 8,000) / 2 = 10,000.
+    const a = await call("/v1/households", {
+      token: worker.token,
+      body: household(tree.grid, { incomePerCapita: 12_000 }),
+    });
+    await call("/v1/households", {
+      token: worker.token,
+      body: household(tree.grid, { incomePerCapita: 8_000 }),
+    });
+    expect(a.body.effectiveClass).toBe("green");
+    const path = `/v1/households/${a.body.id}`;
+
+    const missing = await call(path, {
+      method: "PATCH",
+      token: worker.token,
+      body: { incomePerCapita: 9_000 },
+    });
+    expect(isProblem(missing, 428)).toBe(true);
+    const stale = await call(path, {
+      method: "PATCH",
+      token: worker.token,
+      headers: { "if-match": '"7"' },
+      body: { incomePerCapita: 9_000 },
+    });
+    expect(isProblem(stale, 412)).toBe(true);
+    expect(stale.body.currentVersion).toBe(1);
+    expect(await storedHousehold(a.body.id)).toMatchObject({ income_per_capita: 12_000, version: 1 });
+
+    // 9,000 against the new average (9,000 + 8,000) / 2 = 8,500: still green.
+    const ok = await call(path, {
+      method: "PATCH",
+      token: worker.token,
+      headers: { "if-match": '"1"' },
+      body: { incomePerCapita: 9_000, notes: "moved to part-time work" },
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("etag")).toBe('"2"');
+    expect(ok.body).toMatchObject({ incomePerCapita: 9_000, effectiveClass: "green", version: 2 });
+
+    const unstable = await call(path, {
+      method: "PATCH",
+      token: worker.token,
+      headers: { "if-match": '"2"' },
+      body: { incomeStable: false },
+    });
+    expect(unstable.body).toMatchObject({
+      computedClass: "yellow",
+      effectiveClass: "yellow",
+      classReasons: ["income_not_stable"],
+    });
+    expect(await storedHousehold(a.body.id)).toMatchObject({
+      class: "yellow",
+      computed_class: "yellow",
+      version: 3,
+    });
+    const again = await call(path, {
+      method: "PATCH",
+      token: worker.token,
+      headers: { "if-match": '"2"' },
+      body: { notes: "late" },
+    });
+    expect(isProblem(again, 412)).toBe(true);
+  });
+
+  it("overrides need a reason and an expiry, are audited, show computed and effective class, and expire", async () => {
+    const tree = await makeTree();
+    const staff = await makeUser("center_staff", tree.village);
+    const worker = await makeUser("grid_worker", tree.grid);
+    const created = await call("/v1/households", { token: staff.token, body: household(tree.grid) });
+    const path = `/v1/households/${created.body.id}`;
+    const until = new Date(Date.now() + 10 * 86_400_000).toISOString();
+
+    const noReason = await call(path, {
+      method: "PATCH",
+      token: staff.token,
+      headers: { "if-match": '"1"' },
+      body: { override: { class: "red", until } },
+    });
+    expect(isProblem(noReason, 400)).toBe(true);
+    expect(noReason.body.errors[0].path).toBe("override.reason");
+    const noExpiry = await call(path, {
+      method: "PATCH",
+      token: staff.token,
+      headers: { "if-match": '"1"' },
+      body: { override: { class: "red", reason: "house fire last week" } },
+    });
+    expect(noExpiry.body.errors[0].path).toBe("override.until");
+    const past = await call(path, {
+      method: "PATCH",
+      token: staff.token,
+      headers: { "if-match": '"1"' },
+      body: { override: { class: "red", reason: "house fire last week", until: "2020-01-01T00:00:00Z" } },
+    });
+    expect(past.body.errors[0].path).toBe("override.until");
+    const byWorker = await call(path, {
+      method: "PATCH",
+      token: worker.token,
+      headers: { "if-match": '"1"' },
+      body: { override: { class: "red", reason: "house fire last week", until } },
+    });
+    expect(isProblem(byWorker, 403)).toBe(true);
+
+    const set = await call(path, {
+      method: "PATCH",
+      token: staff.token,
+      headers: { "if-match": '"1"' },
+      body: { override: { class: "red", reason: "house fire last week", until } },
+    });
+    expect(set.status).toBe(200);
+    expect(set.body).toMatchObject({
+      computedClass: "green",
+      effectiveClass: "red",
+      override: { class: "red", reason: "house fire last week", until, by: staff.id, active: true },
+    });
+    // The override's class sets the service: red households are owed contact every 7 days.
+    expect(set.body.nextVisitDue).not.toBeNull();
+    const audit = await sql().execute({
+      sql: "SELECT detail FROM audit_log WHERE object_id = ? AND action = 'household.override'",
+      args: [created.body.id],
+    });
+    expect(JSON.parse(String(audit.rows[0]!.detail))).toMatchObject({
+      class: "red",
+      reason: "house fire last week",
+      computedClass: "green",
+    });
+
+    // A millisecond before expiry it still applies; at the expiry instant it stops.
+    const justBefore = new Date(Date.parse(until) - 1).toISOString();
+    const before = await call(`${path}?asOf=${justBefore}`, { token: staff.token });
+    expect(before.body).toMatchObject({ effectiveClass: "red", override: { active: true } });
+    const atExpiry = await call(`${path}?asOf=${until}`, { token: staff.token });
+    expect(atExpiry.body).toMatchObject({
+      computedClass: "green",
+      effectiveClass: "green",
+      override: { active: false },
+    });
+    const summary = await call(`/v1/units/${tree.grid.id}/households/summary?asOf=${until}`, {
+      token: staff.token,
+    });
+    expect(summary.body.byClass).toEqual({ green: 1, yellow: 0, red: 0 });
+    const summaryBefore = await call(`/v1/units/${tree.grid.id}/households/summary?asOf=${justBefore}`, {
+      token: staff.token,
+    });
+    expect(summaryBefore.body.byClass).toEqual({ green: 0, yellow: 0, red: 1 });
+
+    // Reclassifying at the expiry moves the stored class back, and the schedule with it.
+    const re = await call(`/v1/units/${tree.grid.id}/reclassify?asOf=${until}`, {
+      method: "POST",
+      token: staff.token,
+    });
+    expect(re.body).toMatchObject({ byClass: { green: 1, yellow: 0, red: 0 }, changed: 1 });
+    expect(await storedHousehold(created.body.id)).toMatchObject({ class: "green", next_visit_due: null });
+
+    const removed = await call(path, {
+      method: "PATCH",
+      token: staff.token,
+      headers: { "if-match": `"${(await call(path, { token: staff.token })).body.version}"` },
+      body: { override: null },
+    });
+    expect(removed.body).toMatchObject({ override: null, effectiveClass: "green" });
+  });
+
+  it("moves a household to another grid with its residents", async () => {
+    const tree = await makeTree();
+    const staff = await makeUser("center_staff", tree.town);
+    const created = await call("/v1/households", {
+      token: staff.token,
+      body: household(tree.grid, { residents: [resident()] }),
+    });
+    const moved = await call(`/v1/households/${created.body.id}`, {
+      method: "PATCH",
+      token: staff.token,
+      headers: { "if-match": '"1"' },
+      body: { unitId: tree.otherGrid.id },
+    });
+    expect(moved.body).toMatchObject({ unitId: tree.otherGrid.id, villageId: tree.village2.id });
+    const stored = await storedHousehold(created.body.id);
+    expect(stored).toMatchObject({ unit_path: tree.otherGrid.path, village_id: tree.village2.id });
+    const members = await sql().execute({
+      sql: "SELECT unit_path FROM residents WHERE household_id = ?",
+      args: [created.body.id],
+    });
+    expect(members.rows[0]!.unit_path).toBe(tree.otherGrid.path);
+    const counts = await call(`/v1/units/${tree.village.id}/households/summary`, { token: staff.token });
+    expect(counts.body.total).toBe(0);
+  });
+});
+
+describe("sensitive data", () => {
+  async function redHousehold() {
+    const tree = await makeTree();
+    const worker = await makeUser("grid_worker", tree.grid);
+    const head = resident({ tags: ["released_prisoner", "veteran"] });
+    const minor = resident({
+      name: "王小明",
+      relationship: "child",
+      birthDate: "2016-02-03",
+      tags: ["left_behind_child"],
+    });
+    const created = await call("/v1/households", {
+      token: worker.token,
+      body: household(tree.grid, { residents: [head, minor] }),
+    });
+    expect(created.status).toBe(201);
+    const [headRow, minorRow] = created.body.id
+      ? (
+          await sql().execute({
+            sql: "SELECT id FROM residents WHERE household_id = ? ORDER BY birth_date",
+            args: [created.body.id],
+          })
+        ).rows.map((r) => String(r.id))
+      : [];
+    return { tree, worker, head, minor, household: created.body, headId: headRow!, minorId: minorRow! };
+  }
+
+  it("a leader sees masked values and may not reveal", async () => {
+    const { tree, head, headId, minorId, household: h } = await redHousehold();
+    const leader = await makeUser("leader", tree.town);
+    const res = await call(`/v1/residents/${headId}`, { token: leader.token });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      idNumber: `${head.idNumber.slice(0, 4)}**********${head.idNumber.slice(-4)}`,
+      phone: "138****1234",
+      tags: ["restricted", "veteran"],
+      masked: true,
+    });
+    expect(JSON.stringify(res.body)).not.toContain(head.idNumber);
+    const minor = await call(`/v1/residents/${minorId}`, { token: leader.token });
+    expect(minor.body).toMatchObject({
+      name: "王**",
+      birthDate: "2016-**-**",
+      minor: true,
+      tags: ["left_behind_child"],
+    });
+    const detail = await call(`/v1/households/${h.id}`, { token: leader.token });
+    expect(detail.body.classReasons).toEqual(["member_left_behind_child", "member_sensitive_tag"]);
+    const reveal = await call(`/v1/residents/${headId}?reveal=true`, {
+      token: leader.token,
+      headers: { "x-purpose": "annual statistics" },
+    });
+    expect(isProblem(reveal, 403)).toBe(true);
+  });
+
+  it("an unmasked read without x-purpose is refused and leaves no audit row", async () => {
+    const { worker, headId } = await redHousehold();
+    const res = await call(`/v1/residents/${headId}?reveal=true`, { token: worker.token });
+    expect(isProblem(res, 400)).toBe(true);
+    expect(res.body.type).toMatch(/purpose-required$/);
+    expect(res.body.errors).toEqual([
+      { path: "header.x-purpose", message: "required with reveal=true, 4–200 characters" },
+    ]);
+    const audit = await sql().execute({
+      sql: "SELECT count(*) AS n FROM audit_log WHERE object_id = ? AND action = 'resident.reveal'",
+      args: [headId],
+    });
+    expect(Number(audit.rows[0]!.n)).toBe(0);
+  });
+
+  it("an unmasked read with x-purpose returns the plain values and leaves an audit row with the purpose", async () => {
+    const { worker, head, headId, tree } = await redHousehold();
+    const res = await call(`/v1/residents/${headId}?reveal=true`, {
+      token: worker.token,
+      headers: { "x-purpose": "verify identity for disability subsidy" },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      idNumber: head.idNumber,
+      phone: "13800001234",
+      tags: ["released_prisoner", "veteran"],
+      masked: false,
+    });
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    const audit = await sql().execute({
+      sql: "SELECT actor_id, actor_role, purpose, scope_path, detail FROM audit_log WHERE object_id = ? AND action = 'resident.reveal'",
+      args: [headId],
+    });
+    expect(audit.rows).toHaveLength(1);
+    expect(audit.rows[0]).toMatchObject({
+      actor_id: worker.id,
+      actor_role: "grid_worker",
+      purpose: "verify identity for disability subsidy",
+      scope_path: tree.grid.path,
+    });
+  });
+
+  it("lists and household details never carry unmasked fields, even for roles that may reveal", async () => {
+    const { worker, head, household: h } = await redHousehold();
+    const list = await call("/v1/households", { token: worker.token });
+    expect(list.body.items[0].classReasons).toContain("member_sensitive_tag");
+    expect(list.body.items[0].masked).toBe(true);
+    const detail = await call(`/v1/households/${h.id}`, { token: worker.token });
+    expect(JSON.stringify(detail.body)).not.toContain(head.idNumber);
+    expect(detail.body.residents.every((r: { masked: boolean }) => r.masked)).toBe(true);
+    const revealed = await call(`/v1/households/${h.id}?reveal=true`, {
+      token: worker.token,
+      headers: { "x-purpose": "plan the helper pairing" },
+    });
+    expect(revealed.body.classReasons).toEqual(["member_left_behind_child", "member_released_prisoner"]);
+    expect(revealed.body.residents.every((r: { masked: boolean }) => r.masked)).toBe(true);
+    const audit = await sql().execute({
+      sql: "SELECT purpose FROM audit_log WHERE object_id = ? AND action = 'household.reveal'",
+      args: [h.id],
+    });
+    expect(audit.rows.map((r) => r.purpose)).toEqual(["plan the helper pairing"]);
+  });
+});
