@@ -123,3 +123,4 @@ export const unitSettings = sqliteTable(
 export * from "./schema-households";
 export * from "./schema-cases";
 export * from "./schema-directives";
+export * from "./schema-escalation";

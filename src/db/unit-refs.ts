@@ -9,6 +9,8 @@ export const UNIT_DATA_REFS: ReadonlyArray<{ table: string; column: string }> = 
   { table: "household_class_counts", column: "unit_id" },
   { table: "cases", column: "owning_unit_id" },
   { table: "cases", column: "responsible_unit_id" },
+  { table: "inbox_items", column: "unit_id" },
+  { table: "webhook_endpoints", column: "unit_id" },
 ];
 
 export const UNIT_PATH_COLUMNS: ReadonlyArray<{ table: string; column: string }> = [
@@ -21,4 +23,6 @@ export const UNIT_PATH_COLUMNS: ReadonlyArray<{ table: string; column: string }>
   { table: "household_helpers", column: "unit_path" },
   { table: "cases", column: "owning_unit_path" },
   { table: "cases", column: "responsible_unit_path" },
+  { table: "inbox_items", column: "unit_path" },
+  { table: "webhook_endpoints", column: "unit_path" },
 ];

@@ -23,6 +23,14 @@ export const INBOX_KIND_LABELS: Record<InboxKind, string> = {
   alert: "系统告警",
 };
 
+/** Case event types of the commands of this module, as the GridDesk records them. */
+export const ESCALATION_EVENT_TYPES = {
+  escalated: "escalated",
+  supervised: "supervised",
+  urged: "urged",
+  sentDown: "sent_down",
+} as const;
+
 /** Reason codes a manual escalation from a grid or a village must carry (small matters stay in the grid). */
 export const ESCALATION_REASON_CODES = [
   "beyond_authority",
@@ -236,4 +244,74 @@ export function cityOfPath(path: string): string | null {
 
 function isOpen(state: CaseState): boolean {
   return OPEN_STATES.includes(state);
+}
+
+/** Kinds of message the `escalations` queue carries (every inbox kind but the system's own alerts). */
+export const ESCALATION_MESSAGE_KINDS = [
+  "escalated",
+  "overdue",
+  "supervision",
+  "urge",
+  "dispatched",
+] as const;
+export type EscalationMessageKind = (typeof ESCALATION_MESSAGE_KINDS)[number];
+
+/**
+ * A message on the `escalations` queue, sent by a GridDesk's outbox after it recorded the case event. The
+ * consumer turns it into one inbox item of `targetUnitId`, keyed by `dedupeKey`.
+ */
+export interface EscalationMessage {
+  kind: EscalationMessageKind;
+  caseId: string;
+  /** The unit that was responsible when the event happened (null for system notices without one). */
+  fromUnitId: string | null;
+  targetUnitId: string;
+  targetLevel: UnitLevel;
+  /** `kind:caseId:discriminator`, see `inboxDedupeKey`. */
+  dedupeKey: string;
+  reason: string | null;
+  reasonCode?: string | null;
+  /** When the case event happened (ISO 8601); the inbox item's time. */
+  at: string;
+  /** The case event's seq. */
+  seq?: number | null;
+  automatic?: boolean;
+  actorId?: string | null;
+  /** The text of a supervision or urging notice. */
+  message?: string | null;
+  /** A new deadline set with a supervision notice or a send-down. */
+  deadline?: string | null;
+  /** A snapshot of the case for the inbox list. */
+  case?: { title: string; type: string; severity: string; state: string } | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const optionalText = (v: unknown, max: number) =>
+  v === undefined || v === null || (typeof v === "string" && v.length <= max);
+
+/** Whether a queue body is a well-formed escalation message (a malformed one can never be written). */
+export function isEscalationMessage(body: unknown): body is EscalationMessage {
+  const m = body as Partial<EscalationMessage> | null;
+  if (typeof m !== "object" || m === null) return false;
+  if (!(ESCALATION_MESSAGE_KINDS as readonly string[]).includes(m.kind as string)) return false;
+  if (typeof m.caseId !== "string" || !UUID.test(m.caseId)) return false;
+  if (typeof m.targetUnitId !== "string" || !UUID.test(m.targetUnitId)) return false;
+  if (
+    m.fromUnitId !== null &&
+    m.fromUnitId !== undefined &&
+    (typeof m.fromUnitId !== "string" || !UUID.test(m.fromUnitId))
+  )
+    return false;
+  if (!["city", "county", "town", "village", "grid"].includes(m.targetLevel as string)) return false;
+  if (typeof m.dedupeKey !== "string" || m.dedupeKey.length > 300) return false;
+  if (!m.dedupeKey.startsWith(`${m.kind}:${m.caseId}:`)) return false;
+  if (typeof m.at !== "string" || Number.isNaN(Date.parse(m.at))) return false;
+  if (m.seq !== undefined && m.seq !== null && !Number.isInteger(m.seq)) return false;
+  return (
+    optionalText(m.reason, 2000) &&
+    optionalText(m.reasonCode, 100) &&
+    optionalText(m.message, 2000) &&
+    optionalText(m.deadline, 40) &&
+    optionalText(m.actorId, 100)
+  );
 }

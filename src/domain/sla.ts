@@ -273,6 +273,9 @@ export function deadlinesForCase(
   return computeDeadlines(phase, input.enteredAt, slaValuesFor(policy, input.caseType, input.severity));
 }
 
+/** Case event types the GridDesk records for the deadline steps (read back by the resolution-level figures). */
+export const SLA_EVENT_TYPES = { warned: "warned", overdue: "overdue" } as const;
+
 /** The steps a deadline goes through, in order: warned (预警) → overdue (超期, supervision notice) → escalate. */
 export const SLA_STEPS = ["warned", "overdue", "escalate"] as const;
 export type SlaStep = (typeof SLA_STEPS)[number];

@@ -1,6 +1,8 @@
 import { consumeDirectiveFanout } from "./directives";
 
 import { consumeCaseEventDeadLetters, consumeCaseEvents } from "./case-events";
+import { consumeEscalationDeadLetters, consumeEscalations } from "./escalations";
+import { consumeWebhookDeadLetters, consumeWebhooks } from "./webhooks";
 
 /**
  * Queue consumers by queue name. Each area registers its consumer here; `src/index.ts` dispatches every
@@ -19,6 +21,10 @@ export const consumers: Record<string, QueueConsumer> = {
   "directives-dlq": (batch, env) => consumeDirectiveFanout(batch, env),
   "case-events": (batch, env) => consumeCaseEvents(batch, env),
   "case-events-dlq": (batch, env) => consumeCaseEventDeadLetters(batch, env),
+  escalations: (batch, env) => consumeEscalations(batch, env),
+  "escalations-dlq": (batch, env) => consumeEscalationDeadLetters(batch, env),
+  webhooks: (batch, env) => consumeWebhooks(batch, env),
+  "webhooks-dlq": (batch, env) => consumeWebhookDeadLetters(batch, env),
 };
 
 /** The consumer for a queue, or undefined. */

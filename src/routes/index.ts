@@ -5,10 +5,14 @@ import { authRoutes } from "./auth";
 import { caseRoutes } from "./cases";
 import { healthRoutes } from "./health";
 import { householdRoutes } from "./households";
+import { inboxRoutes } from "./inbox";
 import { residentRoutes } from "./residents";
+import { resolutionLevelRoutes } from "./resolution-levels";
+import { slaPolicyRoutes } from "./sla-policy";
 import { unitRoutes } from "./units";
 import { userRoutes } from "./users";
 import { visitRoutes } from "./visits";
+import { webhookRoutes } from "./webhooks";
 
 /** Every resource router, mounted at `/` by the app. */
-export const routes = [healthRoutes, authRoutes, unitRoutes, userRoutes, auditRoutes, caseRoutes, attachmentRoutes, directiveRoutes, householdRoutes, residentRoutes, visitRoutes];
+export const routes = [healthRoutes, authRoutes, unitRoutes, userRoutes, auditRoutes, caseRoutes, attachmentRoutes, directiveRoutes, householdRoutes, residentRoutes, visitRoutes, slaPolicyRoutes, inboxRoutes, webhookRoutes, resolutionLevelRoutes];
