@@ -11,6 +11,7 @@ import {
 import { writeAudited } from "../db/audit";
 import { getDb } from "../db/client";
 import { loginFailures, refreshTokens, units } from "../db/schema";
+import { stmt } from "../db/statements";
 import { findUserWithUnit, principalFor, userView } from "../db/users";
 import { LOGIN_WINDOW_MS, loginThrottle } from "../domain/throttle";
 import { principalOf } from "../http/auth";
@@ -234,11 +235,32 @@ export const authRoutes = createRouter()
     if (!stored || stored.revokedAt) throw problems.unauthorized("The refresh token is not valid");
     const nowIso = new Date().toISOString();
     if (stored.rotatedAt) {
-      // A spent token presented again: assume it was stolen and end the whole login.
-      await db
-        .update(refreshTokens)
-        .set({ revokedAt: nowIso })
-        .where(and(eq(refreshTokens.familyId, stored.familyId), isNull(refreshTokens.revokedAt)));
+      // A spent token presented again: assume it was stolen, end the whole login, and leave a trace.
+      const owner = await findUserWithUnit(db, { id: stored.userId });
+      await writeAudited(
+        db,
+        [
+          stmt(
+            db
+              .update(refreshTokens)
+              .set({ revokedAt: nowIso })
+              .where(and(eq(refreshTokens.familyId, stored.familyId), isNull(refreshTokens.revokedAt))),
+          ),
+        ],
+        [
+          {
+            actorId: stored.userId,
+            actorRole: owner?.user.role ?? null,
+            scopePath: owner?.unitPath ?? "/",
+            action: "auth.refresh",
+            objectType: "user",
+            objectId: stored.userId,
+            outcome: "denied",
+            requestId: c.get("requestId"),
+            detail: { reason: "refresh token reused", familyId: stored.familyId },
+          },
+        ],
+      );
       throw problems.unauthorized("The refresh token was already used; the session is revoked");
     }
     if (stored.expiresAt <= nowIso) throw problems.unauthorized("The refresh token has expired");

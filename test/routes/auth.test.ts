@@ -193,8 +193,22 @@ describe("POST /v1/auth/refresh", () => {
     expect(second.status).toBe(200);
     const other = await login(user.username, PASSWORD);
 
-    const replay = await call("/v1/auth/refresh", { body: { refreshToken: first.body.refreshToken } });
+    const requestId = `refresh-reuse-${crypto.randomUUID()}`;
+    const replay = await call("/v1/auth/refresh", {
+      body: { refreshToken: first.body.refreshToken },
+      headers: { "x-request-id": requestId },
+    });
     expect(isProblem(replay, 401)).toBe(true);
+    const family = (await tokenRow(first.body.refreshToken))!.family_id;
+    expect(await auditRows(requestId)).toEqual([
+      {
+        action: "auth.refresh",
+        outcome: "denied",
+        actor_id: user.id,
+        object_id: user.id,
+        detail: { reason: "refresh token reused", familyId: family },
+      },
+    ]);
     expect((await tokenRow(second.body.refreshToken))!.revoked_at).not.toBeNull();
     expect((await tokenRow(first.body.refreshToken))!.revoked_at).not.toBeNull();
     const afterTheft = await call("/v1/auth/refresh", { body: { refreshToken: second.body.refreshToken } });
