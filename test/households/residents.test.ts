@@ -161,7 +161,7 @@ describe("POST /v1/households/import", () => {
       args: [`${tree.otherGrid.path}%`],
     });
     expect(rows.rows).toHaveLength(2);
-    expect(JSON.stringify(rows.rows)).not.toContain(red.residents[0]!.idNumber);
+    expect(JSON.stringify(rows.rows)).not.toContain(members[0]!.idNumber);
   });
 
   it("is all or nothing: row errors carry the row index and nothing is written", async () => {
