@@ -134,9 +134,8 @@ describe("POST /v1/households/import", () => {
     const staff = await makeUser("center_staff", tree.town);
     const { unitId: _a, ...rich } = household(tree.grid, { incomePerCapita: 20_000 });
     const { unitId: _b, ...poor } = household(tree.subgrid, { incomePerCapita: 5_000 });
-    const { unitId: _c, ...red } = household(tree.otherGrid, {
-      residents: [resident({ tags: ["disabled"] }), resident()],
-    });
+    const members = [resident({ tags: ["disabled"] }), resident()];
+    const { unitId: _c, ...red } = household(tree.otherGrid, { residents: members });
     const res = await call("/v1/households/import", {
       token: staff.token,
       body: {
