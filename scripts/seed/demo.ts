@@ -9,12 +9,13 @@ import { writeAudited } from "../../src/db/audit";
 import type { Db } from "../../src/db/client";
 import type { Role } from "../../src/domain/roles";
 import type { UnitLevel } from "../../src/domain/units";
+import { seedHouseholds } from "./households";
 import { stableId } from "./ids";
 
 export const DEMO_PASSWORD = "grid321-demo";
 
 /** Seeds of the other areas (households, cases, …), each idempotent, run after the tree and users. */
-const areaSeeds: Array<(client: Client, tree: DemoTree) => Promise<void>> = [];
+const areaSeeds: Array<(client: Client, tree: DemoTree) => Promise<void>> = [seedHouseholds];
 
 export interface DemoUnit {
   id: string;
