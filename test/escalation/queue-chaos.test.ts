@@ -191,7 +191,8 @@ describe("escalations consumer failures", () => {
       })),
     );
     const ctx = createExecutionContext();
-    await consumeEscalations(batch, { ...env, LIBSQL_URL: "http://127.0.0.1:9" });
+    const deadDb = { ...env, LIBSQL_URL: "http://127.0.0.1:9" } as unknown as Cloudflare.Env;
+    await consumeEscalations(batch, deadDb);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks).toEqual([]);
     expect(result.retryMessages).toHaveLength(2);
