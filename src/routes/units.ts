@@ -301,6 +301,7 @@ export const unitRoutes = createRouter()
     const body = c.req.valid("json");
     const db = getDb(c.env);
     const unit = await loadUnit(db, principal, id);
+    if (Object.keys(body).length === 0) throw problems.badRequest("Nothing to change");
     const expected = ifMatchVersion(c.req.header("if-match"));
     if (expected !== null && expected !== unit.version) {
       throw problems.preconditionFailed(`The unit is at version ${unit.version}`, {

@@ -295,7 +295,7 @@ describe("PATCH /v1/units/{id}", () => {
     expect(user.rows[0]!.unit_path).toBe(`${newPath}${t.subgrid.id}/`);
   });
 
-  it("refuses moves under the unit's own subtree, code changes without a move, and wrong levels", async () => {
+  it("refuses moves under the unit's own subtree, code changes without a move, wrong levels and empty patches", async () => {
     const t = await makeTree();
     const townAdmin = await makeUser("admin", t.town);
     const cycle = await call(`/v1/units/${t.village.id}`, {
@@ -327,6 +327,9 @@ describe("PATCH /v1/units/{id}", () => {
       headers: { "if-match": "yesterday" },
     });
     expect(isProblem(badIfMatch, 400)).toBe(true);
+
+    const empty = await call(`/v1/units/${t.grid.id}`, { method: "PATCH", token: townAdmin.token, body: {} });
+    expect(isProblem(empty, 400)).toBe(true);
     expect(await unitRow(t.grid.id)).toMatchObject({
       parent_id: t.village.id,
       code: t.grid.code,
