@@ -51,6 +51,17 @@ export function auditHash(row: Omit<AuditRow, "seq" | "hash">): Promise<string> 
   return sha256Hex(`${row.prevHash}\n${auditContent(row)}`);
 }
 
+/**
+ * Thrown (after rolling back) when a statement named in `mustChange` changed no row, e.g. a version-guarded
+ * UPDATE that lost a race: nothing of the write, audit rows included, is kept.
+ */
+export class GuardFailed extends Error {
+  constructor(readonly statementIndex: number) {
+    super(`guarded statement ${statementIndex} changed no row`);
+    this.name = "GuardFailed";
+  }
+}
+
 const INSERT_AUDIT = `INSERT INTO audit_log
   (id, at, actor_id, actor_role, scope_path, action, object_type, object_id, outcome, request_id, purpose, detail, prev_hash, hash)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
@@ -59,7 +70,8 @@ const INSERT_AUDIT = `INSERT INTO audit_log
  * Runs `statements` and appends `entries` to the audit chain in one libSQL write transaction, so a change
  * and its audit rows commit together or not at all. The transaction is what serializes the chain: sqld has
  * one writer, so the last hash read here is still the last when the rows are inserted.
- * Returns the results of `statements`.
+ * Returns the results of `statements`. Indices in `options.mustChange` name guarded statements (such as a
+ * version-checked UPDATE): if one changes no row, everything rolls back and `GuardFailed` is thrown.
  *
  * @example
  * await writeAudited(db, [{ sql: "UPDATE units SET name = ? WHERE id = ?", args: [name, id] }], [entry]);
@@ -68,6 +80,7 @@ export async function writeAudited(
   db: Db,
   statements: InStatement[],
   entries: AuditEntry[],
+  options: { mustChange?: number[] } = {},
 ): Promise<ResultSet[]> {
   const tx = await db.$client.transaction("write");
   try {
@@ -114,6 +127,9 @@ export async function writeAudited(
       prevHash = hash;
     }
     const results = await tx.batch([...statements, ...auditStatements]);
+    for (const index of options.mustChange ?? []) {
+      if ((results[index]?.rowsAffected ?? 0) === 0) throw new GuardFailed(index);
+    }
     await tx.commit();
     return results.slice(0, statements.length);
   } catch (error) {

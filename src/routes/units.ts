@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { InStatement } from "@libsql/client/web";
 import { and, asc, eq, gt, like, or, type SQL } from "drizzle-orm";
-import { type AuditEntry, writeAudited } from "../db/audit";
+import { type AuditEntry, GuardFailed, writeAudited } from "../db/audit";
 import { type Db, getDb, isUniqueViolation } from "../db/client";
 import { units } from "../db/schema";
-import { stmt } from "../db/statements";
+import { containsText, startsWithText, stmt } from "../db/statements";
 import { UNIT_DATA_REFS, UNIT_PATH_COLUMNS } from "../db/unit-refs";
 import { type ExistingUnit, planUnitImport } from "../domain/unit-import";
 import {
@@ -220,7 +220,7 @@ export const unitRoutes = createRouter()
     const where: SQL[] = [like(units.path, `${principal.unitPath}%`)];
     if (parentId) where.push(eq(units.parentId, parentId));
     if (level) where.push(eq(units.level, level));
-    if (q) where.push(or(like(units.name, `%${q}%`), like(units.code, `${q}%`))!);
+    if (q) where.push(or(containsText(units.name, q), startsWithText(units.code, q))!);
     if (after) where.push(gt(units.code, String(after[0])));
     const rows = await getDb(c.env)
       .select()
@@ -355,23 +355,27 @@ export const unitRoutes = createRouter()
       sql: "UPDATE units SET name = ?, code = ?, parent_id = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
       args: [next.name, next.code, next.parentId, now, unit.id, unit.version],
     });
-    let results: Awaited<ReturnType<typeof writeAudited>>;
     try {
-      results = await writeAudited(db, statements, [
-        audit(principal, c.get("requestId"), moving ? "unit.move" : "unit.update", next, {
-          name: next.name,
-          ...(moving ? { fromParentId: unit.parentId, toParentId: next.parentId, code: next.code } : {}),
-        }),
-      ]);
+      await writeAudited(
+        db,
+        statements,
+        [
+          audit(principal, c.get("requestId"), moving ? "unit.move" : "unit.update", next, {
+            name: next.name,
+            ...(moving ? { fromParentId: unit.parentId, toParentId: next.parentId, code: next.code } : {}),
+          }),
+        ],
+        { mustChange: [statements.length - 1] },
+      );
     } catch (error) {
+      if (error instanceof GuardFailed) {
+        throw problems.preconditionFailed("The unit changed meanwhile; reload it", {
+          currentVersion: unit.version + 1,
+        });
+      }
       if (isUniqueViolation(error))
         throw problems.conflict("duplicate-code", "The new codes collide with existing units");
       throw error;
-    }
-    if (results[results.length - 1]?.rowsAffected !== 1) {
-      throw problems.preconditionFailed("The unit changed meanwhile; reload it", {
-        currentVersion: unit.version + 1,
-      });
     }
     c.header("etag", `"${next.version}"`);
     return c.json(view(next), 200);

@@ -2,10 +2,10 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { InStatement } from "@libsql/client/web";
 import { and, asc, eq, gt, like, or, type SQL } from "drizzle-orm";
 import { hashPassword } from "../auth/password";
-import { writeAudited } from "../db/audit";
+import { GuardFailed, writeAudited } from "../db/audit";
 import { type Db, getDb, isUniqueViolation } from "../db/client";
 import { units, users } from "../db/schema";
-import { stmt } from "../db/statements";
+import { containsText, startsWithText, stmt } from "../db/statements";
 import { type UserRow, userView } from "../db/users";
 import { ROLE_LABELS, ROLES, roleFitsLevel } from "../domain/roles";
 import type { Principal } from "../env";
@@ -205,7 +205,7 @@ export const userRoutes = createRouter()
     const where: SQL[] = [like(users.unitPath, `${scope}%`)];
     if (role) where.push(eq(users.role, role));
     if (disabled) where.push(eq(users.disabled, disabled === "true"));
-    if (q) where.push(or(like(users.username, `${q}%`), like(users.displayName, `%${q}%`))!);
+    if (q) where.push(or(startsWithText(users.username, q), containsText(users.displayName, q))!);
     if (after) where.push(gt(users.username, String(after[0])));
     const rows = await db
       .select()
@@ -302,21 +302,30 @@ export const userRoutes = createRouter()
       });
     }
     const changed = Object.keys(body).filter((k) => k !== "password");
-    const results = await writeAudited(db, statements, [
-      {
-        actorId: principal.userId,
-        actorRole: principal.role,
-        scopePath: next.unitPath,
-        action: body.disabled === true ? "user.disable" : "user.update",
-        objectType: "user",
-        objectId: id,
-        outcome: "success",
-        requestId: c.get("requestId"),
-        detail: { changed, passwordReset: body.password !== undefined, sessionsRevoked: revoke },
-      },
-    ]);
-    if (results[0]?.rowsAffected !== 1)
-      throw problems.conflict("concurrent-update", "The user changed meanwhile; retry");
+    try {
+      await writeAudited(
+        db,
+        statements,
+        [
+          {
+            actorId: principal.userId,
+            actorRole: principal.role,
+            scopePath: next.unitPath,
+            action: body.disabled === true ? "user.disable" : "user.update",
+            objectType: "user",
+            objectId: id,
+            outcome: "success",
+            requestId: c.get("requestId"),
+            detail: { changed, passwordReset: body.password !== undefined, sessionsRevoked: revoke },
+          },
+        ],
+        { mustChange: [0] },
+      );
+    } catch (error) {
+      if (error instanceof GuardFailed)
+        throw problems.conflict("concurrent-update", "The user changed meanwhile; retry");
+      throw error;
+    }
     c.header("etag", `"${next.version}"`);
     return c.json(userView(next), 200);
   });
