@@ -1,4 +1,14 @@
--- grid321 directives: directives, one receipt per target unit (fanned out by the directives queue), reminders.
+-- grid321 directives: directives, one receipt per target unit (fanned out by the directives queue), receipt
+-- counts kept by triggers, reminders.
+CREATE TABLE `directive_receipt_counts` (
+	`directive_id` text NOT NULL,
+	`level` text NOT NULL,
+	`grid_level` integer NOT NULL,
+	`state` text NOT NULL,
+	`n` integer NOT NULL,
+	PRIMARY KEY(`directive_id`, `level`, `grid_level`, `state`)
+);
+--> statement-breakpoint
 CREATE TABLE `directive_receipts` (
 	`directive_id` text NOT NULL,
 	`unit_id` text NOT NULL,
@@ -60,3 +70,23 @@ CREATE INDEX `directives_issuer_idx` ON `directives` (`issuer_unit_path`,`create
 CREATE INDEX `directives_created_idx` ON `directives` (`created_at`,`id`);
 --> statement-breakpoint
 CREATE INDEX `directives_fanout_idx` ON `directives` (`created_at`) WHERE "directives"."fanout_queued_at" IS NULL;
+--> statement-breakpoint
+CREATE TRIGGER `directive_receipts_count_insert` AFTER INSERT ON `directive_receipts` BEGIN
+  INSERT INTO directive_receipt_counts (directive_id, level, grid_level, state, n)
+    VALUES (NEW.directive_id, NEW.level, coalesce(NEW.grid_level, 0), NEW.state, 1)
+    ON CONFLICT (directive_id, level, grid_level, state) DO UPDATE SET n = n + 1;
+END;
+--> statement-breakpoint
+CREATE TRIGGER `directive_receipts_count_update` AFTER UPDATE OF state ON `directive_receipts`
+  WHEN OLD.state IS NOT NEW.state BEGIN
+  UPDATE directive_receipt_counts SET n = n - 1
+    WHERE directive_id = OLD.directive_id AND level = OLD.level AND grid_level = coalesce(OLD.grid_level, 0) AND state = OLD.state;
+  INSERT INTO directive_receipt_counts (directive_id, level, grid_level, state, n)
+    VALUES (NEW.directive_id, NEW.level, coalesce(NEW.grid_level, 0), NEW.state, 1)
+    ON CONFLICT (directive_id, level, grid_level, state) DO UPDATE SET n = n + 1;
+END;
+--> statement-breakpoint
+CREATE TRIGGER `directive_receipts_count_delete` AFTER DELETE ON `directive_receipts` BEGIN
+  UPDATE directive_receipt_counts SET n = n - 1
+    WHERE directive_id = OLD.directive_id AND level = OLD.level AND grid_level = coalesce(OLD.grid_level, 0) AND state = OLD.state;
+END;

@@ -115,6 +115,35 @@ export async function receiptCounts(db: Db, directiveId: string, scopePath: stri
 }
 
 /**
+ * A directive row (selected by `directiveSql`) and its whole receipt counts from the trigger-kept counters,
+ * in one round trip.
+ */
+export async function directiveWithCounts(db: Db, directiveSql: string, directiveId: string) {
+  const [directive, counters] = await db.$client.batch(
+    [
+      { sql: directiveSql, args: [directiveId] },
+      {
+        sql: `SELECT level, grid_level AS gridLevel, state, n FROM directive_receipt_counts
+              WHERE directive_id = ? AND n > 0`,
+        args: [directiveId],
+      },
+    ],
+    "read",
+  );
+  return {
+    row: directive!.rows[0] as Record<string, unknown> | undefined,
+    counts: foldCounts(
+      counters!.rows.map((r) => ({
+        level: String(r.level),
+        gridLevel: Number(r.gridLevel),
+        state: String(r.state),
+        n: Number(r.n),
+      })),
+    ),
+  };
+}
+
+/**
  * Marks open receipts past their due time as overdue and raises one reminder for each, at most `limit` per
  * call, in one write transaction. A range over the partial due-time index: never a scan of all receipts.
  * Returns how many receipts became overdue.

@@ -84,3 +84,19 @@ export const directiveReminders = sqliteTable(
     index("directive_reminders_unit_idx").on(t.unitId, t.createdAt),
   ],
 );
+
+/**
+ * Receipt counts per (directive, level, grid level, state), kept by triggers on `directive_receipts` (see
+ * migration 0400), so the issuer's completion counts are a read of a few rows, not a count of 45,000.
+ */
+export const directiveReceiptCounts = sqliteTable(
+  "directive_receipt_counts",
+  {
+    directiveId: text("directive_id").notNull(),
+    level: text("level").notNull(),
+    gridLevel: integer("grid_level").notNull(),
+    state: text("state").notNull(),
+    n: integer("n").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.directiveId, t.level, t.gridLevel, t.state] })],
+);

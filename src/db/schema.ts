@@ -124,3 +124,4 @@ export * from "./schema-households";
 export * from "./schema-cases";
 export * from "./schema-directives";
 export * from "./schema-escalation";
+export * from "./schema-three-lines";

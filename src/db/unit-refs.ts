@@ -11,6 +11,11 @@ export const UNIT_DATA_REFS: ReadonlyArray<{ table: string; column: string }> = 
   { table: "cases", column: "responsible_unit_id" },
   { table: "inbox_items", column: "unit_id" },
   { table: "webhook_endpoints", column: "unit_id" },
+  // Directives and the three lines: issuers, receipts, contacts and stations hold their unit.
+  { table: "directives", column: "issuer_unit_id" },
+  { table: "directive_receipts", column: "unit_id" },
+  { table: "contact_profiles", column: "unit_id" },
+  { table: "liaison_stations", column: "unit_id" },
 ];
 
 export const UNIT_PATH_COLUMNS: ReadonlyArray<{ table: string; column: string }> = [
@@ -25,4 +30,18 @@ export const UNIT_PATH_COLUMNS: ReadonlyArray<{ table: string; column: string }>
   { table: "cases", column: "responsible_unit_path" },
   { table: "inbox_items", column: "unit_path" },
   { table: "webhook_endpoints", column: "unit_path" },
+  { table: "directives", column: "issuer_unit_path" },
+  { table: "directive_receipts", column: "unit_path" },
+  { table: "directive_reminders", column: "unit_path" },
+  { table: "contact_profiles", column: "unit_path" },
+  { table: "contact_pairings", column: "unit_path" },
+  { table: "party_pledges", column: "unit_path" },
+  { table: "party_fulfilments", column: "unit_path" },
+  { table: "party_reviews", column: "unit_path" },
+  { table: "liaison_stations", column: "unit_path" },
+  { table: "station_activities", column: "unit_path" },
+  { table: "activity_matters", column: "unit_path" },
+  { table: "lead_ratings", column: "unit_path" },
+  { table: "lead_subsidy_items", column: "unit_path" },
+  { table: "lead_flags", column: "unit_path" },
 ];

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { type AuditEntry, writeAudited } from "../db/audit";
 import { getDb } from "../db/client";
 import {
+  directiveWithCounts,
   enqueueFanout,
   type FanoutMessage,
   levelFanoutPlan,
@@ -523,13 +524,18 @@ export const directiveRoutes = createRouter()
     const principal = principalOf(c);
     const { id } = c.req.valid("param");
     const db = getDb(c.env);
-    const [directive, counts] = await Promise.all([
-      db.$client.execute({ sql: `SELECT ${DIRECTIVE_COLUMNS} FROM directives d WHERE d.id = ?`, args: [id] }),
-      receiptCounts(db, id, principal.unitPath),
-    ]);
-    const row = directive.rows[0] as Row | undefined;
-    // Visible to the issuer's subtree-holders and to anyone with receipts inside their own subtree.
-    if (!row || (!inScope(principal.unitPath, String(row.issuerUnitPath)) && counts.total.total === 0)) {
+    const whole = await directiveWithCounts(
+      db,
+      `SELECT ${DIRECTIVE_COLUMNS} FROM directives d WHERE d.id = ?`,
+      id,
+    );
+    const row = whole.row;
+    if (!row) throw problems.notFound("directive");
+    // Above the issuer the trigger-kept counters are the answer; below it, count the caller's own subtree.
+    const counts = inScope(principal.unitPath, String(row.issuerUnitPath))
+      ? whole.counts
+      : await receiptCounts(db, id, principal.unitPath);
+    if (counts.total.total === 0 && !inScope(principal.unitPath, String(row.issuerUnitPath))) {
       throw problems.notFound("directive");
     }
     return c.json(
