@@ -33,7 +33,7 @@ CREATE TABLE `households` (
 	`id` text PRIMARY KEY NOT NULL,
 	`unit_id` text NOT NULL,
 	`unit_path` text NOT NULL,
-	`village_id` text GENERATED ALWAYS AS (substr(substr(substr(substr(substr(unit_path, 2), instr(substr(unit_path, 2), '/') + 1), instr(substr(substr(unit_path, 2), instr(substr(unit_path, 2), '/') + 1), '/') + 1), instr(substr(substr(substr(unit_path, 2), instr(substr(unit_path, 2), '/') + 1), instr(substr(substr(unit_path, 2), instr(substr(unit_path, 2), '/') + 1), '/') + 1), '/') + 1), 1, instr(substr(substr(substr(substr(unit_path, 2), instr(substr(unit_path, 2), '/') + 1), instr(substr(substr(unit_path, 2), instr(substr(unit_path, 2), '/') + 1), '/') + 1), instr(substr(substr(substr(unit_path, 2), instr(substr(unit_path, 2), '/') + 1), instr(substr(substr(unit_path, 2), instr(substr(unit_path, 2), '/') + 1), '/') + 1), '/') + 1), '/') - 1)) VIRTUAL NOT NULL,
+	`village_id` text GENERATED ALWAYS AS (substr(substr(substr(substr(substr(unit_path, 2), instr(substr(unit_path, 2), '/') + 1), instr(substr(substr(unit_path, 2), instr(substr(unit_path, 2), '/') + 1), '/') + 1), instr(substr(substr(substr(unit_path, 2), instr(substr(unit_path, 2), '/') + 1), instr(substr(substr(unit_path, 2), instr(substr(unit_path, 2), '/') + 1), '/') + 1), '/') + 1), 1, instr(substr(substr(substr(substr(unit_path, 2), instr(substr(unit_path, 2), '/') + 1), instr(substr(substr(unit_path, 2), instr(substr(unit_path, 2), '/') + 1), '/') + 1), instr(substr(substr(substr(unit_path, 2), instr(substr(unit_path, 2), '/') + 1), instr(substr(substr(unit_path, 2), instr(substr(unit_path, 2), '/') + 1), '/') + 1), '/') + 1), '/') - 1)) STORED NOT NULL,
 	`address` text NOT NULL,
 	`latitude` real,
 	`longitude` real,

@@ -26,7 +26,7 @@ export const households = sqliteTable(
     unitPath: text("unit_path").notNull(),
     villageId: text("village_id")
       .notNull()
-      .generatedAlwaysAs(sql.raw(pathSegmentSql("unit_path", 3)), { mode: "virtual" }),
+      .generatedAlwaysAs(sql.raw(pathSegmentSql("unit_path", 3)), { mode: "stored" }),
     address: text("address").notNull(),
     latitude: real("latitude"),
     longitude: real("longitude"),

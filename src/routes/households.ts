@@ -54,7 +54,16 @@ import {
 import { parseIdNumber } from "../domain/id-number";
 import { isMinor, mayUnmask, parsePurpose } from "../domain/pii";
 import type { Role } from "../domain/roles";
-import { CADENCE_KEYS, type Cadence, daysLate, nextVisitDue, resolveCadence } from "../domain/service-plan";
+import {
+  CADENCE_KEYS,
+  type Cadence,
+  DEFAULT_CADENCE,
+  daysLate,
+  MAX_CADENCE_DAYS,
+  nextVisitDue,
+  parseCadenceValue,
+  resolveCadence,
+} from "../domain/service-plan";
 import { pathIds } from "../domain/units";
 import type { AppEnv, Principal } from "../env";
 import { assertInScope, principalOf, requireRole } from "../http/auth";
@@ -996,6 +1005,87 @@ const endHelper = createRoute({
   responses: { 204: { description: "Ended" }, ...errorResponses(403, 404) },
 });
 
+const CadenceValue = z
+  .union([z.number().int().min(1).max(MAX_CADENCE_DAYS), z.enum(["none", "inherit"])])
+  .openapi({
+    description:
+      "Days between contacts, `none` for no scheduled visits, `inherit` to drop this unit's own value",
+  });
+const ServicePlanSchema = z
+  .object({
+    unitId: z.uuid(),
+    cadence: z.object({
+      green: z.number().int().nullable(),
+      yellow: z.number().int().nullable(),
+      red: z.number().int().nullable(),
+    }),
+    source: z
+      .object({ green: z.uuid().nullable(), yellow: z.uuid().nullable(), red: z.uuid().nullable() })
+      .openapi({ description: "The unit each value comes from; null = the default" }),
+  })
+  .openapi("ServicePlan");
+
+const getServicePlan = createRoute({
+  method: "get",
+  path: "/v1/units/{id}/service-plan",
+  tags: ["households"],
+  summary: "The visit cadence by class in force for a unit, and where each value comes from",
+  description:
+    "Defaults: green no scheduled visits, yellow every 30 days, red every 7 days; inherited down the tree.",
+  security: bearer,
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(ServicePlanSchema, "The service plan"), ...errorResponses(404) },
+});
+
+const putServicePlan = createRoute({
+  method: "put",
+  path: "/v1/units/{id}/service-plan",
+  tags: ["households"],
+  summary: "Set a unit's own visit cadences (admin, center_staff); the subtree is rescheduled",
+  security: bearer,
+  middleware: [requireRole("admin", "center_staff")] as const,
+  request: {
+    params: IdParam,
+    body: jsonBody(
+      z
+        .strictObject({
+          green: CadenceValue.optional(),
+          yellow: CadenceValue.optional(),
+          red: CadenceValue.optional(),
+        })
+        .refine((b) => Object.keys(b).length > 0, "give at least one class")
+        .openapi("ServicePlanUpdate"),
+    ),
+  },
+  responses: {
+    200: jsonResponse(ServicePlanSchema.extend({ rescheduled: z.number().int() }), "Updated"),
+    ...errorResponses(403, 404),
+  },
+});
+
+async function servicePlanOf(db: Db, unit: UnitRef) {
+  const rs = await db.$client.execute({
+    sql: `SELECT s.unit_id AS unitId, u.depth AS depth, s.key AS key, s.value AS value FROM unit_settings s JOIN units u ON u.id = s.unit_id
+          WHERE s.unit_id IN (SELECT value FROM json_each(?)) AND s.key IN (?, ?, ?)`,
+    args: [JSON.stringify(pathIds(unit.path)), CADENCE_KEYS.green, CADENCE_KEYS.yellow, CADENCE_KEYS.red],
+  });
+  const settings = rs.rows.map((r) => ({
+    unitId: String(r.unitId),
+    depth: Number(r.depth),
+    key: String(r.key),
+    value: String(r.value),
+  }));
+  const cadence = resolveCadence(settings);
+  const source = { green: null, yellow: null, red: null } as Record<HouseholdClass, string | null>;
+  for (const klass of HOUSEHOLD_CLASSES) {
+    const found = settings
+      .filter((st) => st.key === CADENCE_KEYS[klass] && parseCadenceValue(st.value) !== undefined)
+      .sort((a, b) => b.depth - a.depth)[0];
+    source[klass] = found?.unitId ?? null;
+  }
+  return { unitId: unit.id, cadence, source };
+}
+
 const HELPER_LINES: Record<string, string> = {
   grid_worker: "grid_worker",
   party_member: "party_member",
@@ -1459,6 +1549,46 @@ export const householdRoutes = createRouter()
       },
       200,
     );
+  })
+  .openapi(getServicePlan, async (c) => {
+    const db = getDb(c.env);
+    const unit = await loadUnit(db, principalOf(c), c.req.valid("param").id);
+    return c.json(await servicePlanOf(db, unit), 200);
+  })
+  .openapi(putServicePlan, async (c) => {
+    const principal = principalOf(c);
+    const body = c.req.valid("json");
+    const db = getDb(c.env);
+    const unit = await loadUnit(db, principal, c.req.valid("param").id);
+    const now = new Date().toISOString();
+    const statements: InStatement[] = [];
+    for (const klass of HOUSEHOLD_CLASSES) {
+      const value = body[klass];
+      if (value === undefined) continue;
+      statements.push(
+        value === "inherit"
+          ? {
+              sql: "DELETE FROM unit_settings WHERE unit_id = ? AND key = ?",
+              args: [unit.id, CADENCE_KEYS[klass]],
+            }
+          : {
+              sql: `INSERT INTO unit_settings (unit_id, key, value, updated_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (unit_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+              args: [unit.id, CADENCE_KEYS[klass], String(value), now],
+            },
+      );
+    }
+    await writeAudited(db, statements, [
+      auditEntry(c, "service_plan.update", "unit", unit.id, unit.path, {
+        ...body,
+        defaults: DEFAULT_CADENCE,
+      }),
+    ]);
+    // The new cadences reschedule every household of the subtree (set-based, like a reclassification).
+    const results = await writeAudited(db, await reclassifyStatements(db, unit, new Date(now), now), [
+      auditEntry(c, "household.reclassify", "unit", unit.id, unit.path, { reason: "service plan changed" }),
+    ]);
+    return c.json({ ...(await servicePlanOf(db, unit)), rescheduled: results[0]!.rowsAffected }, 200);
   })
   .openapi(addHelper, async (c) => {
     const principal = principalOf(c);

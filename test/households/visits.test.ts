@@ -231,3 +231,62 @@ describe("named helpers", () => {
     expect(Number(rows.rows[0]!.n)).toBe(1);
   });
 });
+
+describe("service plans", () => {
+  it("shows defaults, inherits a unit's own cadences down the tree, and reschedules the subtree", async () => {
+    const tree = await makeTree();
+    const staff = await makeUser("center_staff", tree.town);
+    const worker = await makeUser("grid_worker", tree.grid);
+    const h = await call("/v1/households", {
+      token: staff.token,
+      body: household(tree.subgrid, { incomeStable: false }),
+    });
+    const defaults = await call(`/v1/units/${tree.subgrid.id}/service-plan`, { token: worker.token });
+    expect(defaults.body).toMatchObject({
+      cadence: { green: null, yellow: 30, red: 7 },
+      source: { green: null, yellow: null, red: null },
+    });
+    const set = await call(`/v1/units/${tree.village.id}/service-plan`, {
+      method: "PUT",
+      token: staff.token,
+      body: { yellow: 10, green: 180 },
+    });
+    expect(set.status).toBe(200);
+    expect(set.body).toMatchObject({ cadence: { green: 180, yellow: 10, red: 7 }, rescheduled: 1 });
+    const inherited = await call(`/v1/units/${tree.subgrid.id}/service-plan`, { token: worker.token });
+    expect(inherited.body).toMatchObject({
+      cadence: { green: 180, yellow: 10, red: 7 },
+      source: { green: tree.village.id, yellow: tree.village.id, red: null },
+    });
+    const stored = await storedHousehold(h.body.id);
+    expect(Date.parse(String(stored!.next_visit_due)) - Date.parse(String(stored!.class_since))).toBe(
+      10 * DAY,
+    );
+    const back = await call(`/v1/units/${tree.village.id}/service-plan`, {
+      method: "PUT",
+      token: staff.token,
+      body: { yellow: "inherit", green: "none" },
+    });
+    expect(back.body.cadence).toEqual({ green: null, yellow: 30, red: 7 });
+    expect(
+      isProblem(
+        await call(`/v1/units/${tree.village.id}/service-plan`, {
+          method: "PUT",
+          token: staff.token,
+          body: { yellow: 0 },
+        }),
+        400,
+      ),
+    ).toBe(true);
+    expect(
+      isProblem(
+        await call(`/v1/units/${tree.village.id}/service-plan`, {
+          method: "PUT",
+          token: worker.token,
+          body: { yellow: 5 },
+        }),
+        403,
+      ),
+    ).toBe(true);
+  });
+});
