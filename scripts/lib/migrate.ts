@@ -1,5 +1,5 @@
-import { readdir, readFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Client } from "@libsql/client/web";
 
@@ -19,28 +19,45 @@ export function splitStatements(source: string): string[] {
     .filter((s) => s.length > 0);
 }
 
+/** Thrown when a migration file differs from the one already applied to the database. */
+export class MigrationChanged extends Error {}
+
 /**
  * Applies every `migrations/NNNN_*.sql` not yet recorded in `_migrations`, each in one write batch
- * (all-or-nothing), in file-name order. Returns the names applied.
+ * (all-or-nothing), in file-name order, and records its SHA-256. A file that changed after it was applied
+ * stops the run: migrations only ever add. Returns the names applied.
  */
 export async function migrate(client: Client, dir = MIGRATIONS_DIR): Promise<string[]> {
   await client.execute(
-    "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL, sha256 TEXT)",
   );
-  const done = new Set(
-    (await client.execute("SELECT name FROM _migrations")).rows.map((r) => String(r.name)),
+  const done = new Map(
+    (await client.execute("SELECT name, sha256 FROM _migrations")).rows.map((r) => [
+      String(r.name),
+      r.sha256,
+    ]),
   );
   const files = (await readdir(dir)).filter((f) => /^\d{4}_.+\.sql$/.test(f)).sort();
   const applied: string[] = [];
   for (const file of files) {
-    if (done.has(file)) continue;
-    const statements = splitStatements(await readFile(join(dir, file), "utf8"));
+    const source = await readFile(join(dir, file), "utf8");
+    const sha256 = createHash("sha256").update(source).digest("hex");
+    if (done.has(file)) {
+      const recorded = done.get(file);
+      if (recorded && recorded !== sha256) {
+        throw new MigrationChanged(
+          `migration ${file} changed after it was applied to this database; write a new migration instead ` +
+            "(for a local dev database, delete .data/ to start over)",
+        );
+      }
+      continue;
+    }
     await client.batch(
       [
-        ...statements,
+        ...splitStatements(source),
         {
-          sql: "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
-          args: [file, new Date().toISOString()],
+          sql: "INSERT INTO _migrations (name, applied_at, sha256) VALUES (?, ?, ?)",
+          args: [file, new Date().toISOString(), sha256],
         },
       ],
       "write",
