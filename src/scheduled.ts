@@ -1,3 +1,5 @@
+import { getDb } from "./db/client";
+import { expireOverrides } from "./db/households";
 import { directivesWatchdog } from "./queues/directives";
 
 /** A task the cron trigger runs (watchdogs only: deadlines are Durable Object alarms, not scans). */
@@ -7,4 +9,6 @@ export type ScheduledTask = (controller: ScheduledController, env: Cloudflare.En
 export const scheduledTasks: ScheduledTask[] = [
   // Receipts past due → overdue + reminders (an index range over due times, not a scan of cases).
   (_controller, env) => directivesWatchdog(env),
+  // Expired household class overrides → back to the computed class and schedule (an index range, few rows).
+  async (_controller, env) => void (await expireOverrides(getDb(env), new Date())),
 ];

@@ -14,6 +14,7 @@ import {
   resolveCadence,
 } from "../domain/service-plan";
 import { pathIds } from "../domain/units";
+import { writeAudited } from "./audit";
 import type { Db } from "./client";
 import type { households, residents } from "./schema";
 
@@ -352,4 +353,34 @@ export const STALE_GUARD: InStatement = {
 /** Whether a write failed on `STALE_GUARD`. */
 export function isStaleGuardError(error: unknown): boolean {
   return /malformed JSON/i.test(`${String(error)} ${String((error as { cause?: unknown })?.cause ?? "")}`);
+}
+
+/**
+ * Moves households whose class override has expired back to their computed class and schedule: each grid
+ * holding one is reclassified set-based (reads already show the computed class from the expiry instant on;
+ * this catches up the stored class, the counts and `next_visit_due`). Bounded per run; returns the grids done.
+ */
+export async function expireOverrides(db: Db, now: Date, maxGrids = 200): Promise<number> {
+  const rs = await db.$client.execute({
+    sql: `SELECT DISTINCT unit_path FROM households INDEXED BY households_override_idx
+          WHERE override_class IS NOT NULL AND override_until <= ? AND class IS NOT computed_class LIMIT ?`,
+    args: [now.toISOString(), maxGrids],
+  });
+  for (const row of rs.rows) {
+    const path = String(row.unit_path);
+    const statements = await reclassifyStatements(db, { path, level: "grid" }, now, now.toISOString());
+    await writeAudited(db, statements, [
+      {
+        actorId: null,
+        actorRole: "system",
+        scopePath: path,
+        action: "household.override_expired",
+        objectType: "unit",
+        objectId: pathIds(path).at(-1) ?? null,
+        outcome: "success",
+        requestId: null,
+      },
+    ]);
+  }
+  return rs.rows.length;
 }

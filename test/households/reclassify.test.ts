@@ -1,4 +1,7 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { getDb } from "../../src/db/client";
+import { expireOverrides } from "../../src/db/households";
 import { classifyHousehold } from "../../src/domain/classification";
 import { call, isProblem, makeTree, makeUser, sql } from "../helpers";
 import { household, lastYears, resident, storedHousehold } from "./fixtures";
@@ -168,5 +171,37 @@ describe("POST /v1/units/{id}/reclassify", () => {
         404,
       ),
     ).toBe(true);
+  });
+});
+
+describe("expired overrides", () => {
+  it("the cron task moves households whose override expired back to their computed class and schedule", async () => {
+    const tree = await makeTree();
+    const staff = await makeUser("center_staff", tree.village);
+    const created = await call("/v1/households", { token: staff.token, body: household(tree.grid) });
+    const until = new Date(Date.now() + 86_400_000).toISOString();
+    await call(`/v1/households/${created.body.id}`, {
+      method: "PATCH",
+      token: staff.token,
+      headers: { "if-match": '"1"' },
+      body: { override: { class: "red", reason: "temporary hardship", until } },
+    });
+    expect(await storedHousehold(created.body.id)).toMatchObject({ class: "red" });
+    const countsBefore = await call(`/v1/units/${tree.grid.id}/households/summary`, { token: staff.token });
+    expect(countsBefore.body.byClass).toEqual({ green: 0, yellow: 0, red: 1 });
+    await expireOverrides(getDb(env), new Date(Date.parse(until) - 1));
+    expect(await storedHousehold(created.body.id)).toMatchObject({ class: "red" });
+    await expireOverrides(getDb(env), new Date(Date.parse(until) + 1));
+    expect(await storedHousehold(created.body.id)).toMatchObject({
+      class: "green",
+      computed_class: "green",
+      override_class: "red",
+      next_visit_due: null,
+    });
+    const counts = await sql().execute({
+      sql: "SELECT class, n FROM household_class_counts WHERE unit_id = ?",
+      args: [tree.grid.id],
+    });
+    expect(counts.rows.map((r) => [r.class, Number(r.n)])).toEqual([["green", 1]]);
   });
 });
