@@ -66,7 +66,10 @@ export function share(part: number, whole: number): number {
 }
 
 /** Coverage per line from the counts of covered households. */
-export function lineCoverage(households: number, covered: Partial<Record<Line, number>>): Record<Line, LineCoverage> {
+export function lineCoverage(
+  households: number,
+  covered: Partial<Record<Line, number>>,
+): Record<Line, LineCoverage> {
   const out = {} as Record<Line, LineCoverage>;
   for (const line of LINES) {
     const n = covered[line] ?? 0;

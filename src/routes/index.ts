@@ -1,5 +1,6 @@
 import { attachmentRoutes } from "./attachments";
 import { auditRoutes } from "./audit";
+import { contactRoutes } from "./contacts";
 import { directiveRoutes } from "./directives";
 import { authRoutes } from "./auth";
 import { caseRoutes } from "./cases";
@@ -15,4 +16,4 @@ import { visitRoutes } from "./visits";
 import { webhookRoutes } from "./webhooks";
 
 /** Every resource router, mounted at `/` by the app. */
-export const routes = [healthRoutes, authRoutes, unitRoutes, userRoutes, auditRoutes, caseRoutes, attachmentRoutes, directiveRoutes, householdRoutes, residentRoutes, visitRoutes, slaPolicyRoutes, inboxRoutes, webhookRoutes, resolutionLevelRoutes];
+export const routes = [healthRoutes, authRoutes, unitRoutes, userRoutes, auditRoutes, caseRoutes, attachmentRoutes, directiveRoutes, householdRoutes, residentRoutes, visitRoutes, slaPolicyRoutes, inboxRoutes, webhookRoutes, resolutionLevelRoutes, contactRoutes];

@@ -1,0 +1,76 @@
+/** Evidence a party member's fulfilment (践诺) can point to. */
+export const EVIDENCE_KINDS = ["visit", "case", "mediation"] as const;
+export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
+
+export const EVIDENCE_KIND_LABELS: Record<EvidenceKind, string> = {
+  visit: "走访",
+  case: "办理事件",
+  mediation: "矛盾调解",
+};
+
+/** Default points per kind of evidence, before any unit setting. */
+export const DEFAULT_POINTS: Record<EvidenceKind, number> = { visit: 2, case: 5, mediation: 8 };
+
+/** The unit-setting key for the points of one kind (set on the branch's unit, inherited down). */
+export const pointsKey = (kind: EvidenceKind) => `points.${kind}`;
+
+/** Annual review ratings (评议). */
+export const REVIEW_RATINGS = ["excellent", "qualified", "basically_qualified", "unqualified"] as const;
+export type ReviewRating = (typeof REVIEW_RATINGS)[number];
+
+export const REVIEW_RATING_LABELS: Record<ReviewRating, string> = {
+  excellent: "优秀",
+  qualified: "合格",
+  basically_qualified: "基本合格",
+  unqualified: "不合格",
+};
+
+/** Parses a points setting: an integer 0–1000, or undefined when unusable. */
+export function parsePoints(value: string): number | undefined {
+  return /^\d{1,4}$/.test(value.trim()) && Number(value) <= 1000 ? Number(value) : undefined;
+}
+
+/**
+ * The points a kind of evidence earns under the settings on the branch unit's path: the deepest setting
+ * wins, the default applies otherwise.
+ */
+export function pointsFor(
+  kind: EvidenceKind,
+  settings: ReadonlyArray<{ depth: number; key: string; value: string }>,
+): number {
+  let best: { depth: number; points: number } | undefined;
+  for (const s of settings) {
+    if (s.key !== pointsKey(kind)) continue;
+    const points = parsePoints(s.value);
+    if (points !== undefined && (!best || s.depth > best.depth)) best = { depth: s.depth, points };
+  }
+  return best ? best.points : DEFAULT_POINTS[kind];
+}
+
+/** A ledger entry as far as totals are concerned. */
+export interface LedgerEntry {
+  memberId: string;
+  points: number;
+}
+
+/** A member's total: the plain sum of the ledger, corrections included (they are entries too). */
+export function ledgerTotal(entries: readonly LedgerEntry[]): number {
+  return entries.reduce((sum, e) => sum + e.points, 0);
+}
+
+/** A ranked member: competition ranking ("1224"), ties share a rank and the next rank skips. */
+export interface Ranked<T> {
+  rank: number;
+  item: T;
+}
+
+/** Ranks members by total points, highest first; ties keep their given order and share a rank. */
+export function rankByPoints<T extends { total: number }>(items: readonly T[]): Ranked<T>[] {
+  const sorted = [...items].sort((a, b) => b.total - a.total);
+  const out: Ranked<T>[] = [];
+  sorted.forEach((item, i) => {
+    const rank = i > 0 && sorted[i - 1]!.total === item.total ? out[i - 1]!.rank : i + 1;
+    out.push({ rank, item });
+  });
+  return out;
+}
