@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { forgetLocatedCases } from "../../src/routes/cases";
 import { call, isProblem, sql } from "../helpers";
-import { act, deskOf, makeWorld, must, newReport, projected, report } from "./fixtures";
+import { act, deskCase, makeWorld, must, newReport, projected, report } from "./fixtures";
 
 describe("reporting a case", () => {
   it("a grid worker reports in their grid: 201, version 1 as ETag, stored in the grid's desk", async () => {
@@ -22,7 +22,7 @@ describe("reporting a case", () => {
       duplicates: [],
     });
     expect(res.body.actions).toEqual(expect.arrayContaining(["accept", "merge", "attach"]));
-    const stored = await deskOf(w.tree.grid.id).getCase(body.id);
+    const stored = await deskCase(w.tree.grid.id, body.id);
     expect(stored?.record.version).toBe(1);
     expect(stored?.events.map((e) => [e.seq, e.type])).toEqual([[1, "reported"]]);
   });
@@ -45,7 +45,7 @@ describe("reporting a case", () => {
       body: { ...body, gridId: w.tree.grid.id },
     });
     expect(isProblem(byOther, 422)).toBe(true);
-    const stored = await deskOf(w.tree.grid.id).getCase(body.id);
+    const stored = await deskCase(w.tree.grid.id, body.id);
     expect(stored?.record.title).toBe(body.title);
     expect(stored?.events).toHaveLength(1);
   });
@@ -127,7 +127,7 @@ describe("reporting a case", () => {
       const res = await call("/v1/cases", { token: w.gridWorker.token, body });
       expect(isProblem(res, 400), `${JSON.stringify(body).slice(0, 80)} → ${res.status}`).toBe(true);
       if (typeof body.id === "string" && body.id.length === 36) {
-        expect(await deskOf(w.tree.grid.id).getCase(body.id)).toBeNull();
+        expect(await deskCase(w.tree.grid.id, body.id)).toBeNull();
       }
     }
     const noAuth = await call("/v1/cases", { body: newReport() });
@@ -201,7 +201,7 @@ describe("the closed loop through the API", () => {
     expect(isProblem(stale, 412)).toBe(true);
     expect(stale.body.currentVersion).toBe(2);
     expect(stale.headers.get("etag")).toBe('"2"');
-    expect((await deskOf(w.tree.grid.id).getCase(id))?.record).toMatchObject({
+    expect((await deskCase(w.tree.grid.id, id))?.record).toMatchObject({
       version: 2,
       state: "accepted",
     });
@@ -224,7 +224,7 @@ describe("the closed loop through the API", () => {
     const closeWithoutEvidence = await act(w.villageCentre, id, "close", 3);
     expect(isProblem(closeWithoutEvidence, 409)).toBe(true);
     expect(closeWithoutEvidence.body.type).toMatch(/closure-needs-evidence$/);
-    expect((await deskOf(w.tree.grid.id).getCase(id))?.record).toMatchObject({
+    expect((await deskCase(w.tree.grid.id, id))?.record).toMatchObject({
       version: 3,
       state: "resolved",
     });
@@ -428,8 +428,8 @@ describe("offline sync", () => {
       [reports[5]!.id, "error", 400],
     ]);
     expect(res.body.results[2].case.owningUnit.id).toBe(w.tree.grid2.id);
-    expect((await deskOf(w.tree.grid2.id).getCase(reports[2]!.id))?.record.state).toBe("reported");
-    expect(await deskOf(w.tree.grid2.id).getCase(reports[5]!.id)).toBeNull();
+    expect((await deskCase(w.tree.grid2.id, reports[2]!.id))?.record.state).toBe("reported");
+    expect(await deskCase(w.tree.grid2.id, reports[5]!.id)).toBeNull();
 
     const tooMany = await call("/v1/cases/sync", {
       token: w.villageCentre.token,

@@ -1,6 +1,8 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
+import type { CaseRecord } from "../../src/domain/case-model";
+import type { CaseWithTimeline, GridDesk } from "../../src/durable/grid-desk";
 import worker from "../../src/index";
 import { call, makeTree, makeUser, sql, type TestTree, type TestUser } from "../helpers";
 
@@ -117,4 +119,17 @@ export async function burstCall(
   );
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+}
+
+/** A case as its desk holds it (RPC typing cannot express the free-form event payloads, hence the cast). */
+export async function deskCase(unitId: string, caseId: string): Promise<CaseWithTimeline | null> {
+  return (await deskOf(unitId).getCase(caseId)) as unknown as CaseWithTimeline | null;
+}
+
+/** A desk's cases, newest first. */
+export async function deskList(
+  unitId: string,
+  options: Parameters<GridDesk["listCases"]>[0],
+): Promise<CaseRecord[]> {
+  return (await deskOf(unitId).listCases(options)) as unknown as CaseRecord[];
 }

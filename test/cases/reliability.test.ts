@@ -8,13 +8,23 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { CaseEventMessage, CaseRecord } from "../../src/domain/case-model";
+import type { CaseEventMessage } from "../../src/domain/case-model";
 import type { GridDesk } from "../../src/durable/grid-desk";
 import worker from "../../src/index";
 import { forgetLocatedCases } from "../../src/routes/cases";
-import { call, isProblem, sql } from "../helpers";
+import { isProblem, sql } from "../helpers";
 import { CaptureQueue, captureOutbox, shuffle, until } from "./doubles";
-import { burstCall, deskOf, makeWorld, must, newReport, projected, report } from "./fixtures";
+import {
+  burstCall,
+  deskCase,
+  deskList,
+  deskOf,
+  makeWorld,
+  must,
+  newReport,
+  projected,
+  report,
+} from "./fixtures";
 
 /** Delivers messages to the real Worker's queue handler as one batch; returns what it acked and retried. */
 async function deliver(messages: CaseEventMessage[], withEnv: Cloudflare.Env = env) {
@@ -34,7 +44,7 @@ async function deliver(messages: CaseEventMessage[], withEnv: Cloudflare.Env = e
 
 /** Asserts that the libSQL projection of a case equals the GridDesk's state and timeline. */
 async function expectProjectionEqualsDesk(ownerId: string, caseId: string) {
-  const truth = (await deskOf(ownerId).getCase(caseId))!;
+  const truth = (await deskCase(ownerId, caseId))!;
   const row = (await sql().execute({ sql: "SELECT * FROM cases WHERE id = ?", args: [caseId] })).rows[0]!;
   expect(row, `case ${caseId} is projected`).toBeDefined();
   expect(JSON.parse(String(row.doc))).toEqual(truth.record);
@@ -74,7 +84,7 @@ describe("exactness under concurrency", () => {
       expect(pair.map((r) => r.status).sort()).toEqual([200, 201]);
       expect(pair[0]!.body).toEqual(pair[1]!.body);
     }
-    const stored = await deskOf(w.tree.grid.id).listCases({ limit: 500 });
+    const stored = await deskList(w.tree.grid.id, { limit: 500 });
     expect(stored).toHaveLength(51);
     expect(new Set(stored.map((c) => c.title))).toEqual(new Set([...keys, stored.at(-1)!.title]));
     expect(stored.every((c) => c.version === 1)).toBe(true);
@@ -98,7 +108,7 @@ describe("exactness under concurrency", () => {
     expect(
       results.filter((r) => r.status === 412).every((r) => isProblem(r, 412) && r.body.currentVersion === 2),
     ).toBe(true);
-    const stored = (await deskOf(w.tree.grid.id).getCase(id))!;
+    const stored = (await deskCase(w.tree.grid.id, id))!;
     expect(stored.record.version).toBe(2);
     expect(stored.events.map((e) => e.seq)).toEqual([1, 2]);
   });
@@ -197,7 +207,7 @@ describe("projection chaos", () => {
 });
 
 describe("libSQL down", () => {
-  const deadEnv = () => ({ ...env, LIBSQL_URL: "http://127.0.0.1:9" }) as Cloudflare.Env;
+  const deadEnv = () => ({ ...env, LIBSQL_URL: "http://127.0.0.1:9" }) as unknown as Cloudflare.Env;
   const deadCall = async (
     path: string,
     token: string,
@@ -278,7 +288,7 @@ describe("outbox and eviction", () => {
       v = (await must(who, id, action, v, body)).version;
     }
     await evictDurableObject(desk);
-    const stored = (await desk.getCase(id))!;
+    const stored = (await deskCase(w.tree.grid.id, id))!;
     expect(stored.record).toMatchObject({ state: "closed", version: 7 });
     expect(stored.events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     // A flush cut short by the last eviction is finished by the alarm (which may also find nothing to do).
@@ -331,5 +341,3 @@ describe("outbox and eviction", () => {
     expect(queue.messages).toHaveLength(1);
   });
 });
-
-export type { CaseRecord };
