@@ -106,9 +106,7 @@ export const partyPointEntries = sqliteTable(
     createdBy: text("created_by").notNull(),
     createdAt: text("created_at").notNull(),
   },
-  (t) => [
-    index("party_point_entries_member_idx").on(t.memberId, t.year, t.points),
-  ],
+  (t) => [index("party_point_entries_member_idx").on(t.memberId, t.year, t.points)],
 );
 
 /** The branch's annual review (评议) of a member: one rating per member and year. */

@@ -4,9 +4,9 @@ import { type AuditEntry, writeAudited } from "../db/audit";
 import { getDb } from "../db/client";
 import { settingsOnPath, subtree, unitInScope, userInScope } from "../db/three-lines";
 import {
+  checkPairingLine,
   DEFAULT_MAX_HOUSEHOLDS,
   DEPUTY_LEVELS,
-  checkPairingLine,
   isLine,
   LINE_LABELS,
   LINES,
@@ -55,7 +55,14 @@ const ProfileSchema = z
   })
   .openapi("ContactProfile");
 
-const audit = (p: Principal, requestId: string, action: string, scopePath: string, id: string, detail: object) =>
+const audit = (
+  p: Principal,
+  requestId: string,
+  action: string,
+  scopePath: string,
+  id: string,
+  detail: object,
+) =>
   ({
     actorId: p.userId,
     actorRole: p.role,
@@ -159,7 +166,12 @@ const Coverage = z
     }),
     maxHouseholds: z.number().int(),
     overloadedContacts: z.array(
-      z.object({ contactId: z.uuid(), displayName: z.string(), role: z.string(), households: z.number().int() }),
+      z.object({
+        contactId: z.uuid(),
+        displayName: z.string(),
+        role: z.string(),
+        households: z.number().int(),
+      }),
     ),
   })
   .openapi("Coverage");
@@ -168,7 +180,8 @@ const coverage = createRoute({
   method: "get",
   path: "/v1/units/{id}/coverage",
   tags: ["three lines"],
-  summary: "Three-line coverage of a subtree: shares per line, red households without a helper, overloaded contacts",
+  summary:
+    "Three-line coverage of a subtree: shares per line, red households without a helper, overloaded contacts",
   description: `The maximum households per contact is the unit setting \`${MAX_HOUSEHOLDS_KEY}\` (inherited; default ${DEFAULT_MAX_HOUSEHOLDS}).`,
   security: bearer,
   middleware: [requireRole("admin", "center_staff", "leader", "grid_worker")] as const,
@@ -188,7 +201,10 @@ const pairingView = (r: Row) => ({
 const PAIRING_COLUMNS =
   "id, contact_id AS contactId, household_id AS householdId, line, since, ended_at AS endedAt";
 
-async function profileOf(db: ReturnType<typeof getDb>, user: { id: string; role: string; displayName: string; unitId: string }) {
+async function profileOf(
+  db: ReturnType<typeof getDb>,
+  user: { id: string; role: string; displayName: string; unitId: string },
+) {
   const [profile, pairings] = await db.$client.batch(
     [
       {
@@ -231,7 +247,9 @@ export const contactRoutes = createRouter()
       ]);
     }
     const wrong = (field: string, who: string) =>
-      problems.badRequest(`${field} belongs to ${who} only`, [{ path: field, message: `not for a ${user.role}` }]);
+      problems.badRequest(`${field} belongs to ${who} only`, [
+        { path: field, message: `not for a ${user.role}` },
+      ]);
     if ((body.partyBranch || body.branchUnitId) && user.role !== "party_member") {
       throw wrong(body.partyBranch ? "partyBranch" : "branchUnitId", "party members");
     }
@@ -304,7 +322,9 @@ export const contactRoutes = createRouter()
         : [{ path: `pairings.${i}.householdId`, message: "no such household in the contact's subtree" }];
     });
     if (scopeErrors.length) {
-      throw new Problem(404, "not-found", "Some households are not in the contact's subtree", { errors: scopeErrors });
+      throw new Problem(404, "not-found", "Some households are not in the contact's subtree", {
+        errors: scopeErrors,
+      });
     }
     const now = new Date().toISOString();
     const alreadyPaired: string[] = [];
@@ -317,7 +337,14 @@ export const contactRoutes = createRouter()
         continue;
       }
       const line = pairings.find((p) => p.householdId === householdId)!.line;
-      const row = { id: crypto.randomUUID(), contactId: contact.id, householdId, line, since: now, endedAt: null };
+      const row = {
+        id: crypto.randomUUID(),
+        contactId: contact.id,
+        householdId,
+        line,
+        since: now,
+        endedAt: null,
+      };
       fresh.push(row);
       statements.push({
         sql: `INSERT OR IGNORE INTO contact_pairings (id, contact_id, household_id, line, unit_path, since, created_by)
@@ -353,7 +380,11 @@ export const contactRoutes = createRouter()
           args: [new Date().toISOString(), principal.userId, String(row.id)],
         },
       ],
-      [audit(principal, c.get("requestId"), "contact.unpair", String(row.unitPath), contact.id, { householdId })],
+      [
+        audit(principal, c.get("requestId"), "contact.unpair", String(row.unitPath), contact.id, {
+          householdId,
+        }),
+      ],
     );
     if (result!.rowsAffected !== 1) throw problems.notFound("pairing");
     return c.body(null, 204);

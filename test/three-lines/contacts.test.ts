@@ -34,14 +34,20 @@ describe("contact pairings", () => {
     });
     expect(again.body).toMatchObject({ paired: [], alreadyPaired: [h1] });
 
-    const ended = await call(`/v1/contacts/${lead.id}/households/${h1}`, { method: "DELETE", token: staff.token });
+    const ended = await call(`/v1/contacts/${lead.id}/households/${h1}`, {
+      method: "DELETE",
+      token: staff.token,
+    });
     expect(ended.status).toBe(204);
     const rows = await activePairings(lead.id);
     expect(rows).toHaveLength(2);
     expect(rows.find((r) => r.household_id === h1)!.ended_at).not.toBeNull();
     const profile = await call(`/v1/contacts/${lead.id}`, { token: staff.token });
     expect(profile.body.households.map((p: { householdId: string }) => p.householdId)).toEqual([h2]);
-    const twice = await call(`/v1/contacts/${lead.id}/households/${h1}`, { method: "DELETE", token: staff.token });
+    const twice = await call(`/v1/contacts/${lead.id}/households/${h1}`, {
+      method: "DELETE",
+      token: staff.token,
+    });
     expect(isProblem(twice, 404)).toBe(true);
   });
 
@@ -97,7 +103,11 @@ describe("contact pairings", () => {
       body: { partyBranch: "第一党支部", branchUnitId: tree.village.id },
     });
     expect(ok.status).toBe(200);
-    expect(ok.body).toMatchObject({ line: "party_member", partyBranch: "第一党支部", branchUnitId: tree.village.id });
+    expect(ok.body).toMatchObject({
+      line: "party_member",
+      partyBranch: "第一党支部",
+      branchUnitId: tree.village.id,
+    });
     const bad = await call(`/v1/contacts/${member.id}/profile`, {
       method: "PUT",
       token: staff.token,
@@ -129,7 +139,9 @@ describe("GET /v1/units/{id}/coverage", () => {
         body: { pairings: ids.map((householdId) => ({ householdId, line })) },
       });
     expect((await pairWith(member, [greens[0]!, red1], "party_member")).status).toBe(201);
-    expect((await pairWith(lead, [greens[0]!, greens[1]!, greens[2]!, greens[3]!], "household_lead")).status).toBe(201);
+    expect(
+      (await pairWith(lead, [greens[0]!, greens[1]!, greens[2]!, greens[3]!], "household_lead")).status,
+    ).toBe(201);
 
     const res = await call(`/v1/units/${tree.village.id}/coverage`, { token: staff.token });
     expect(res.status).toBe(200);
@@ -155,6 +167,8 @@ describe("GET /v1/units/{id}/coverage", () => {
     expect(grid.body.redWithoutHelper).toEqual({ count: 1, householdIds: [red2] });
 
     const outsider = await makeUser("center_staff", tree.village2);
-    expect(isProblem(await call(`/v1/units/${tree.village.id}/coverage`, { token: outsider.token }), 404)).toBe(true);
+    expect(
+      isProblem(await call(`/v1/units/${tree.village.id}/coverage`, { token: outsider.token }), 404),
+    ).toBe(true);
   });
 });

@@ -1,7 +1,10 @@
 import { sql, type TestUnit } from "../helpers";
 
 /** Inserts a household of `cls` straight into the registry (the households area owns the real create path). */
-export async function makeHousehold(grid: TestUnit, cls: "green" | "yellow" | "red" = "green"): Promise<string> {
+export async function makeHousehold(
+  grid: TestUnit,
+  cls: "green" | "yellow" | "red" = "green",
+): Promise<string> {
   const id = crypto.randomUUID();
   const now = new Date().toISOString();
   await sql().execute({

@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_POINTS, ledgerTotal, pointsFor, rankByPoints } from "../../src/domain/points";
+
+describe("pointsFor", () => {
+  it("uses the default per evidence kind without a setting", () => {
+    expect(pointsFor("visit", [])).toBe(DEFAULT_POINTS.visit);
+    expect(pointsFor("mediation", [])).toBe(DEFAULT_POINTS.mediation);
+  });
+  it("takes the deepest setting on the branch's path and ignores unusable values", () => {
+    const settings = [
+      { depth: 1, key: "points.case", value: "4" },
+      { depth: 3, key: "points.case", value: "6" },
+      { depth: 4, key: "points.case", value: "-1" },
+      { depth: 4, key: "points.visit", value: "1.5" },
+    ];
+    expect(pointsFor("case", settings)).toBe(6);
+    expect(pointsFor("visit", settings)).toBe(DEFAULT_POINTS.visit);
+  });
+});
+
+describe("the points ledger", () => {
+  it("totals entries, corrections included as entries", () => {
+    const entries = [
+      { memberId: "a", points: 5 },
+      { memberId: "a", points: 8 },
+      { memberId: "a", points: -5 },
+    ];
+    expect(ledgerTotal(entries)).toBe(8);
+  });
+  it("ranks by total with shared ranks for ties", () => {
+    const ranked = rankByPoints([
+      { id: "a", total: 10 },
+      { id: "b", total: 30 },
+      { id: "c", total: 10 },
+      { id: "d", total: 5 },
+    ]);
+    expect(ranked.map((r) => [r.item.id, r.rank])).toEqual([
+      ["b", 1],
+      ["a", 2],
+      ["c", 2],
+      ["d", 4],
+    ]);
+  });
+});
