@@ -217,7 +217,8 @@ async function main() {
       `baseline GET ?limit=1:        p50 ${percentile(base1, 50).toFixed(1)} ms, p99 ${percentile(base1, 99).toFixed(1)} ms`,
     );
   } finally {
-    await mf?.dispose();
+    // A runtime that failed to start can throw on dispose; sqld must stop regardless.
+    await mf?.dispose().catch(() => undefined);
     await sqld.stop();
     await rm(dir, { recursive: true, force: true });
   }
