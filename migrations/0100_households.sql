@@ -1,4 +1,4 @@
--- grid321 households: households, residents (encrypted ID numbers and phones), per-grid class counts kept by
+-- grid321 households: households, residents (encrypted ID numbers and phones), per-village class counts kept by
 -- triggers, visits, named helpers.
 CREATE TABLE `household_class_counts` (
 	`unit_id` text NOT NULL,
@@ -72,6 +72,8 @@ CREATE INDEX `households_override_idx` ON `households` (`override_until`,`unit_p
 --> statement-breakpoint
 CREATE INDEX `households_class_since_idx` ON `households` (`class_since`);
 --> statement-breakpoint
+CREATE INDEX `households_unit_idx` ON `households` (`unit_id`);
+--> statement-breakpoint
 CREATE TABLE `residents` (
 	`id` text PRIMARY KEY NOT NULL,
 	`household_id` text NOT NULL,
@@ -119,19 +121,19 @@ CREATE INDEX `visits_visitor_idx` ON `visits` (`visitor_user_id`,`visited_at`);
 CREATE INDEX `visits_path_idx` ON `visits` (`unit_path`,`visited_at`);
 --> statement-breakpoint
 CREATE TRIGGER `households_counts_insert` AFTER INSERT ON `households` BEGIN
-  INSERT INTO household_class_counts (unit_id, unit_path, class, n) VALUES (NEW.unit_id, NEW.unit_path, NEW.class, 1)
+  INSERT INTO household_class_counts (unit_id, unit_path, class, n) VALUES (NEW.village_id, substr(NEW.unit_path, 1, instr(NEW.unit_path, '/' || NEW.village_id || '/') + length(NEW.village_id) + 1), NEW.class, 1)
     ON CONFLICT (unit_id, class) DO UPDATE SET n = n + 1;
 END;
 --> statement-breakpoint
 CREATE TRIGGER `households_counts_delete` AFTER DELETE ON `households` BEGIN
-  UPDATE household_class_counts SET n = n - 1 WHERE unit_id = OLD.unit_id AND class = OLD.class;
-  DELETE FROM household_class_counts WHERE unit_id = OLD.unit_id AND class = OLD.class AND n <= 0;
+  UPDATE household_class_counts SET n = n - 1 WHERE unit_id = OLD.village_id AND class = OLD.class;
+  DELETE FROM household_class_counts WHERE unit_id = OLD.village_id AND class = OLD.class AND n <= 0;
 END;
 --> statement-breakpoint
-CREATE TRIGGER `households_counts_update` AFTER UPDATE OF class, unit_id ON `households`
-  WHEN OLD.class IS NOT NEW.class OR OLD.unit_id IS NOT NEW.unit_id BEGIN
-  UPDATE household_class_counts SET n = n - 1 WHERE unit_id = OLD.unit_id AND class = OLD.class;
-  DELETE FROM household_class_counts WHERE unit_id = OLD.unit_id AND class = OLD.class AND n <= 0;
-  INSERT INTO household_class_counts (unit_id, unit_path, class, n) VALUES (NEW.unit_id, NEW.unit_path, NEW.class, 1)
+CREATE TRIGGER `households_counts_update` AFTER UPDATE OF class, unit_path ON `households`
+  WHEN OLD.class IS NOT NEW.class OR OLD.village_id IS NOT NEW.village_id BEGIN
+  UPDATE household_class_counts SET n = n - 1 WHERE unit_id = OLD.village_id AND class = OLD.class;
+  DELETE FROM household_class_counts WHERE unit_id = OLD.village_id AND class = OLD.class AND n <= 0;
+  INSERT INTO household_class_counts (unit_id, unit_path, class, n) VALUES (NEW.village_id, substr(NEW.unit_path, 1, instr(NEW.unit_path, '/' || NEW.village_id || '/') + length(NEW.village_id) + 1), NEW.class, 1)
     ON CONFLICT (unit_id, class) DO UPDATE SET n = n + 1;
 END;

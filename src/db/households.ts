@@ -276,9 +276,28 @@ export async function reclassifyStatements(
   ];
 }
 
-/** Households by effective class at `asOf` in a subtree: per-grid counts plus the overrides' expiry. */
-export async function classCounts(db: Db, path: string, asOf: Date): Promise<Record<HouseholdClass, number>> {
+/**
+ * Households by effective class at `asOf` in a subtree. From a town up, the per-village counts kept by
+ * triggers (the stored class) corrected by the overrides that expired since they were stored; from a village
+ * down, counted from the households themselves (a few hundred rows at most).
+ */
+export async function classCounts(
+  db: Db,
+  path: string,
+  level: string,
+  asOf: Date,
+): Promise<Record<HouseholdClass, number>> {
   const [lo, hi] = pathRange(path);
+  const out: Record<HouseholdClass, number> = { green: 0, yellow: 0, red: 0 };
+  if (level === "village" || level === "grid") {
+    const rs = await db.$client.execute({
+      sql: `SELECT ${EFFECTIVE_CLASS_SQL} AS eff, count(*) AS n FROM households
+            WHERE unit_path >= :lo AND unit_path < :hi GROUP BY 1`,
+      args: { lo, hi, asOf: asOf.toISOString() },
+    });
+    for (const r of rs.rows) out[r.eff as HouseholdClass] += Number(r.n);
+    return out;
+  }
   const [counts, overrides] = await db.$client.batch(
     [
       {
@@ -286,7 +305,9 @@ export async function classCounts(db: Db, path: string, asOf: Date): Promise<Rec
         args: [lo, hi],
       },
       {
-        sql: `SELECT class, ${EFFECTIVE_CLASS_SQL} AS eff, count(*) AS n FROM households
+        // Only households with an override (a partial index); without INDEXED BY the planner may walk the
+        // whole subtree by path instead.
+        sql: `SELECT class, ${EFFECTIVE_CLASS_SQL} AS eff, count(*) AS n FROM households INDEXED BY households_override_idx
               WHERE override_class IS NOT NULL AND unit_path >= :lo AND unit_path < :hi AND class IS NOT ${EFFECTIVE_CLASS_SQL}
               GROUP BY 1, 2`,
         args: { lo, hi, asOf: asOf.toISOString() },
@@ -294,7 +315,6 @@ export async function classCounts(db: Db, path: string, asOf: Date): Promise<Rec
     ],
     "read",
   );
-  const out: Record<HouseholdClass, number> = { green: 0, yellow: 0, red: 0 };
   for (const r of counts!.rows) out[r.class as HouseholdClass] += Number(r.n);
   // The stored class is the effective class as of the last write; an override that expired since moves its
   // household back to the computed class.

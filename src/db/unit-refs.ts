@@ -5,8 +5,7 @@
 export const UNIT_DATA_REFS: ReadonlyArray<{ table: string; column: string }> = [
   { table: "users", column: "unit_id" },
   { table: "unit_settings", column: "unit_id" },
-  // Households are counted per grid by triggers; a row exists exactly while the grid has households.
-  { table: "household_class_counts", column: "unit_id" },
+  { table: "households", column: "unit_id" },
   { table: "cases", column: "owning_unit_id" },
   { table: "cases", column: "responsible_unit_id" },
   { table: "inbox_items", column: "unit_id" },

@@ -1514,7 +1514,7 @@ export const householdRoutes = createRouter()
     const results = await writeAudited(db, statements, [
       auditEntry(c, "household.reclassify", "unit", unit.id, unit.path, { asOf: asOf.toISOString() }),
     ]);
-    const counts = await classCounts(db, unit.path, asOf);
+    const counts = await classCounts(db, unit.path, unit.level, asOf);
     return c.json(
       {
         unitId: unit.id,
@@ -1536,7 +1536,7 @@ export const householdRoutes = createRouter()
     const unit = await loadUnit(db, principal, id);
     const asOf = asOfDate(query.asOf);
     const [byClass, overdue] = await Promise.all([
-      classCounts(db, unit.path, asOf),
+      classCounts(db, unit.path, unit.level, asOf),
       overdueCounts(db, unit.path, unit.level, asOf),
     ]);
     return c.json(

@@ -432,6 +432,16 @@ describe("PATCH /v1/households/{id}", () => {
     expect(members.rows[0]!.unit_path).toBe(tree.otherGrid.path);
     const counts = await call(`/v1/units/${tree.village.id}/households/summary`, { token: staff.token });
     expect(counts.body.total).toBe(0);
+    // The per-village counts the town's summary sums follow the household to its new village.
+    const town = await call(`/v1/units/${tree.town.id}/households/summary`, { token: staff.token });
+    expect(town.body).toMatchObject({ total: 1, byClass: { green: 1, yellow: 0, red: 0 } });
+    const rows = await sql().execute({
+      sql: "SELECT unit_id, unit_path, n FROM household_class_counts WHERE unit_path LIKE ?",
+      args: [`${tree.town.path}%`],
+    });
+    expect(rows.rows.map((r) => [r.unit_id, r.unit_path, Number(r.n)])).toEqual([
+      [tree.village2.id, tree.village2.path, 1],
+    ]);
   });
 });
 

@@ -200,7 +200,7 @@ describe("expired overrides", () => {
     });
     const counts = await sql().execute({
       sql: "SELECT class, n FROM household_class_counts WHERE unit_id = ?",
-      args: [tree.grid.id],
+      args: [tree.village.id],
     });
     expect(counts.rows.map((r) => [r.class, Number(r.n)])).toEqual([["green", 1]]);
   });
