@@ -15,7 +15,14 @@ export function getDb(env: Pick<Cloudflare.Env, "LIBSQL_URL" | "LIBSQL_AUTH_TOKE
   const key = `${env.LIBSQL_URL}|${env.LIBSQL_AUTH_TOKEN ?? ""}`;
   let db = cache.get(key);
   if (!db) {
-    const client = createClient({ url: env.LIBSQL_URL, authToken: env.LIBSQL_AUTH_TOKEN || undefined });
+    // The client is shared by every request of the isolate. Its default limit of 20 queries in flight would
+    // park the 21st concurrent request on a promise that only another request can resolve, and workerd
+    // cancels such a request as hung; the runtime bounds each request's connections itself.
+    const client = createClient({
+      url: env.LIBSQL_URL,
+      authToken: env.LIBSQL_AUTH_TOKEN || undefined,
+      concurrency: Number.MAX_SAFE_INTEGER,
+    });
     db = drizzle(client, { schema }) as Db;
     cache.set(key, db);
   }
