@@ -388,17 +388,13 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     return Date.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempts, 10));
   }
 
+  /**
+   * Arms the alarm for what is still pending. When nothing is, an alarm already set stays: it will find
+   * nothing to do, which is cheaper than deleting and re-setting it around every command.
+   */
   private rescheduleAlarm(): void {
     const at = this.nextAlarmAt();
-    if (at === null) {
-      if (this.alarmAt !== null) {
-        this.alarmAt = null;
-        void this.ctx.storage.deleteAlarm();
-      }
-      return;
-    }
-    this.alarmAt = null;
-    this.scheduleAlarm(at);
+    if (at !== null) this.scheduleAlarm(at);
   }
 
   /** Sets the alarm to `at` unless an earlier one is already set. */

@@ -1,9 +1,7 @@
-import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { CaseRecord } from "../../src/domain/case-model";
 import type { CaseWithTimeline, GridDesk } from "../../src/durable/grid-desk";
-import worker from "../../src/index";
 import { call, makeTree, makeUser, sql, type TestTree, type TestUser } from "../helpers";
 
 /** A fresh tree with the people of the case loop: the grid's worker, the village and town centres, a town department. */
@@ -93,32 +91,6 @@ export async function projected(caseId: string, version: number, timeoutMs = 15_
     if (Date.now() > deadline) throw new Error(`case ${caseId} not projected at version ${version}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/**
- * Calls the Worker's fetch handler directly, inside the test's own request context. Used for bursts of
- * concurrent requests: `exports.default.fetch` gives each call a context of its own, and inside the test
- * pool more than about twenty of those waiting on libSQL at once are cancelled as "hung" by workerd.
- */
-export async function burstCall(
-  path: string,
-  options: { token: string; body?: unknown; headers?: Record<string, string> },
-) {
-  const res = await worker.fetch!(
-    new Request(`https://grid321.test${path}`, {
-      method: options.body === undefined ? "GET" : "POST",
-      headers: {
-        authorization: `Bearer ${options.token}`,
-        ...(options.body === undefined ? {} : { "content-type": "application/json" }),
-        ...options.headers,
-      },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    }) as Request<unknown, IncomingRequestCfProperties>,
-    env,
-    createExecutionContext(),
-  );
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
 }
 
 /** A case as its desk holds it (RPC typing cannot express the free-form event payloads, hence the cast). */

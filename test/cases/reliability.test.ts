@@ -12,19 +12,9 @@ import type { CaseEventMessage } from "../../src/domain/case-model";
 import type { GridDesk } from "../../src/durable/grid-desk";
 import worker from "../../src/index";
 import { forgetLocatedCases } from "../../src/routes/cases";
-import { isProblem, sql } from "../helpers";
+import { call, isProblem, sql } from "../helpers";
 import { CaptureQueue, captureOutbox, shuffle, until } from "./doubles";
-import {
-  burstCall,
-  deskCase,
-  deskList,
-  deskOf,
-  makeWorld,
-  must,
-  newReport,
-  projected,
-  report,
-} from "./fixtures";
+import { deskCase, deskList, deskOf, makeWorld, must, newReport, projected, report } from "./fixtures";
 
 /** Delivers messages to the real Worker's queue handler as one batch; returns what it acked and retried. */
 async function deliver(messages: CaseEventMessage[], withEnv: Cloudflare.Env = env) {
@@ -72,7 +62,7 @@ describe("exactness under concurrency", () => {
     const requests = keys
       .flatMap((key) => [key, key])
       .map((key) =>
-        burstCall("/v1/cases", {
+        call("/v1/cases", {
           token: w.gridWorker.token,
           body: { ...body, title: key },
           headers: { "idempotency-key": key },
@@ -95,7 +85,7 @@ describe("exactness under concurrency", () => {
     const { id } = await report(w.gridWorker);
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        burstCall(`/v1/cases/${id}/${i % 2 ? "accept" : "reject"}`, {
+        call(`/v1/cases/${id}/${i % 2 ? "accept" : "reject"}`, {
           token: w.villageCentre.token,
           body: i % 2 ? { note: `n${i}` } : { reason: `r${i}` },
           headers: { "if-match": '"1"' },

@@ -1,0 +1,406 @@
+/**
+ * `npm run bench:cases`: the case loop under a bounded loopback load.
+ *
+ * Starts its own sqld in a temp dir (scripts/lib/sqld.ts), migrates it, inserts a tree with 1,000 grids
+ * (1 city, 1 county, 5 towns, 50 villages, 20 grids each), starts the Worker with the Miniflare API
+ * (GridDesk Durable Objects, R2, the case-events queue and its consumer; no wrangler dev proxy) and prints:
+ *   - the ceiling: throughput of a trivial route (GET /.well-known/jwks.json) in the same run;
+ *   - case creation spread over 1,000 grids: throughput, p50/p99 (closed loop), and p50/p99 at a fixed
+ *     200 creates/s (open loop);
+ *   - commands on one hot grid: throughput, p50/p99;
+ *   - creation throughput / ceiling;
+ *   - projection lag: from a 201 until the case is listed by GET /v1/cases, p50/p99.
+ * Every phase has a fixed request count or duration, so the run stops by itself.
+ *
+ *   npm run bench:cases     # BENCH_CONCURRENCY=32 BENCH_CREATES=3000 BENCH_COMMANDS=2000 BENCH_LAG=60
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "@libsql/client/web";
+import { build } from "esbuild";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { signAccessToken } from "../../src/auth/tokens";
+import type { Principal } from "../../src/env";
+import { generateJwtPrivateJwk, generatePiiKey } from "../lib/dev-keys";
+import { migrate } from "../lib/migrate";
+import { startSqld } from "../lib/sqld";
+
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const CEILING_REQUESTS = Number(process.env.BENCH_CEILING ?? 4000);
+const CREATES = Number(process.env.BENCH_CREATES ?? 3000);
+const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 2000);
+const RATE = Number(process.env.BENCH_RATE ?? 200);
+const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 10);
+const LAG_SAMPLES = Number(process.env.BENCH_LAG ?? 60);
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+};
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+
+interface Tree {
+  cityId: string;
+  villages: Array<{ id: string; path: string }>;
+  grids: Array<{ id: string; path: string; villageId: string }>;
+}
+
+/** 1 city → 1 county → 5 towns → 50 villages → 1,000 grids, inserted with SQL in a few statements. */
+async function insertTree(url: string): Promise<Tree> {
+  const client = createClient({ url });
+  const now = new Date().toISOString();
+  const rows: unknown[][] = [];
+  const add = (
+    parent: { id: string; path: string } | null,
+    level: string,
+    code: string,
+    gridLevel: number | null,
+  ) => {
+    const id = crypto.randomUUID();
+    const path = `${parent?.path ?? "/"}${id}/`;
+    rows.push([
+      id,
+      code,
+      `${level} ${code}`,
+      parent?.id ?? null,
+      path,
+      level,
+      gridLevel,
+      path.split("/").length - 3,
+    ]);
+    return { id, path };
+  };
+  const city = add(null, "city", "610900", null);
+  const county = add(city, "county", "610902", null);
+  const tree: Tree = { cityId: city.id, villages: [], grids: [] };
+  for (let t = 1; t <= 5; t++) {
+    const townCode = `610902${String(t).padStart(3, "0")}`;
+    const town = add(county, "town", townCode, null);
+    for (let v = 1; v <= 10; v++) {
+      const villageCode = `${townCode}${String(v).padStart(3, "0")}`;
+      const village = add(town, "village", villageCode, 1);
+      tree.villages.push(village);
+      for (let g = 1; g <= 20; g++) {
+        const grid = add(village, "grid", `${villageCode}${String(g).padStart(3, "0")}`, 2);
+        tree.grids.push({ ...grid, villageId: village.id });
+      }
+    }
+  }
+  await client.execute({
+    sql: `INSERT INTO units (id, code, name, parent_id, path, level, grid_level, depth, version, created_at, updated_at)
+          SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, 1, ?, ?
+          FROM json_each(?)`,
+    args: [now, now, JSON.stringify(rows)],
+  });
+  client.close();
+  return tree;
+}
+
+/** Runs `total` requests with `concurrency` in flight; returns latencies (ms) and the wall time (s). */
+async function closedLoop(total: number, concurrency: number, request: (i: number) => Promise<void>) {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t = performance.now();
+        await request(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return { latencies, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Starts `rate` requests per second for `seconds`, whatever the responses do (an open loop). */
+async function openLoop(rate: number, seconds: number, request: (i: number) => Promise<void>) {
+  const latencies: number[] = [];
+  const total = rate * seconds;
+  const started = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    inFlight.push(
+      (async () => {
+        const t = performance.now();
+        await request(i);
+        latencies.push(performance.now() - t);
+      })(),
+    );
+  }
+  await Promise.all(inFlight);
+  return { latencies, seconds: (performance.now() - started) / 1000 };
+}
+
+async function main() {
+  const dir = await mkdtemp(join(tmpdir(), "grid321-bench-cases-"));
+  const sqld = await startSqld({ dbPath: join(dir, "db") });
+  let mf: Miniflare | undefined;
+  let runtimeErrors = 0;
+  try {
+    const migrator = createClient({ url: sqld.url });
+    await migrate(migrator);
+    migrator.close();
+    const tree = await insertTree(sqld.url);
+
+    const bundle = join(dir, "worker.js");
+    await build({
+      entryPoints: [join(ROOT, "src/index.ts")],
+      bundle: true,
+      format: "esm",
+      platform: "neutral",
+      target: "es2022",
+      conditions: ["workerd", "worker", "browser"],
+      mainFields: ["module", "main"],
+      external: ["cloudflare:*", "node:*"],
+      outfile: bundle,
+      logLevel: "error",
+    });
+    const vars = {
+      ENVIRONMENT: "bench",
+      LIBSQL_URL: sqld.url,
+      LIBSQL_AUTH_TOKEN: "",
+      JWT_PRIVATE_JWK: await generateJwtPrivateJwk(),
+      PII_KEY: generatePiiKey(),
+      JWT_ISSUER: "https://grid321.bench",
+      JWT_AUDIENCE: "grid321-api",
+      CORS_ORIGINS: "",
+    };
+    const producers = ["case-events", "escalations", "webhooks", "directives"].flatMap((q) => {
+      const binding = q.toUpperCase().replace(/-/g, "_");
+      return [
+        [binding, { queueName: q }],
+        [`${binding}_DLQ`, { queueName: `${q}-dlq` }],
+      ];
+    });
+    // The familiar v4 option shape, converted for Miniflare 5.
+    mf = new Miniflare(
+      convertV4MiniflareOptions({
+        host: "127.0.0.1",
+        port: 0,
+        // The Worker logs one JSON line per request; swallow them, but count errors.
+        handleStructuredLogs(log) {
+          if (log.level === "error") runtimeErrors++;
+        },
+        workers: [
+          {
+            name: "grid321",
+            modules: true,
+            scriptPath: bundle,
+            modulesRoot: dir,
+            compatibilityDate: "2026-11-01",
+            compatibilityFlags: ["nodejs_compat"],
+            bindings: vars,
+            durableObjects: { GRID_DESK: { className: "GridDesk", useSQLite: true } },
+            r2Buckets: ["EVIDENCE"],
+            queueProducers: Object.fromEntries(producers),
+            queueConsumers: {
+              "case-events": {
+                maxBatchSize: 100,
+                maxBatchTimeout: 1,
+                maxRetries: 10,
+                deadLetterQueue: "case-events-dlq",
+              },
+            },
+          },
+        ],
+      }),
+    );
+    const base = (await mf.ready).toString().replace(/\/$/, "");
+
+    const tokenFor = (principal: Omit<Principal, "username">) =>
+      signAccessToken(vars as unknown as Cloudflare.Env, { ...principal, username: principal.userId });
+    const gridTokens = await Promise.all(
+      tree.grids.map((g) =>
+        tokenFor({
+          userId: crypto.randomUUID(),
+          role: "grid_worker",
+          unitId: g.id,
+          unitPath: g.path,
+          unitLevel: "grid",
+        }),
+      ),
+    );
+    const hot = tree.grids[0]!;
+    const hotVillage = tree.villages[0]!;
+    const centreToken = await tokenFor({
+      userId: crypto.randomUUID(),
+      role: "center_staff",
+      unitId: hotVillage.id,
+      unitPath: hotVillage.path,
+      unitLevel: "village",
+    });
+    const cityToken = await tokenFor({
+      userId: crypto.randomUUID(),
+      role: "leader",
+      unitId: tree.cityId,
+      unitPath: `/${tree.cityId}/`,
+      unitLevel: "city",
+    });
+
+    let failures = 0;
+    const send = async (
+      path: string,
+      token: string,
+      body?: unknown,
+      headers: Record<string, string> = {},
+    ) => {
+      const res = await fetch(`${base}${path}`, {
+        method: body === undefined ? "GET" : "POST",
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...headers,
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      if (res.status >= 300) {
+        failures++;
+        if (res.status >= 500) console.error(`${res.status} ${path}: ${text.slice(0, 300)}`);
+      }
+      const json = text.startsWith("{") ? (JSON.parse(text) as any) : { text };
+      return { status: res.status, body: json };
+    };
+    const report = (gridIndex: number, title: string) => ({
+      id: crypto.randomUUID(),
+      type: "safety_hazard",
+      severity: "normal",
+      title,
+      description: "Loose cable over the lane",
+      // Spread over a few km around Ankang, so duplicate hints find a few neighbours.
+      location: { lat: 32.68 + (gridIndex % 50) * 0.001, lng: 109.02 + Math.random() * 0.01 },
+    });
+
+    // Warm-up: the isolate, the libSQL client, a few desks.
+    for (let i = 0; i < 50; i++) {
+      await send("/.well-known/jwks.json", cityToken);
+      await send("/v1/cases", gridTokens[i]!, report(i, `warm ${i}`));
+    }
+
+    // 1. Ceiling.
+    failures = 0;
+    const ceiling = await closedLoop(CEILING_REQUESTS, CONCURRENCY, async () => {
+      await send("/.well-known/jwks.json", cityToken);
+    });
+    const ceilingRps = CEILING_REQUESTS / ceiling.seconds;
+    const ceilingFailures = failures;
+
+    // 2. Creation spread over 1,000 grids (closed loop, then a fixed 200/s).
+    failures = 0;
+    const create = await closedLoop(CREATES, CONCURRENCY, async (i) => {
+      const g = Math.floor(Math.random() * tree.grids.length);
+      const res = await send("/v1/cases", gridTokens[g]!, report(g, `bench ${i}`));
+      if (res.status !== 201) throw new Error(`create → ${res.status} ${JSON.stringify(res.body)}`);
+    });
+    const createRps = CREATES / create.seconds;
+    const createFailures = failures;
+    failures = 0;
+    const paced = await openLoop(RATE, RATE_SECONDS, async (i) => {
+      const g = Math.floor(Math.random() * tree.grids.length);
+      await send("/v1/cases", gridTokens[g]!, report(g, `paced ${i}`));
+    });
+    const pacedFailures = failures;
+
+    // 3. Commands on one hot grid: many cases of one desk walked through accept → resolve → visit → close → reopen → ….
+    const hotCases: Array<{ id: string; version: number; step: number }> = [];
+    for (let i = 0; i < CONCURRENCY * 2; i++) {
+      const res = await send("/v1/cases", gridTokens[0]!, report(0, `hot ${i}`));
+      hotCases.push({ id: res.body.id, version: 1, step: 0 });
+    }
+    const cycle: Array<[string, unknown]> = [
+      ["accept", {}],
+      ["resolve", { note: "Fixed" }],
+      ["return-visit", { satisfaction: "satisfied" }],
+      ["close", {}],
+      ["reopen", { reason: "Came back" }],
+      ["resolve", { note: "Fixed again" }],
+      ["return-visit", { satisfaction: "satisfied" }],
+      ["close", {}],
+    ];
+    failures = 0;
+    const idle = [...hotCases];
+    const commands = await closedLoop(COMMANDS, CONCURRENCY, async () => {
+      // Each case is driven by one request at a time: a worker takes an idle case and gives it back.
+      const c = idle.shift()!;
+      const [action, body] =
+        c.step < cycle.length ? cycle[c.step]! : cycle[4 + ((c.step - cycle.length) % 4)]!;
+      const res = await send(`/v1/cases/${c.id}/${action}?gridId=${hot.id}`, centreToken, body, {
+        "if-match": `"${c.version}"`,
+      });
+      if (res.status !== 200) throw new Error(`${action} → ${res.status} ${JSON.stringify(res.body)}`);
+      c.version = res.body.version;
+      c.step++;
+      idle.push(c);
+    });
+    const commandRps = COMMANDS / commands.seconds;
+    const commandFailures = failures;
+
+    // 4. Projection lag: a 201, then GET /v1/cases until the case is listed.
+    const lags: number[] = [];
+    for (let i = 0; i < LAG_SAMPLES; i++) {
+      const g = Math.floor(Math.random() * tree.grids.length);
+      const title = `lag-${crypto.randomUUID()}`;
+      const created = await send("/v1/cases", gridTokens[g]!, report(g, title));
+      const t = performance.now();
+      for (;;) {
+        const list = await send(`/v1/cases?q=${title}&limit=1`, cityToken);
+        if (list.body.items?.some((c: { id: string }) => c.id === created.body.id)) break;
+        if (performance.now() - t > 30_000) throw new Error("projection did not catch up in 30 s");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      lags.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, Math.random() * 300));
+    }
+
+    const line = (label: string, value: string) => console.log(`${label.padEnd(44)} ${value}`);
+    console.log("");
+    console.log(
+      `machine: ${cpus().length} CPUs (${cpus()[0]?.model}), node ${process.version}; load generator, workerd and sqld share them`,
+    );
+    console.log(
+      `tree: ${tree.grids.length} grids in ${tree.villages.length} villages; concurrency ${CONCURRENCY}`,
+    );
+    line(
+      "ceiling GET /.well-known/jwks.json",
+      `${Math.round(ceilingRps)} req/s (p50 ${ms(percentile(ceiling.latencies, 50))}, p99 ${ms(percentile(ceiling.latencies, 99))})`,
+    );
+    line(
+      `create over 1,000 grids (${CREATES}, closed loop)`,
+      `${Math.round(createRps)} req/s, p50 ${ms(percentile(create.latencies, 50))}, p99 ${ms(percentile(create.latencies, 99))}`,
+    );
+    line(
+      `create at ${RATE}/s for ${RATE_SECONDS} s (open loop)`,
+      `achieved ${Math.round(paced.latencies.length / paced.seconds)} req/s, p50 ${ms(percentile(paced.latencies, 50))}, p99 ${ms(percentile(paced.latencies, 99))}`,
+    );
+    line(
+      `commands on one hot grid (${COMMANDS})`,
+      `${Math.round(commandRps)} req/s, p50 ${ms(percentile(commands.latencies, 50))}, p99 ${ms(percentile(commands.latencies, 99))}`,
+    );
+    line("creation / ceiling", (createRps / ceilingRps).toFixed(2));
+    line(
+      `projection lag (${LAG_SAMPLES} samples)`,
+      `p50 ${ms(percentile(lags, 50))}, p99 ${ms(percentile(lags, 99))}`,
+    );
+    line(
+      "non-2xx responses (ceiling/create/paced/cmd)",
+      `${ceilingFailures}/${createFailures}/${pacedFailures}/${commandFailures}`,
+    );
+    line("runtime stderr lines mentioning errors", String(runtimeErrors));
+  } finally {
+    await mf?.dispose();
+    await sqld.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
