@@ -170,6 +170,8 @@ export const activityMatters = sqliteTable(
     summary: text("summary").notNull(),
     raisedBy: text("raised_by"),
     caseId: text("case_id").notNull(),
+    /** The unit that owns the case (its GridDesk), for reading the case live before the projection has it. */
+    owningUnitId: text("owning_unit_id"),
     createdBy: text("created_by").notNull(),
     createdAt: text("created_at").notNull(),
   },
@@ -240,5 +242,29 @@ export const leadFlags = sqliteTable(
   (t) => [
     uniqueIndex("lead_flags_open_uq").on(t.leadId).where(sql`${t.clearedAt} IS NULL`),
     index("lead_flags_path_idx").on(t.unitPath).where(sql`${t.clearedAt} IS NULL`),
+  ],
+);
+
+/**
+ * A contact log linked to a case (联系记录关联事件): information a contact collected, or a dispute they
+ * mediated, tied to the case it fed; optionally to the visit (contact) where it happened. One link per
+ * contact, case and kind.
+ */
+export const contactCaseLinks = sqliteTable(
+  "contact_case_links",
+  {
+    id: text("id").primaryKey(),
+    contactId: text("contact_id").notNull(),
+    caseId: text("case_id").notNull(),
+    kind: text("kind", { enum: ["information", "mediation"] }).notNull(),
+    visitId: text("visit_id"),
+    note: text("note"),
+    unitPath: text("unit_path").notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("contact_case_links_uq").on(t.contactId, t.caseId, t.kind),
+    index("contact_case_links_case_idx").on(t.caseId),
   ],
 );

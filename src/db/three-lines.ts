@@ -1,7 +1,10 @@
+import type { InStatement } from "@libsql/client/web";
 import { pathIds } from "../domain/units";
 import type { Principal } from "../env";
 import { assertInScope } from "../http/auth";
-import type { Db } from "./client";
+import { type Problem, problems } from "../http/problem";
+import { type AuditEntry, writeAudited } from "./audit";
+import { type Db, isUniqueViolation } from "./client";
 
 /** `[lo, hi)` bounds selecting every path inside the subtree `path` (itself included) with an index range. */
 export function subtree(path: string): [string, string] {
@@ -61,4 +64,85 @@ export async function unitInScope(
   const r = rs.rows[0];
   assertInScope(principal, r ? String(r.path) : null, "unit");
   return { id: String(r!.id), path: String(r!.path), level: String(r!.level), depth: Number(r!.depth) };
+}
+
+/** An audit entry of the three lines (points, subsidies, stations), scoped to `scopePath`. */
+export function threeLinesAudit(
+  p: Principal,
+  requestId: string,
+  action: string,
+  objectType: string,
+  scopePath: string,
+  objectId: string,
+  detail: object,
+): AuditEntry {
+  return {
+    actorId: p.userId,
+    actorRole: p.role,
+    scopePath,
+    action,
+    objectType,
+    objectId,
+    outcome: "success",
+    requestId,
+    detail: detail as Record<string, unknown>,
+  };
+}
+
+/**
+ * Runs an audited write whose uniqueness the database guards; a UNIQUE violation (nothing was written:
+ * the transaction rolled back) becomes the 409 `conflict`.
+ */
+export async function writeOnce(
+  db: Db,
+  statements: InStatement[],
+  entries: AuditEntry[],
+  conflict: () => Problem,
+): Promise<void> {
+  try {
+    await writeAudited(db, statements, entries);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict();
+    throw error;
+  }
+}
+
+/** A party member's branch unit (from the profile; the member's own unit when none is set). */
+export async function branchOf(
+  db: Db,
+  member: ScopedUser,
+): Promise<{ unitId: string; path: string; name: string | null }> {
+  const rs = await db.$client.execute({
+    sql: `SELECT p.party_branch AS name, u.id AS id, u.path AS path FROM contact_profiles p
+          JOIN units u ON u.id = p.branch_unit_id WHERE p.user_id = ?`,
+    args: [member.id],
+  });
+  const r = rs.rows[0];
+  return r
+    ? { unitId: String(r.id), path: String(r.path), name: r.name === null ? null : String(r.name) }
+    : { unitId: member.unitId, path: member.unitPath, name: null };
+}
+
+/** A user of `role` inside the caller's subtree, or 404 (also for a user of another role). */
+export async function roleUserInScope(
+  db: Db,
+  principal: Principal,
+  userId: string,
+  role: string,
+  what: string,
+): Promise<ScopedUser> {
+  const rs = await db.$client.execute({
+    sql: "SELECT id, role, display_name AS displayName, unit_id AS unitId, unit_path AS unitPath FROM users WHERE id = ?",
+    args: [userId],
+  });
+  const r = rs.rows[0];
+  if (!r || String(r.role) !== role) throw problems.notFound(what);
+  assertInScope(principal, String(r.unitPath), what);
+  return {
+    id: String(r.id),
+    role: String(r.role),
+    displayName: String(r.displayName),
+    unitId: String(r.unitId),
+    unitPath: String(r.unitPath),
+  };
 }

@@ -23,3 +23,33 @@ export function checkMatterActivity(kind: ActivityKind): string | null {
 export function matterCaseDescription(summary: string, activity: { id: string; title: string }): string {
   return `${summary}\n\n[来源：人大代表联络站接待日「${activity.title}」activity ${activity.id}]`;
 }
+
+/** Whether a unit of `level` may hold a liaison station (its level is the station's level). */
+export function isStationLevel(level: string): level is StationLevel {
+  return (STATION_LEVELS as readonly string[]).includes(level);
+}
+
+/** What became of a matter, from its case's state: still open, resolved, closed, or not taken up. */
+export type MatterOutcome = "pending" | "open" | "resolved" | "closed" | "not_taken_up";
+
+/** Maps a case state (null while the case is not readable yet) to the matter's outcome on a reporting day. */
+export function matterOutcome(state: string | null): MatterOutcome {
+  if (state === null) return "pending";
+  if (state === "resolved") return "resolved";
+  if (state === "closed") return "closed";
+  if (state === "rejected" || state === "merged") return "not_taken_up";
+  return "open";
+}
+
+/** Counts matters per outcome (every outcome present, zero included). */
+export function outcomeCounts(outcomes: readonly MatterOutcome[]): Record<MatterOutcome, number> {
+  const counts: Record<MatterOutcome, number> = {
+    pending: 0,
+    open: 0,
+    resolved: 0,
+    closed: 0,
+    not_taken_up: 0,
+  };
+  for (const o of outcomes) counts[o] += 1;
+  return counts;
+}

@@ -74,3 +74,36 @@ export function rankByPoints<T extends { total: number }>(items: readonly T[]): 
   });
   return out;
 }
+
+/** The year (China time, UTC+8) an ISO time falls in: the year a piece of evidence counts toward. */
+export function yearOf(iso: string): number {
+  return new Date(Date.parse(iso) + 8 * 3_600_000).getUTCFullYear();
+}
+
+/** The ledger reason of a fulfilment's entry, naming the kind of evidence and its id. */
+export function fulfilmentReason(kind: EvidenceKind, evidenceId: string, points: number): string {
+  return `践诺 ${EVIDENCE_KIND_LABELS[kind]} (${kind} ${evidenceId}): ${points} points`;
+}
+
+/**
+ * Whether a case counts as evidence for a member. A `case` is one the member reported (on behalf of
+ * residents) or fed through a contact log; a `mediation` must be a dispute the member reported or logged
+ * as mediated. Returns an error message, or null when it counts.
+ */
+export function checkCaseEvidence(
+  kind: "case" | "mediation",
+  c: { type: string; reporterId: string; state: string },
+  memberId: string,
+  linkedKinds: readonly string[],
+): string | null {
+  if (c.state === "rejected" || c.state === "merged") return `a ${c.state} case earns no points`;
+  if (kind === "mediation") {
+    if (c.type !== "dispute") return "a mediation is a dispute case";
+    return c.reporterId === memberId || linkedKinds.includes("mediation")
+      ? null
+      : "the member neither reported this dispute nor logged mediating it";
+  }
+  return c.reporterId === memberId || linkedKinds.length > 0
+    ? null
+    : "the member neither reported this case nor logged a contact that fed it";
+}

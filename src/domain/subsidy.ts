@@ -99,3 +99,24 @@ export function yuanText(fen: number): string {
   const abs = Math.abs(fen);
   return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
 }
+
+/** The UTC bounds `[from, to)` of a China-time month `YYYY-MM`, as ISO strings comparable with stored times. */
+export function monthBounds(month: string): [string, string] {
+  const [y, m] = month.split("-").map(Number) as [number, number];
+  const from = Date.UTC(y, m - 1, 1) - 8 * 3_600_000;
+  const to = Date.UTC(y, m, 1) - 8 * 3_600_000;
+  return [new Date(from).toISOString(), new Date(to).toISOString()];
+}
+
+/**
+ * The rule for "cases handled" (以案定补): a case the lead reported (on a household's behalf, the lead is the
+ * reporter) counts in the China-time month it was reported, unless it was rejected or merged as a duplicate.
+ */
+export function caseCountsForSubsidy(state: string): boolean {
+  return state !== "rejected" && state !== "merged";
+}
+
+/** An average ×100 as text with two decimals (`450` → `"4.50"`); null stays null. */
+export function ratingText(averageRatingX100: number | null): string | null {
+  return averageRatingX100 === null ? null : yuanText(averageRatingX100);
+}

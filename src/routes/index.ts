@@ -5,7 +5,9 @@ import { directiveRoutes } from "./directives";
 import { authRoutes } from "./auth";
 import { caseRoutes } from "./cases";
 import { healthRoutes } from "./health";
+import { householdLeadRoutes } from "./household-leads";
 import { householdRoutes } from "./households";
+import { partyPointRoutes } from "./party-points";
 import { inboxRoutes } from "./inbox";
 import { residentRoutes } from "./residents";
 import { resolutionLevelRoutes } from "./resolution-levels";
@@ -16,4 +18,4 @@ import { visitRoutes } from "./visits";
 import { webhookRoutes } from "./webhooks";
 
 /** Every resource router, mounted at `/` by the app. */
-export const routes = [healthRoutes, authRoutes, unitRoutes, userRoutes, auditRoutes, caseRoutes, attachmentRoutes, directiveRoutes, householdRoutes, residentRoutes, visitRoutes, slaPolicyRoutes, inboxRoutes, webhookRoutes, resolutionLevelRoutes, contactRoutes];
+export const routes = [healthRoutes, authRoutes, unitRoutes, userRoutes, auditRoutes, caseRoutes, attachmentRoutes, directiveRoutes, householdRoutes, residentRoutes, visitRoutes, slaPolicyRoutes, inboxRoutes, webhookRoutes, resolutionLevelRoutes, contactRoutes, partyPointRoutes, householdLeadRoutes];
