@@ -275,7 +275,8 @@ export async function seedHouseholds(client: Client, tree: DemoTree): Promise<vo
     });
     for (const [m, r] of h.residents.entries()) {
       const rid = stableId(`resident:${h.key}:${m}`);
-      const idNumber = makeIdNumber("610902", r.birthDate, (sequence += 2) + (r.gender === "male" ? 1 : 0));
+      sequence += 2;
+      const idNumber = makeIdNumber("610902", r.birthDate, sequence + (r.gender === "male" ? 1 : 0));
       const phone = r.phone ? `${r.phone.slice(0, 7)}${String(sequence).padStart(4, "0")}` : null;
       statements.push({
         sql: `INSERT OR IGNORE INTO residents (id, household_id, unit_path, name, gender, birth_date, id_number_enc, id_number_hmac,
