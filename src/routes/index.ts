@@ -1,5 +1,6 @@
 import { attachmentRoutes } from "./attachments";
 import { auditRoutes } from "./audit";
+import { contactLogRoutes } from "./contact-logs";
 import { contactRoutes } from "./contacts";
 import { directiveRoutes } from "./directives";
 import { authRoutes } from "./auth";
@@ -9,6 +10,7 @@ import { householdLeadRoutes } from "./household-leads";
 import { householdRoutes } from "./households";
 import { partyPointRoutes } from "./party-points";
 import { inboxRoutes } from "./inbox";
+import { liaisonStationRoutes } from "./liaison-stations";
 import { residentRoutes } from "./residents";
 import { resolutionLevelRoutes } from "./resolution-levels";
 import { slaPolicyRoutes } from "./sla-policy";
@@ -18,4 +20,4 @@ import { visitRoutes } from "./visits";
 import { webhookRoutes } from "./webhooks";
 
 /** Every resource router, mounted at `/` by the app. */
-export const routes = [healthRoutes, authRoutes, unitRoutes, userRoutes, auditRoutes, caseRoutes, attachmentRoutes, directiveRoutes, householdRoutes, residentRoutes, visitRoutes, slaPolicyRoutes, inboxRoutes, webhookRoutes, resolutionLevelRoutes, contactRoutes, partyPointRoutes, householdLeadRoutes];
+export const routes = [healthRoutes, authRoutes, unitRoutes, userRoutes, auditRoutes, caseRoutes, attachmentRoutes, directiveRoutes, householdRoutes, residentRoutes, visitRoutes, slaPolicyRoutes, inboxRoutes, webhookRoutes, resolutionLevelRoutes, contactRoutes, partyPointRoutes, householdLeadRoutes, liaisonStationRoutes, contactLogRoutes];
