@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_POINTS, ledgerTotal, pointsFor, rankByPoints } from "../../src/domain/points";
+import {
+  checkCaseEvidence,
+  DEFAULT_POINTS,
+  ledgerTotal,
+  pointsFor,
+  rankByPoints,
+  yearOf,
+} from "../../src/domain/points";
 
 describe("pointsFor", () => {
   it("uses the default per evidence kind without a setting", () => {
@@ -40,5 +47,27 @@ describe("the points ledger", () => {
       ["c", 2],
       ["d", 4],
     ]);
+  });
+});
+
+describe("evidence rules", () => {
+  it("counts evidence in its China-time year", () => {
+    expect(yearOf("2025-12-31T15:59:59Z")).toBe(2025);
+    expect(yearOf("2025-12-31T16:00:00Z")).toBe(2026);
+  });
+  it("a case counts when the member reported it or logged a contact that fed it; a mediation must be a dispute", () => {
+    const dispute = { type: "dispute", reporterId: "m", state: "accepted" };
+    expect(checkCaseEvidence("case", dispute, "m", [])).toBeNull();
+    expect(checkCaseEvidence("mediation", dispute, "m", [])).toBeNull();
+    expect(checkCaseEvidence("case", { ...dispute, reporterId: "w" }, "m", ["information"])).toBeNull();
+    expect(checkCaseEvidence("mediation", { ...dispute, reporterId: "w" }, "m", ["information"])).toMatch(
+      /neither/,
+    );
+    expect(checkCaseEvidence("mediation", { ...dispute, reporterId: "w" }, "m", ["mediation"])).toBeNull();
+    expect(checkCaseEvidence("mediation", { ...dispute, type: "other" }, "m", [])).toBe(
+      "a mediation is a dispute case",
+    );
+    expect(checkCaseEvidence("case", { ...dispute, state: "rejected" }, "m", [])).toMatch(/no points/);
+    expect(checkCaseEvidence("case", { ...dispute, reporterId: "w" }, "m", [])).toMatch(/neither/);
   });
 });

@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
   averageX100,
+  caseCountsForSubsidy,
   DEFAULT_SUBSIDY,
   isFen,
+  monthBounds,
   periodOf,
+  ratingText,
   resolveSubsidy,
   shouldFlag,
   statementTotals,
@@ -56,5 +59,21 @@ describe("ratings and flags", () => {
   it("puts a time in its China-time month", () => {
     expect(periodOf("2026-03-31T16:30:00Z")).toBe("2026-04");
     expect(periodOf("2026-03-31T15:59:59Z")).toBe("2026-03");
+  });
+});
+
+describe("statement months and cases handled", () => {
+  it("bounds a China-time month in UTC", () => {
+    expect(monthBounds("2026-03")).toEqual(["2026-02-28T16:00:00.000Z", "2026-03-31T16:00:00.000Z"]);
+    expect(monthBounds("2026-12")).toEqual(["2026-11-30T16:00:00.000Z", "2026-12-31T16:00:00.000Z"]);
+  });
+  it("counts every reported case except rejected or merged ones", () => {
+    expect(["reported", "accepted", "closed", "reopened"].every(caseCountsForSubsidy)).toBe(true);
+    expect(caseCountsForSubsidy("rejected")).toBe(false);
+    expect(caseCountsForSubsidy("merged")).toBe(false);
+  });
+  it("formats an average ×100 with two decimals", () => {
+    expect(ratingText(367)).toBe("3.67");
+    expect(ratingText(null)).toBeNull();
   });
 });
