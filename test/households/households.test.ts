@@ -563,3 +563,26 @@ describe("sensitive data", () => {
     expect(audit.rows.map((r) => r.purpose)).toEqual(["plan the helper pairing"]);
   });
 });
+
+describe("API reference", () => {
+  it("documents the household, resident and visit routes with the class labels", async () => {
+    const res = await call("/openapi.json");
+    expect(res.status).toBe(200);
+    for (const path of [
+      "/v1/households",
+      "/v1/households/import",
+      "/v1/households/{id}",
+      "/v1/households/{id}/residents",
+      "/v1/residents/{id}",
+      "/v1/residents/{id}/move",
+      "/v1/households/{id}/visits",
+      "/v1/visits/overdue",
+      "/v1/units/{id}/reclassify",
+      "/v1/units/{id}/households/summary",
+      "/v1/units/{id}/service-plan",
+    ]) {
+      expect(res.body.paths[path], path).toBeDefined();
+    }
+    expect(JSON.stringify(res.body.components.schemas.Household)).toContain("连心户");
+  });
+});
