@@ -399,10 +399,16 @@ export const contactRoutes = createRouter()
     const max = resolveSetting(settings, parseMaxHouseholds, DEFAULT_MAX_HOUSEHOLDS);
     const [classes, lines, anyLine, red, over] = await db.$client.batch(
       [
-        {
-          sql: `SELECT class, sum(n) AS n FROM household_class_counts WHERE unit_path >= ? AND unit_path < ? GROUP BY class`,
-          args: [lo, hi],
-        },
+        // Households are counted per village: a grid's subtree (20–30 households) is counted directly.
+        unit.level === "grid"
+          ? {
+              sql: "SELECT class, count(*) AS n FROM households WHERE unit_path >= ? AND unit_path < ? GROUP BY class",
+              args: [lo, hi],
+            }
+          : {
+              sql: "SELECT class, sum(n) AS n FROM household_class_counts WHERE unit_path >= ? AND unit_path < ? GROUP BY class",
+              args: [lo, hi],
+            },
         {
           sql: `SELECT line, count(DISTINCT household_id) AS n FROM contact_pairings
                 WHERE ended_at IS NULL AND unit_path >= ? AND unit_path < ? GROUP BY line`,
