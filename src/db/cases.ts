@@ -55,20 +55,20 @@ export function duplicateStatement(report: {
   const box = boundingBox(report, DUPLICATE_RADIUS_M);
   return {
     sql: `SELECT id, type, state, village_id, lat, lng, created_at, title, owning_unit_id FROM cases
-          WHERE village_id = ? AND type = ? AND created_at >= ? AND id <> ?
+          WHERE village_id = ? AND type = ? AND lat BETWEEN ? AND ?
+            AND lng BETWEEN ? AND ? AND created_at >= ? AND id <> ?
             AND state IN (${OPEN_STATES.map(() => "?").join(",")})
-            AND lat BETWEEN ? AND ? AND lng BETWEEN ? AND ?
-          ORDER BY created_at DESC LIMIT 100`,
+          LIMIT 100`,
     args: [
       villageId,
       report.type,
-      new Date(report.now - DUPLICATE_WINDOW_MS).toISOString(),
-      report.id,
-      ...OPEN_STATES,
       box.minLat,
       box.maxLat,
       box.minLng,
       box.maxLng,
+      new Date(report.now - DUPLICATE_WINDOW_MS).toISOString(),
+      report.id,
+      ...OPEN_STATES,
     ],
   };
 }

@@ -37,7 +37,8 @@ export const cases = sqliteTable(
   (t) => [
     index("cases_owning_path_idx").on(t.owningUnitPath, t.createdAt),
     index("cases_responsible_path_idx").on(t.responsibleUnitPath, t.createdAt),
-    index("cases_village_type_idx").on(t.villageId, t.type, t.createdAt),
+    // Duplicate hints: same village and type, then a latitude band of ±200 m (a range scan, not the village).
+    index("cases_village_type_lat_idx").on(t.villageId, t.type, t.lat),
     index("cases_created_idx").on(t.createdAt, t.id),
   ],
 );
