@@ -1,5 +1,11 @@
 import type { InStatement } from "@libsql/client/web";
-import { type EffectiveSlaPolicy, effectivePolicy, type SlaRule, type UnitSlaRules } from "../domain/sla";
+import {
+  type EffectiveSlaPolicy,
+  effectivePolicy,
+  type SlaRule,
+  type SlaRulesBook,
+  type UnitSlaRules,
+} from "../domain/sla";
 import { pathIds } from "../domain/units";
 import type { Db } from "./client";
 
@@ -61,4 +67,57 @@ export function saveSlaRulesStatement(unitId: string, rules: readonly SlaRule[],
           ON CONFLICT (unit_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
     args: [unitId, SLA_POLICY_KEY, JSON.stringify(rules), at],
   };
+}
+
+/** The statement that reads the own rules of every unit on `paths` (for `slaRulesBookOf`), or null if none. */
+export function slaRulesBookStatement(
+  paths: readonly string[],
+): { ids: string[]; statement: InStatement } | null {
+  const ids = [...new Set(paths.flatMap((p) => pathIds(p)))];
+  if (ids.length === 0) return null;
+  return {
+    ids,
+    statement: {
+      sql: `SELECT unit_id, value FROM unit_settings WHERE key = ? AND unit_id IN (${ids.map(() => "?").join(",")})`,
+      args: [SLA_POLICY_KEY, ...ids],
+    },
+  };
+}
+
+/** The rules book from the rows of `slaRulesBookStatement`. */
+export function slaRulesBookOf(ids: string[], rows: ReadonlyArray<Record<string, unknown>>): SlaRulesBook {
+  const rules: Record<string, SlaRule[]> = {};
+  for (const r of rows) rules[String(r.unit_id)] = parseRules(r.value);
+  return { unitIds: ids, rules };
+}
+
+/** How long a caller waits for the registry before running a clock on the default policy. */
+const BOOK_TIMEOUT_MS = 2_000;
+
+/**
+ * The time-limit rules of every unit on `paths`, in one query, for a GridDesk command. If libSQL cannot
+ * answer (down, or slower than two seconds) the book says `unavailable` and clocks run on the defaults, so
+ * case commands never wait on the registry.
+ *
+ * @example
+ * const book = await loadSlaRulesBook(db, [principal.unitPath]);
+ */
+export async function loadSlaRulesBook(db: Db, paths: readonly string[]): Promise<SlaRulesBook> {
+  const read = slaRulesBookStatement(paths);
+  if (read === null) return { unitIds: [], rules: {} };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const rows = await Promise.race([
+      db.$client.execute(read.statement),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("sla policy read timed out")), BOOK_TIMEOUT_MS);
+      }),
+    ]);
+    return slaRulesBookOf(read.ids, rows.rows);
+  } catch (error) {
+    console.error(JSON.stringify({ kind: "sla-policy-unavailable", error: String(error) }));
+    return { unitIds: [], rules: {}, unavailable: true };
+  } finally {
+    clearTimeout(timer);
+  }
 }

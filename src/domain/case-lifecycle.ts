@@ -11,7 +11,24 @@ import {
   TERMINAL_STATES,
   type UnitRef,
 } from "./case-model";
+import {
+  checkEscalation,
+  checkSendDown,
+  ESCALATION_EVENT_TYPES,
+  type EscalationReasonCode,
+  isStrictAncestor,
+} from "./escalation";
 import type { Role } from "./roles";
+import {
+  type CaseClock,
+  clockNextAt,
+  policyFromBook,
+  SLA_EVENT_TYPES,
+  type SlaRulesBook,
+  type SlaStep,
+  slaPhaseOf,
+  startClock,
+} from "./sla";
 import { inScope, type UnitLevel } from "./units";
 
 /**
@@ -21,7 +38,9 @@ import { inScope, type UnitLevel } from "./units";
  *   reported → accepted → dispatched → in_progress → resolved → closed
  *   side exits: rejected (reason), merged (duplicate of another case), reopened (from resolved or closed)
  *
- * Escalation, supervision and deadlines (next issue) add rows to `ACTIONS`; the shape is open for them.
+ * Escalation (上报上级), sending down (下派), supervision (督办) and urging (催办) are actions too; their routing
+ * rules live in `./escalation`. Every accepted command also settles the case's clock (时限, `./sla`): a new
+ * one starts when the case enters a phase (accept, resolve) or a new unit becomes responsible.
  */
 
 /** Every command a case accepts. */
@@ -36,6 +55,10 @@ export const CASE_ACTIONS = [
   "close",
   "reopen",
   "attach",
+  "escalate",
+  "send_down",
+  "supervise",
+  "urge",
 ] as const;
 export type CaseAction = (typeof CASE_ACTIONS)[number];
 
@@ -65,7 +88,14 @@ export type CaseCommand =
   | { action: "return_visit"; satisfaction: Satisfaction; note?: string | null }
   | { action: "close"; note?: string | null }
   | { action: "reopen"; reason: string }
-  | { action: "attach"; attachment: Omit<AttachmentRef, "stage" | "at" | "by"> };
+  | { action: "attach"; attachment: Omit<AttachmentRef, "stage" | "at" | "by"> }
+  | { action: "escalate"; reason: string; reasonCode?: EscalationReasonCode | null }
+  | { action: "send_down"; target: UnitRef; reason: string; deadline?: string | null }
+  | { action: "supervise"; message: string; deadline: string }
+  | { action: "urge"; message: string; deadline?: string | null };
+
+/** The refusal code that asks the caller to load the time-limit policy of `policyPath` and try again. */
+export const SLA_POLICY_NEEDED = "sla-policy-needed";
 
 /** Why a command was refused; the route maps `status` to a problem. */
 export interface Refusal {
@@ -73,6 +103,8 @@ export interface Refusal {
   status: 400 | 403 | 409;
   code: string;
   detail: string;
+  /** With `SLA_POLICY_NEEDED`: the unit path whose policy the new clock needs. */
+  policyPath?: string;
 }
 
 /** An accepted command: the case after it and the event that records it. */
@@ -133,6 +165,12 @@ interface ActionRule {
   may(actor: Actor, c: CaseRecord): boolean;
 }
 
+/** A centre strictly above the unit now responsible (one of its ancestors): may supervise and urge. */
+const isSuperior = (a: Actor, c: CaseRecord) =>
+  isCentreStaff(a) && isStrictAncestor(a.unitPath, c.responsibleUnit.path);
+
+const OPEN: readonly CaseState[] = ["reported", "accepted", "dispatched", "in_progress", "reopened"];
+
 /** The table of actions: legal source states and who may act. */
 export const ACTIONS: Record<CaseAction, ActionRule> = {
   accept: {
@@ -188,6 +226,26 @@ export const ACTIONS: Record<CaseAction, ActionRule> = {
       isHandler(a, c) ||
       (isCentreStaff(a) && (atOrAbove(a, c.owningUnit) || atOrAbove(a, c.responsibleUnit))),
   },
+  escalate: {
+    from: OPEN,
+    who: "the responsible unit's handler or a centre at or above it",
+    may: (a, c) => isHandler(a, c) || (isCentreStaff(a) && atOrAbove(a, c.responsibleUnit)),
+  },
+  send_down: {
+    from: ["accepted", "dispatched", "in_progress", "reopened"],
+    who: "the responsible centre or a centre above it",
+    may: (a, c) => isCentreStaff(a) && atOrAbove(a, c.responsibleUnit),
+  },
+  supervise: {
+    from: OPEN,
+    who: "a centre above the responsible unit (one of its ancestors)",
+    may: isSuperior,
+  },
+  urge: {
+    from: OPEN,
+    who: "a centre above the responsible unit (one of its ancestors)",
+    may: isSuperior,
+  },
 };
 
 /** The actions the actor may perform on the case right now (for clients to show buttons). */
@@ -218,6 +276,7 @@ export function reportCase(
   actor: Actor,
   owningUnit: UnitRef,
   now: string,
+  sla?: SlaRulesBook | null,
 ): Decision | Refusal {
   if (!REPORTER_ROLES.includes(actor.role)) return refuse(403, "forbidden", "Your role may not report cases");
   if (!inScope(actor.unitPath, owningUnit.path)) {
@@ -255,7 +314,17 @@ export function reportCase(
     createdAt: now,
     updatedAt: now,
     closedAt: null,
+    deadlines: null,
+    overdue: false,
+    escalationCount: 0,
+    notices: [],
   };
+  // A report is never refused for want of a policy: an uncovered unit runs on the defaults, and says so.
+  const policy = policyFromBook(sla, owningUnit.path) ?? policyFromBook(null, owningUnit.path)!;
+  record.deadlines = startClock(
+    { state: record.state, caseType: record.type, severity: record.severity, unitId: owningUnit.id, now },
+    policy,
+  );
   return {
     ok: true,
     record,
@@ -301,7 +370,13 @@ function checkDispatchTarget(actor: Actor, c: CaseRecord, target: ResponsibleRef
  * legal in the current state or its preconditions fail, 403 when the actor may not perform it, 400 for bad
  * arguments). The version check (412) happens before this, in the GridDesk.
  */
-export function decide(c: CaseRecord, command: CaseCommand, actor: Actor, now: string): Decision | Refusal {
+export function decide(
+  c: CaseRecord,
+  command: CaseCommand,
+  actor: Actor,
+  now: string,
+  sla?: SlaRulesBook | null,
+): Decision | Refusal {
   const rule = ACTIONS[command.action];
   if (TERMINAL_STATES.includes(c.state) || !rule.from.includes(c.state)) {
     return refuse(
@@ -317,6 +392,7 @@ export function decide(c: CaseRecord, command: CaseCommand, actor: Actor, now: s
   const next: CaseRecord = { ...c, version: c.version + 1, seq: c.seq + 1, updatedAt: now };
   let type: string;
   let payload: Record<string, unknown> = {};
+  let dueAt: string | null = null;
   const by = actor.userId;
 
   switch (command.action) {
@@ -421,11 +497,218 @@ export function decide(c: CaseRecord, command: CaseCommand, actor: Actor, now: s
       payload = { attachment };
       break;
     }
+    case "escalate": {
+      const check = checkEscalation(c, {
+        automatic: false,
+        reason: command.reason,
+        reasonCode: command.reasonCode ?? null,
+      });
+      if (!check.ok) return check;
+      next.responsibleUnit = {
+        id: check.target.unitId,
+        path: check.target.path,
+        level: check.target.level,
+        department: null,
+      };
+      next.escalationCount = (c.escalationCount ?? 0) + 1;
+      type = ESCALATION_EVENT_TYPES.escalated;
+      payload = escalationPayload(c, next, command.reason, command.reasonCode ?? null, false);
+      break;
+    }
+    case "send_down": {
+      const check = checkSendDown(actor, c, command.target);
+      if (!check.ok) return check;
+      const bad = futureDeadline(command.deadline, now);
+      if (bad) return bad;
+      next.state = "dispatched";
+      next.responsibleUnit = { ...command.target, department: null };
+      dueAt = command.deadline ?? null;
+      type = ESCALATION_EVENT_TYPES.sentDown;
+      payload = {
+        fromUnitId: c.responsibleUnit.id,
+        toUnitId: command.target.id,
+        toLevel: command.target.level,
+        reason: command.reason,
+        deadline: command.deadline ?? null,
+      };
+      break;
+    }
+    case "supervise":
+    case "urge": {
+      const bad = futureDeadline(command.deadline, now);
+      if (bad) return bad;
+      const notice = {
+        kind: command.action === "supervise" ? ("supervision" as const) : ("urge" as const),
+        seq: next.seq,
+        at: now,
+        by,
+        fromUnitId: actor.unitId,
+        toUnitId: c.responsibleUnit.id,
+        message: command.message,
+        deadline: command.deadline ?? null,
+      };
+      next.notices = [...(c.notices ?? []), notice];
+      type =
+        command.action === "supervise" ? ESCALATION_EVENT_TYPES.supervised : ESCALATION_EVENT_TYPES.urged;
+      payload = {
+        fromUnitId: actor.unitId,
+        toUnitId: c.responsibleUnit.id,
+        message: command.message,
+        deadline: notice.deadline,
+      };
+      break;
+    }
   }
 
+  const clock = settleClock(c, next, now, sla, dueAt);
+  if (clock === null) return needPolicy(next.responsibleUnit.path);
+  next.deadlines = clock.deadlines;
   return {
     ok: true,
     record: next,
     event: { caseId: c.id, seq: next.seq, type, actor: actorRef(actor), at: now, payload },
+  };
+}
+
+const needPolicy = (path: string): Refusal => ({
+  ...refuse(409, SLA_POLICY_NEEDED, "The time-limit policy of the responsible unit must be loaded first"),
+  policyPath: path,
+});
+
+function futureDeadline(deadline: string | null | undefined, now: string): Refusal | null {
+  if (deadline && Date.parse(deadline) <= Date.parse(now)) {
+    return refuse(400, "deadline-in-past", "A deadline must lie in the future");
+  }
+  return null;
+}
+
+function escalationPayload(
+  before: CaseRecord,
+  after: CaseRecord,
+  reason: string,
+  reasonCode: string | null,
+  automatic: boolean,
+): Record<string, unknown> {
+  return {
+    fromUnitId: before.responsibleUnit.id,
+    fromLevel: before.responsibleUnit.level,
+    toUnitId: after.responsibleUnit.id,
+    toLevel: after.responsibleUnit.level,
+    reason,
+    reasonCode,
+    automatic,
+  };
+}
+
+/**
+ * The clock after a change: none when the new state runs no clock; a new one when the case enters another
+ * phase, gets a new responsible unit, or is given its own deadline; otherwise the running one. Null when a
+ * new clock needs a policy `sla` does not hold.
+ */
+function settleClock(
+  before: CaseRecord,
+  after: CaseRecord,
+  now: string,
+  sla: SlaRulesBook | null | undefined,
+  dueAt: string | null,
+): { deadlines: CaseClock | null } | null {
+  const phase = slaPhaseOf(after.state);
+  if (phase === null) return { deadlines: null };
+  const running = before.deadlines ?? null;
+  const sameUnit =
+    before.responsibleUnit.id === after.responsibleUnit.id &&
+    before.responsibleUnit.department === after.responsibleUnit.department;
+  if (running && running.phase === phase && sameUnit && !dueAt) return { deadlines: running };
+  const policy = policyFromBook(sla, after.responsibleUnit.path);
+  if (policy === null) return null;
+  return {
+    deadlines: startClock(
+      {
+        state: after.state,
+        caseType: after.type,
+        severity: after.severity,
+        unitId: after.responsibleUnit.id,
+        now,
+      },
+      policy,
+      dueAt,
+    ),
+  };
+}
+
+/** Who records the deadline steps: the system, not a user. */
+export const SLA_ACTOR = { system: "sla" } as const;
+
+/** When the case's next deadline step falls due (epoch ms), or null when none is left. */
+export function nextStepAt(c: CaseRecord): number | null {
+  return clockNextAt(c.deadlines, c.responsibleUnit.level !== "city");
+}
+
+/**
+ * Takes one deadline step on a case (the alarm's work): `warned` (预警), `overdue` (超期: the level above is
+ * told) or `escalate` (automatic escalation to the next centre, whose policy starts a new clock). Each is an
+ * event with the next seq. Refused when the step is not the next one due at `now`, or (with
+ * `SLA_POLICY_NEEDED`) when the new unit's policy is not in `sla`.
+ */
+export function applySlaStep(
+  c: CaseRecord,
+  step: SlaStep,
+  now: string,
+  sla?: SlaRulesBook | null,
+): Decision | Refusal {
+  const clock = c.deadlines;
+  const at = nextStepAt(c);
+  if (!clock || at === null || at > Date.parse(now) || !OPEN.includes(c.state)) {
+    return refuse(409, "step-not-due", `No ${step} step is due on this case`);
+  }
+  const expected: SlaStep = clock.step === null ? "warned" : clock.step === "warned" ? "overdue" : "escalate";
+  if (expected !== step) return refuse(409, "step-not-due", `The next step is ${expected}, not ${step}`);
+  const next: CaseRecord = { ...c, version: c.version + 1, seq: c.seq + 1, updatedAt: now };
+  let type: string;
+  let payload: Record<string, unknown>;
+  const base = { phase: clock.phase, unitId: clock.unitId, dueAt: clock.dueAt };
+  switch (step) {
+    case "warned":
+      next.deadlines = { ...clock, step };
+      type = SLA_EVENT_TYPES.warned;
+      payload = { ...base, warnAt: clock.warnAt };
+      break;
+    case "overdue":
+      next.deadlines = { ...clock, step };
+      next.overdue = true;
+      type = SLA_EVENT_TYPES.overdue;
+      payload = { ...base, escalateAt: clock.escalateAt };
+      break;
+    case "escalate": {
+      const check = checkEscalation(c, { automatic: true });
+      if (!check.ok) return check;
+      next.responsibleUnit = {
+        id: check.target.unitId,
+        path: check.target.path,
+        level: check.target.level,
+        department: null,
+      };
+      next.escalationCount = (c.escalationCount ?? 0) + 1;
+      const policy = policyFromBook(sla, next.responsibleUnit.path);
+      if (policy === null) return needPolicy(next.responsibleUnit.path);
+      next.deadlines = startClock(
+        {
+          state: next.state,
+          caseType: next.type,
+          severity: next.severity,
+          unitId: next.responsibleUnit.id,
+          now,
+        },
+        policy,
+      );
+      type = ESCALATION_EVENT_TYPES.escalated;
+      payload = { ...escalationPayload(c, next, "deadline missed (超期未办)", null, true), missed: base };
+      break;
+    }
+  }
+  return {
+    ok: true,
+    record: next,
+    event: { caseId: c.id, seq: next.seq, type, actor: SLA_ACTOR, at: now, payload },
   };
 }

@@ -1,4 +1,5 @@
 import type { Role } from "./roles";
+import type { CaseClock } from "./sla";
 import type { UnitLevel } from "./units";
 
 /** Case types with their Chinese labels; a city may extend the list (`other` catches the rest). */
@@ -167,6 +168,27 @@ export interface CaseRecord {
   createdAt: string;
   updatedAt: string;
   closedAt: string | null;
+  /** The running time limit (时限): deadlines of the current state at the responsible unit; null when none runs. */
+  deadlines?: CaseClock | null;
+  /** Whether the case ever went past a deadline (超期). */
+  overdue?: boolean;
+  /** How many times the case was escalated to a higher level. */
+  escalationCount?: number;
+  /** Supervision (督办) and urging (催办) notices from higher centres, oldest first. */
+  notices?: CaseNotice[];
+}
+
+/** A supervision (督办) or urging (催办) notice on a case, shown on it and in the responsible unit's inbox. */
+export interface CaseNotice {
+  kind: "supervision" | "urge";
+  seq: number;
+  at: string;
+  by: string;
+  fromUnitId: string;
+  /** The unit responsible when the notice was given (its inbox receives it). */
+  toUnitId: string;
+  message: string;
+  deadline: string | null;
 }
 
 /** The content of a new report, as validated by the route. */
@@ -199,4 +221,6 @@ export interface CaseEventMessage {
   seq: number;
   event: CaseEvent;
   record: CaseRecord;
+  /** The owning desk's earliest open deadline step after this event (ISO), for the alarm watchdog. */
+  deskNextAlarmAt?: string | null;
 }

@@ -1,4 +1,11 @@
-import { type CaseRecord, type CaseState, type Mediation, OPEN_STATES, type UnitRef } from "./case-model";
+import {
+  type CaseEvent,
+  type CaseRecord,
+  type CaseState,
+  type Mediation,
+  OPEN_STATES,
+  type UnitRef,
+} from "./case-model";
 import type { Role } from "./roles";
 import { inScope, pathIds, type UnitLevel } from "./units";
 
@@ -314,4 +321,90 @@ export function isEscalationMessage(body: unknown): body is EscalationMessage {
     optionalText(m.deadline, 40) &&
     optionalText(m.actorId, 100)
   );
+}
+
+/**
+ * The messages the GridDesk's outbox sends to the `escalations` queue for a case event, in the same
+ * transaction as the event: an overdue notice to the centre above the unit that missed the deadline, an
+ * escalation to its new centre, a supervision or urging notice to the responsible unit, a case sent down
+ * to its new unit. Other events send none.
+ *
+ * @example
+ * escalationMessagesFor(before, decision.record, decision.event) // [{ kind: "escalated", targetLevel: "village", … }]
+ */
+export function escalationMessagesFor(
+  before: CaseRecord,
+  after: CaseRecord,
+  event: CaseEvent,
+): EscalationMessage[] {
+  const p = event.payload;
+  const text = (v: unknown) => (typeof v === "string" ? v : null);
+  const common = {
+    caseId: after.id,
+    fromUnitId: before.responsibleUnit.id,
+    at: event.at,
+    seq: event.seq,
+    actorId: "userId" in event.actor ? event.actor.userId : null,
+    case: { title: after.title, type: after.type, severity: after.severity, state: after.state },
+  };
+  const toResponsible = { targetUnitId: after.responsibleUnit.id, targetLevel: after.responsibleUnit.level };
+  switch (event.type) {
+    case "overdue": {
+      const target = escalationTarget(before.responsibleUnit);
+      if (!target.ok) return [];
+      return [
+        {
+          ...common,
+          kind: "overdue",
+          targetUnitId: target.target.unitId,
+          targetLevel: target.target.level,
+          dedupeKey: inboxDedupeKey("overdue", after.id, `${before.responsibleUnit.id}@${text(p.dueAt)}`),
+          reason: "deadline missed (超期)",
+          automatic: true,
+          deadline: text(p.dueAt),
+        },
+      ];
+    }
+    case ESCALATION_EVENT_TYPES.escalated:
+      return [
+        {
+          ...common,
+          ...toResponsible,
+          kind: "escalated",
+          dedupeKey: escalationDedupeKey(after.id, after.responsibleUnit.level),
+          reason: text(p.reason),
+          reasonCode: text(p.reasonCode),
+          automatic: p.automatic === true,
+          deadline: after.deadlines?.dueAt ?? null,
+        },
+      ];
+    case ESCALATION_EVENT_TYPES.supervised:
+    case ESCALATION_EVENT_TYPES.urged: {
+      const kind = event.type === ESCALATION_EVENT_TYPES.supervised ? "supervision" : "urge";
+      return [
+        {
+          ...common,
+          ...toResponsible,
+          kind,
+          dedupeKey: inboxDedupeKey(kind, after.id, event.seq),
+          reason: null,
+          message: text(p.message),
+          deadline: text(p.deadline),
+        },
+      ];
+    }
+    case ESCALATION_EVENT_TYPES.sentDown:
+      return [
+        {
+          ...common,
+          ...toResponsible,
+          kind: "dispatched",
+          dedupeKey: inboxDedupeKey("dispatched", after.id, event.seq),
+          reason: text(p.reason),
+          deadline: after.deadlines?.dueAt ?? null,
+        },
+      ];
+    default:
+      return [];
+  }
 }

@@ -302,3 +302,81 @@ export function nextSlaStepAt(d: CaseDeadlines, done: SlaStep | null): string | 
   const step = SLA_STEPS[from];
   return step ? stepAt(d, step) : null;
 }
+
+/**
+ * The time-limit rules of some units, as a route or the GridDesk loaded them before a command: every unit in
+ * `unitIds` was looked up (one absent from `rules` sets none). `unavailable` means the registry could not be
+ * read, so the built-in defaults apply and the case records that it ran on them.
+ */
+export interface SlaRulesBook {
+  unitIds: string[];
+  rules: Record<string, SlaRule[]>;
+  unavailable?: boolean;
+}
+
+/** Which policy a case's clock was computed with: the unit's effective policy, or the built-in defaults. */
+export type ClockPolicy = "effective" | "default";
+
+/**
+ * The policy in force at `unitPath` according to `book`: its effective policy when the book holds every unit
+ * on the path, the defaults when there is no book or the registry was unavailable, and null when the book
+ * does not cover the path (the caller must load it first).
+ *
+ * @example
+ * policyFromBook({ unitIds: [city, town], rules: {} }, `/${city}/${town}/`) // { policy, source: "effective" }
+ */
+export function policyFromBook(
+  book: SlaRulesBook | null | undefined,
+  unitPath: string,
+): { policy: EffectiveSlaPolicy; source: ClockPolicy } | null {
+  if (!book || book.unavailable) return { policy: effectivePolicy([]), source: "default" };
+  const ids = unitPath.split("/").filter(Boolean);
+  if (!ids.every((id) => book.unitIds.includes(id))) return null;
+  return {
+    policy: effectivePolicy(ids.map((unitId) => ({ unitId, rules: book.rules[unitId] ?? [] }))),
+    source: "effective",
+  };
+}
+
+/** A case's running clock (时限): its deadlines, the unit they run for, the last step taken and the policy used. */
+export interface CaseClock extends CaseDeadlines {
+  /** The responsible unit when the clock started. */
+  unitId: string;
+  /** The last deadline step already recorded (null: none yet). */
+  step: SlaStep | null;
+  policy: ClockPolicy;
+}
+
+/**
+ * Starts a clock for a case entering `state` at `now` with `unitId` responsible; `dueAt` (a send-down's or a
+ * supervision's own deadline) replaces the policy's deadline, keeping its warning lead and grace period.
+ */
+export function startClock(
+  input: { state: CaseState; caseType: CaseType; severity: CaseSeverity; unitId: string; now: Instant },
+  policy: { policy: EffectiveSlaPolicy; source: ClockPolicy },
+  dueAt?: string | null,
+): CaseClock | null {
+  const d = deadlinesForCase({ ...input, enteredAt: input.now }, policy.policy);
+  if (d === null) return null;
+  if (dueAt) {
+    const values = slaValuesFor(policy.policy, input.caseType, input.severity);
+    const warn = d.phase === "accept" ? values.acceptWarnBeforeSeconds : values.resolveWarnBeforeSeconds;
+    const due = ms(dueAt);
+    d.dueAt = iso(due);
+    d.warnAt = iso(Math.max(ms(d.startedAt), due - warn * 1000));
+    d.escalateAt = iso(due + values.escalateGraceSeconds * 1000);
+  }
+  return { ...d, unitId: input.unitId, step: null, policy: policy.source };
+}
+
+/**
+ * When the clock's next step falls due (epoch ms), or null when nothing is left: every step taken, or only
+ * the escalation left where there is nowhere to escalate to (the city).
+ */
+export function clockNextAt(clock: CaseClock | null | undefined, canEscalate: boolean): number | null {
+  if (!clock) return null;
+  const from = clock.step === null ? 0 : SLA_STEPS.indexOf(clock.step) + 1;
+  const step = SLA_STEPS[from];
+  if (!step || (step === "escalate" && !canEscalate)) return null;
+  return ms(stepAt(clock, step));
+}

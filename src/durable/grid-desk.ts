@@ -1,6 +1,16 @@
 import { DurableObject } from "cloudflare:workers";
+import { getDb } from "../db/client";
+import { loadSlaRulesBook } from "../db/sla-policy";
 import type { DuplicateHint } from "../domain/case-duplicates";
-import { type CaseCommand, canSeeCase, decide, reportCase } from "../domain/case-lifecycle";
+import {
+  applySlaStep,
+  type CaseCommand,
+  canSeeCase,
+  decide,
+  nextStepAt,
+  reportCase,
+  SLA_POLICY_NEEDED,
+} from "../domain/case-lifecycle";
 import type {
   Actor,
   CaseEvent,
@@ -10,6 +20,8 @@ import type {
   NewCase,
   UnitRef,
 } from "../domain/case-model";
+import { escalationMessagesFor } from "../domain/escalation";
+import { dueSlaSteps, type SlaRulesBook } from "../domain/sla";
 
 /** A refusal the route turns into a problem (404 also covers cases outside the caller's scope). */
 export interface DeskFailure {
@@ -18,6 +30,16 @@ export interface DeskFailure {
   code: string;
   detail: string;
   currentVersion?: number;
+  /** With `SLA_POLICY_NEEDED`: load this unit path's time-limit policy and send the command again. */
+  policyPath?: string;
+}
+
+/** Test-only fault injection for the deadline steps of the alarm. */
+export interface DeskFaults {
+  /** Called inside a step's transaction after its writes: throwing rolls the step back. */
+  beforeCommit?: (caseId: string, step: string) => void;
+  /** Called after a step committed, before the alarm finishes. */
+  afterCommit?: (caseId: string, step: string) => void;
 }
 
 export type CommandResult = { ok: true; record: CaseRecord } | DeskFailure;
@@ -79,7 +101,15 @@ const SCHEMA = [
      body TEXT NOT NULL,
      attempts INTEGER NOT NULL DEFAULT 0)`,
   "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+  // The next deadline step of every case with a running clock; the alarm is the earliest of these.
+  `CREATE TABLE IF NOT EXISTS deadlines (
+     case_id TEXT PRIMARY KEY,
+     next_at INTEGER NOT NULL)`,
+  "CREATE INDEX IF NOT EXISTS deadlines_next_idx ON deadlines (next_at)",
 ];
+
+/** Deadline steps taken per alarm run and case batch (the alarm re-arms for the rest). */
+const STEP_BATCH = 200;
 
 const fail = (
   status: DeskFailure["status"],
@@ -87,6 +117,8 @@ const fail = (
   detail: string,
   currentVersion?: number,
 ): DeskFailure => ({ ok: false, status, code, detail, ...(currentVersion ? { currentVersion } : {}) });
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
  * The per-grid case desk (网格工作台): one SQLite-backed Durable Object per owning unit, addressed by
@@ -97,6 +129,12 @@ const fail = (
  * between the read and the write, so concurrent commands serialize on the case version. After the commit
  * the outbox is flushed to the `case-events` queue; an alarm retries whatever did not go out. Alarms may
  * run more than once; flushing is idempotent because consumers ignore a `seq` they already have.
+ *
+ * Time limits: a case's clock (deadlines computed by the pure lifecycle with the policy the route loaded and
+ * passed in) is kept with the case, and its next step in the `deadlines` table. The single alarm is the
+ * earliest of an outbox retry and the next step; the alarm takes every due step (warned → overdue →
+ * escalate), each its own event in its own transaction with its outbox rows (`escalations` notices too), and
+ * re-arms. A step already taken is never taken again, so repeated or retried alarms are harmless.
  *
  * @example
  * const desk = env.GRID_DESK.get(env.GRID_DESK.idFromName(gridId));
@@ -109,11 +147,15 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   private alarmAt: number | null = null;
   private flushing: Promise<void> | null = null;
   private flushAgain = false;
+  /** The desk's clock (epoch ms); tests set it to drive deadlines without waiting. */
+  clock: () => number = () => Date.now();
+  /** Test-only fault injection (see `DeskFaults`). */
+  faults: DeskFaults = {};
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.outboxTargets = { "case-events": env.CASE_EVENTS };
+    this.outboxTargets = { "case-events": env.CASE_EVENTS, escalations: env.ESCALATIONS };
     void ctx.blockConcurrencyWhile(async () => {
       for (const statement of SCHEMA) this.sql.exec(statement);
       this.alarmAt = await ctx.storage.getAlarm();
@@ -121,18 +163,18 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   }
 
   /** Reports a new case (idempotent by case id): created, a replay of the first result, or a refusal. */
-  create(item: CreateInput, actor: Actor): CreateResult {
-    const now = new Date().toISOString();
-    const result = this.ctx.storage.transactionSync(() => this.createOne(item, actor, now));
+  create(item: CreateInput, actor: Actor, sla?: SlaRulesBook | null): CreateResult {
+    const now = this.nowIso();
+    const result = this.ctx.storage.transactionSync(() => this.createOne(item, actor, now, sla));
     this.afterWrite(result.ok && result.outcome === "created");
     return result;
   }
 
   /** Reports many cases (an offline phone's backlog) in one transaction; one result per item, in order. */
-  createMany(items: CreateInput[], actor: Actor): CreateResult[] {
-    const now = new Date().toISOString();
+  createMany(items: CreateInput[], actor: Actor, sla?: SlaRulesBook | null): CreateResult[] {
+    const now = this.nowIso();
     const results = this.ctx.storage.transactionSync(() =>
-      items.map((item) => this.createOne(item, actor, now)),
+      items.map((item) => this.createOne(item, actor, now, sla)),
     );
     this.afterWrite(results.some((r) => r.ok && r.outcome === "created"));
     return results;
@@ -141,9 +183,18 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   /**
    * Applies a command to a case. `expectedVersion` is the client's If-Match (null only for additive
    * commands such as attaching evidence): 404 unknown or out of scope, 412 stale, then the lifecycle's 409/403/400.
+   * `sla` holds the time-limit rules the route loaded; if a new clock needs a unit it does not cover, nothing
+   * is written and the result asks for that unit's policy (`SLA_POLICY_NEEDED`). Without `sla` clocks run on
+   * the default policy.
    */
-  command(caseId: string, command: CaseCommand, actor: Actor, expectedVersion: number | null): CommandResult {
-    const now = new Date().toISOString();
+  command(
+    caseId: string,
+    command: CaseCommand,
+    actor: Actor,
+    expectedVersion: number | null,
+    sla?: SlaRulesBook | null,
+  ): CommandResult {
+    const now = this.nowIso();
     const result = this.ctx.storage.transactionSync((): CommandResult => {
       const record = this.load(caseId);
       if (!record || !canSeeCase(actor, record)) return fail(404, "not-found", "No such case");
@@ -155,21 +206,31 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
           record.version,
         );
       }
-      const decision = decide(record, command, actor, now);
-      if (!decision.ok) return fail(decision.status, decision.code, decision.detail);
-      this.sql.exec(
-        "UPDATE cases SET state = ?, version = ?, updated_at = ?, doc = ? WHERE id = ?",
-        decision.record.state,
-        decision.record.version,
-        decision.record.updatedAt,
-        JSON.stringify(decision.record),
-        caseId,
-      );
-      this.record(decision.event, decision.record);
+      const decision = decide(record, command, actor, now, sla);
+      if (!decision.ok) {
+        const failure = fail(decision.status, decision.code, decision.detail);
+        return decision.policyPath ? { ...failure, policyPath: decision.policyPath } : failure;
+      }
+      this.update(record, decision.record, decision.event);
       return { ok: true, record: decision.record };
     });
     this.afterWrite(result.ok);
     return result;
+  }
+
+  /**
+   * The watchdog's poke: takes any deadline step that is due (as the alarm would), flushes the outbox, makes
+   * sure the alarm is armed, and returns the desk's next deadline step (ISO) or null.
+   */
+  async poke(): Promise<string | null> {
+    try {
+      await this.takeDueSteps();
+      await this.flush();
+    } finally {
+      this.alarmAt = null;
+      this.rescheduleAlarm();
+    }
+    return iso(this.nextDeadlineAt());
   }
 
   /** One case with its full timeline, or null if this desk does not own it. Scope is the caller's check. */
@@ -229,17 +290,91 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
   }
 
-  /** Retries the outbox; re-arms while anything is left. Safe to run any number of times. */
+  /**
+   * Takes every deadline step that is due, retries the outbox, and re-arms for what is left. Safe to run any
+   * number of times; if it throws, the steps it committed stay taken and the retry takes the rest.
+   */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
     try {
+      await this.takeDueSteps();
       await this.flush();
     } finally {
       this.rescheduleAlarm();
     }
   }
 
-  private createOne(item: CreateInput, actor: Actor, now: string): CreateResult {
+  private nowIso(): string {
+    return new Date(this.clock()).toISOString();
+  }
+
+  /**
+   * Takes the due deadline steps of every case, oldest first, one transaction per case. A step that needs
+   * another unit's policy (an automatic escalation) is left for a second round, after the policies of those
+   * units were read from libSQL outside any transaction (the defaults if libSQL is unavailable).
+   */
+  private async takeDueSteps(): Promise<void> {
+    let book: SlaRulesBook | null = { unitIds: [], rules: {} };
+    for (let round = 0; round < 2; round++) {
+      const needed = new Set<string>();
+      const done = new Set<string>();
+      for (;;) {
+        const now = this.clock();
+        const due = this.sql
+          .exec<{ case_id: string }>(
+            "SELECT case_id FROM deadlines WHERE next_at <= ? ORDER BY next_at, case_id LIMIT ?",
+            now,
+            STEP_BATCH + done.size,
+          )
+          .toArray()
+          .filter((r) => !done.has(r.case_id));
+        if (due.length === 0) break;
+        for (const { case_id: caseId } of due) {
+          done.add(caseId);
+          const path = this.takeStepsOf(caseId, new Date(now).toISOString(), book);
+          if (path) needed.add(path);
+        }
+        if (due.length < STEP_BATCH) break;
+      }
+      if (needed.size === 0) return;
+      book = await loadSlaRulesBook(getDb(this.env), [...needed]);
+    }
+  }
+
+  /** Takes the due steps of one case; returns the unit path whose policy the next step needs, if any. */
+  private takeStepsOf(caseId: string, now: string, book: SlaRulesBook | null): string | null {
+    for (;;) {
+      let needs: string | null = null;
+      let taken: string | null = null;
+      this.ctx.storage.transactionSync(() => {
+        const record = this.load(caseId);
+        if (!record) {
+          this.sql.exec("DELETE FROM deadlines WHERE case_id = ?", caseId);
+          return;
+        }
+        const clock = record.deadlines;
+        const step = clock ? dueSlaSteps(clock, clock.step, now)[0] : undefined;
+        const at = nextStepAt(record);
+        if (!step || at === null || at > Date.parse(now)) {
+          this.trackDeadline(record);
+          return;
+        }
+        const decision = applySlaStep(record, step, now, book);
+        if (!decision.ok) {
+          if (decision.code === SLA_POLICY_NEEDED && decision.policyPath) needs = decision.policyPath;
+          else this.trackDeadline({ ...record, deadlines: null });
+          return;
+        }
+        this.update(record, decision.record, decision.event);
+        this.faults.beforeCommit?.(caseId, step);
+        taken = step;
+      });
+      if (taken === null) return needs;
+      this.faults.afterCommit?.(caseId, taken);
+    }
+  }
+
+  private createOne(item: CreateInput, actor: Actor, now: string, sla?: SlaRulesBook | null): CreateResult {
     const existing = this.sql
       .exec<{ request_hash: string; first: string }>(
         "SELECT request_hash, first FROM cases WHERE id = ?",
@@ -262,7 +397,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     if (owner && owner.id !== item.owningUnit.id) {
       return fail(400, "wrong-desk", "This desk belongs to another unit");
     }
-    const decision = reportCase(item.input, actor, item.owningUnit, now);
+    const decision = reportCase(item.input, actor, item.owningUnit, now, sla);
     if (!decision.ok) return fail(decision.status, decision.code, decision.detail);
     if (!owner) {
       this.sql.exec(
@@ -282,6 +417,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
       JSON.stringify({ record: decision.record, duplicates: item.duplicates }),
       doc,
     );
+    this.trackDeadline(decision.record);
     this.record(decision.event, decision.record);
     return { ok: true, outcome: "created", record: decision.record, duplicates: item.duplicates };
   }
@@ -289,6 +425,41 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   private load(caseId: string): CaseRecord | null {
     const row = this.sql.exec<{ doc: string }>("SELECT doc FROM cases WHERE id = ?", caseId).toArray()[0];
     return row ? (JSON.parse(row.doc) as CaseRecord) : null;
+  }
+
+  /** Stores a changed case with its event and outbox rows; runs inside the command's transaction. */
+  private update(before: CaseRecord, after: CaseRecord, event: CaseEvent): void {
+    this.sql.exec(
+      "UPDATE cases SET state = ?, version = ?, updated_at = ?, doc = ? WHERE id = ?",
+      after.state,
+      after.version,
+      after.updatedAt,
+      JSON.stringify(after),
+      after.id,
+    );
+    this.trackDeadline(after);
+    this.record(event, after);
+    for (const message of escalationMessagesFor(before, after, event)) {
+      this.sql.exec("INSERT INTO outbox (queue, body) VALUES ('escalations', ?)", JSON.stringify(message));
+    }
+  }
+
+  /** Keeps the case's next deadline step in `deadlines` (or removes it when none is left). */
+  private trackDeadline(record: CaseRecord): void {
+    const at = nextStepAt(record);
+    if (at === null) this.sql.exec("DELETE FROM deadlines WHERE case_id = ?", record.id);
+    else {
+      this.sql.exec(
+        "INSERT INTO deadlines (case_id, next_at) VALUES (?, ?) ON CONFLICT (case_id) DO UPDATE SET next_at = excluded.next_at",
+        record.id,
+        at,
+      );
+    }
+  }
+
+  /** The earliest next deadline step of this desk's cases (epoch ms), or null. */
+  private nextDeadlineAt(): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT min(next_at) AS at FROM deadlines").one().at;
   }
 
   /** Appends the event and its outbox row; runs inside the command's transaction. */
@@ -308,6 +479,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
       seq: event.seq,
       event,
       record,
+      deskNextAlarmAt: iso(this.nextDeadlineAt()),
     };
     this.sql.exec("INSERT INTO outbox (queue, body) VALUES ('case-events', ?)", JSON.stringify(message));
   }
@@ -373,19 +545,18 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     }
   }
 
-  /**
-   * The time the alarm should next fire: a retry while the outbox is not empty. (Deadlines of the SLA
-   * policy join here as the earliest open deadline.)
-   */
+  /** The time the alarm should next fire: the earliest of an outbox retry and the next deadline step. */
   private nextAlarmAt(): number | null {
     const row = this.sql
       .exec<{ n: number; attempts: number | null }>(
         "SELECT count(*) AS n, max(attempts) AS attempts FROM outbox",
       )
       .one();
-    if (row.n === 0) return null;
+    const deadline = this.nextDeadlineAt();
+    if (row.n === 0) return deadline;
     const attempts = row.attempts ?? 0;
-    return Date.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempts, 10));
+    const retry = Date.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempts, 10));
+    return deadline === null ? retry : Math.min(retry, deadline);
   }
 
   /**
