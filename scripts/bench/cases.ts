@@ -145,6 +145,7 @@ async function main() {
   const sqld = await startSqld({ dbPath: join(dir, "db") });
   let mf: Miniflare | undefined;
   let runtimeErrors = 0;
+  const errorSamples: string[] = [];
   try {
     const migrator = createClient({ url: sqld.url });
     await migrate(migrator);
@@ -188,7 +189,7 @@ async function main() {
         port: 0,
         // The Worker logs one JSON line per request; swallow them, but count errors.
         handleStructuredLogs(log) {
-          if (log.level === "error") runtimeErrors++;
+          if (log.level === "error" && runtimeErrors++ < 3) errorSamples.push(log.message.slice(0, 300));
         },
         workers: [
           {
@@ -424,7 +425,8 @@ async function main() {
       "non-2xx responses (ceiling/create/paced/cmd)",
       `${ceilingFailures}/${createFailures}/${pacedFailures}/${commandFailures}`,
     );
-    line("runtime stderr lines mentioning errors", String(runtimeErrors));
+    line("runtime error log lines", String(runtimeErrors));
+    for (const sample of errorSamples) console.log(`  ${sample}`);
   } finally {
     await mf?.dispose();
     await sqld.stop();
