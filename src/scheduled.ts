@@ -1,5 +1,6 @@
 import { getDb } from "./db/client";
 import { expireOverrides } from "./db/households";
+import { deskAlarmWatchdog } from "./durable/desk-watchdog";
 import { directivesWatchdog } from "./queues/directives";
 
 /** A task the cron trigger runs (watchdogs only: deadlines are Durable Object alarms, not scans). */
@@ -11,4 +12,6 @@ export const scheduledTasks: ScheduledTask[] = [
   (_controller, env) => directivesWatchdog(env),
   // Expired household class overrides → back to the computed class and schedule (an index range, few rows).
   async (_controller, env) => void (await expireOverrides(getDb(env), new Date())),
+  // GridDesks whose deadline alarm is overdue (an index range over desk_alarms) → poked to take their steps.
+  async (controller, env) => void (await deskAlarmWatchdog(env, controller.scheduledTime)),
 ];

@@ -33,6 +33,11 @@ export const cases = sqliteTable(
     closedAt: text("closed_at"),
     projectedAt: text("projected_at").notNull(),
     doc: text("doc").notNull(),
+    // Time limits and escalation (migration 0310), for the resolution-level figures.
+    resolvedAt: text("resolved_at"),
+    resolvedLevel: text("resolved_level"),
+    overdue: integer("overdue").notNull().default(0),
+    escalationCount: integer("escalation_count").notNull().default(0),
   },
   (t) => [
     index("cases_owning_path_idx").on(t.owningUnitPath, t.createdAt),

@@ -66,3 +66,17 @@ export const webhookDeliveries = sqliteTable(
     index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.updatedAt),
   ],
 );
+
+/**
+ * Each GridDesk's next deadline step as last projected (desk id = owning unit id), so the watchdog can find
+ * desks whose alarm is overdue without scanning cases. Rows only move forward in `as_of`.
+ */
+export const deskAlarms = sqliteTable(
+  "desk_alarms",
+  {
+    deskId: text("desk_id").primaryKey(),
+    nextAlarmAt: text("next_alarm_at"),
+    asOf: text("as_of").notNull(),
+  },
+  (t) => [index("desk_alarms_next_idx").on(t.nextAlarmAt)],
+);

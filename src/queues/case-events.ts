@@ -1,8 +1,11 @@
 import type { InStatement } from "@libsql/client/web";
 import { type AuditEntry, writeAudited } from "../db/audit";
 import { getDb } from "../db/client";
+import { markInboxHandledForCaseStatement } from "../db/inbox";
+import { enqueueWebhookEvents, type WebhookEvent } from "../db/webhooks";
 import { villageOfPath } from "../domain/case-duplicates";
 import { CASE_STATES, type CaseEventMessage } from "../domain/case-model";
+import { webhookKindForCaseEvent } from "../domain/webhook-signature";
 
 /**
  * The `case-events` consumer: projects GridDesk events into libSQL (`cases`, `case_events`) and appends an
@@ -79,10 +82,11 @@ export async function consumeCaseEventDeadLetters(
 const UPSERT_CASE = `INSERT INTO cases (
     id, owning_unit_id, owning_unit_path, village_id, responsible_unit_id, responsible_unit_path,
     responsible_level, responsible_department, coordinator_unit_id, type, severity, state, title, description,
-    address, lat, lng, reporter_id, version, seq, created_at, updated_at, closed_at, projected_at, doc)
+    address, lat, lng, reporter_id, version, seq, created_at, updated_at, closed_at, projected_at, doc,
+    resolved_at, resolved_level, overdue, escalation_count)
   VALUES (?1, ?2, COALESCE((SELECT path FROM units WHERE id = ?2), ?3), ?4, ?5,
     COALESCE((SELECT path FROM units WHERE id = ?5), ?6), ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-    ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)
+    ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)
   ON CONFLICT (id) DO UPDATE SET
     responsible_unit_id = excluded.responsible_unit_id,
     responsible_unit_path = excluded.responsible_unit_path,
@@ -92,15 +96,25 @@ const UPSERT_CASE = `INSERT INTO cases (
     type = excluded.type, severity = excluded.severity, state = excluded.state, title = excluded.title,
     description = excluded.description, address = excluded.address, lat = excluded.lat, lng = excluded.lng,
     version = excluded.version, seq = excluded.seq, updated_at = excluded.updated_at,
-    closed_at = excluded.closed_at, projected_at = excluded.projected_at, doc = excluded.doc
+    closed_at = excluded.closed_at, projected_at = excluded.projected_at, doc = excluded.doc,
+    resolved_at = excluded.resolved_at, resolved_level = excluded.resolved_level, overdue = excluded.overdue,
+    escalation_count = excluded.escalation_count
   WHERE excluded.seq > cases.seq AND excluded.owning_unit_id = cases.owning_unit_id`;
+
+/** Each desk's next deadline step, for the alarm watchdog; a row only moves forward in `as_of`. */
+const UPSERT_DESK_ALARM = `INSERT INTO desk_alarms (desk_id, next_alarm_at, as_of) VALUES (?, ?, ?)
+  ON CONFLICT (desk_id) DO UPDATE SET next_alarm_at = excluded.next_alarm_at, as_of = excluded.as_of
+  WHERE excluded.as_of >= desk_alarms.as_of`;
 
 const INSERT_EVENT = `INSERT OR IGNORE INTO case_events
     (case_id, seq, type, actor_id, actor_role, actor_unit_id, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /**
  * Writes events into the libSQL projection in one transaction: the newest snapshot per case (guarded by
- * seq), every event (ignored if present), and an audit row per event not seen before.
+ * seq), every event (ignored if present), an audit row per event not seen before, each desk's next deadline
+ * step (for the watchdog), and — when a user of a unit acted on a case — that unit's inbox items about the
+ * case marked handled. Events not seen before that other systems may subscribe to are enqueued for webhooks
+ * first (a failed write retries them; the webhook consumer sends each (event, endpoint) once).
  */
 export async function projectCaseEvents(env: Cloudflare.Env, messages: CaseEventMessage[]): Promise<void> {
   if (messages.length === 0) return;
@@ -150,9 +164,23 @@ export async function projectCaseEvents(env: Cloudflare.Env, messages: CaseEvent
         r.closedAt,
         now,
         JSON.stringify(r),
+        r.resolution?.at ?? null,
+        r.resolution ? r.responsibleUnit.level : null,
+        r.overdue ? 1 : 0,
+        r.escalationCount ?? 0,
       ],
     });
   }
+  const desks = new Map<string, CaseEventMessage>();
+  for (const m of messages) {
+    if (m.deskNextAlarmAt === undefined) continue;
+    const current = desks.get(m.record.owningUnit.id);
+    if (!current || current.event.at <= m.event.at) desks.set(m.record.owningUnit.id, m);
+  }
+  for (const [deskId, m] of desks) {
+    statements.push({ sql: UPSERT_DESK_ALARM, args: [deskId, m.deskNextAlarmAt ?? null, m.event.at] });
+  }
+  const hooks: WebhookEvent[] = [];
   const audits: AuditEntry[] = [];
   for (const [key, m] of events) {
     const e = m.event;
@@ -171,6 +199,28 @@ export async function projectCaseEvents(env: Cloudflare.Env, messages: CaseEvent
       ],
     });
     if (!seen.has(key)) {
+      if (actor) statements.push(markInboxHandledForCaseStatement(actor.unitId, e.caseId, e.at));
+      const kind = webhookKindForCaseEvent(e.type);
+      if (kind) {
+        hooks.push({
+          id: `${e.caseId}:${e.seq}`,
+          kind,
+          at: e.at,
+          unitPath: m.record.owningUnit.path,
+          caseId: e.caseId,
+          data: {
+            caseId: e.caseId,
+            seq: e.seq,
+            type: e.type,
+            payload: e.payload,
+            state: m.record.state,
+            severity: m.record.severity,
+            title: m.record.title,
+            responsibleUnitId: m.record.responsibleUnit.id,
+            responsibleLevel: m.record.responsibleUnit.level,
+          },
+        });
+      }
       audits.push({
         actorId: actor?.userId ?? null,
         actorRole: actor?.role ?? null,
@@ -184,6 +234,7 @@ export async function projectCaseEvents(env: Cloudflare.Env, messages: CaseEvent
       });
     }
   }
+  if (hooks.length) await enqueueWebhookEvents(env, db, hooks);
   await writeAudited(db, statements, audits);
 }
 

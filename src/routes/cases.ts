@@ -9,7 +9,14 @@ import {
   unitRefs,
 } from "../db/cases";
 import { getDb, isDbUnavailable } from "../db/client";
-import { allowedActions, CASE_ACTIONS, type CaseCommand, canSeeCase } from "../domain/case-lifecycle";
+import { loadSlaRulesBook, slaRulesBookOf, slaRulesBookStatement } from "../db/sla-policy";
+import {
+  allowedActions,
+  CASE_ACTIONS,
+  type CaseCommand,
+  canSeeCase,
+  SLA_POLICY_NEEDED,
+} from "../domain/case-lifecycle";
 import {
   type Actor,
   CASE_SEVERITIES,
@@ -26,6 +33,8 @@ import {
   SATISFACTIONS,
   type UnitRef,
 } from "../domain/case-model";
+import { ESCALATION_REASON_CODES, ESCALATION_REASON_LABELS } from "../domain/escalation";
+import { SLA_STEPS, type SlaRulesBook } from "../domain/sla";
 import { inScope } from "../domain/units";
 import type { CommandResult, CreateInput, CreateResult, DeskFailure, GridDesk } from "../durable/grid-desk";
 import type { AppEnv, Principal } from "../env";
@@ -268,6 +277,46 @@ const CaseSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     closedAt: z.string().nullable(),
+    deadlines: z
+      .object({
+        phase: z.enum(["accept", "resolve"]),
+        startedAt: z.string(),
+        warnAt: z.string().openapi({ description: "预警: the warning falls due" }),
+        dueAt: z.string().openapi({ description: "超期 after this time" }),
+        escalateAt: z
+          .string()
+          .openapi({ description: "Escalated automatically to the next level after this" }),
+        unitId: z.string().openapi({ description: "The responsible unit the clock runs for" }),
+        step: z.enum(SLA_STEPS).nullable().openapi({ description: "The last deadline step taken" }),
+        policy: z.enum(["effective", "default"]).openapi({
+          description:
+            "`effective`: the unit's time-limit policy; `default`: the built-in defaults (the policy could not be read)",
+        }),
+      })
+      .nullable()
+      .optional()
+      .openapi({ description: "The running time limit (时限); null when no clock runs (resolved, closed…)" }),
+    overdue: z
+      .boolean()
+      .optional()
+      .openapi({ description: "Whether the case ever went past a deadline (超期)" }),
+    escalationCount: z.number().int().optional(),
+    notices: z
+      .array(
+        z.object({
+          kind: z
+            .enum(["supervision", "urge"])
+            .openapi({ description: "`supervision` — 督办; `urge` — 催办" }),
+          seq: z.number().int(),
+          at: z.string(),
+          by: z.string(),
+          fromUnitId: z.string(),
+          toUnitId: z.string(),
+          message: z.string(),
+          deadline: z.string().nullable(),
+        }),
+      )
+      .optional(),
     actions: z
       .array(z.enum(CASE_ACTIONS))
       .openapi({ description: "The commands you may perform on the case now" }),
@@ -610,7 +659,49 @@ const commands = {
     false,
   ),
   reopen: commandRoute("reopen", "Reopen a resolved or closed case", ReasonBody.openapi("ReopenCase")),
+  escalate: commandRoute(
+    "escalate",
+    "Escalate to the next level's centre (上报上级): grid → village → town → county → city",
+    z
+      .strictObject({
+        reason: Note.openapi({ description: "Why it is beyond this level's power" }),
+        reasonCode: z
+          .enum(ESCALATION_REASON_CODES)
+          .optional()
+          .openapi({
+            description: `Required from a grid or a village (small matters stay in the grid): ${labels(ESCALATION_REASON_LABELS)}`,
+          }),
+      })
+      .openapi("EscalateCase"),
+  ),
+  sendDown: commandRoute(
+    "send-down",
+    "Send the case down to a unit below the responsible one (下派), with a reason and new deadlines",
+    z
+      .strictObject({
+        unitId: z.uuid().openapi({ description: "A unit below the one now responsible" }),
+        reason: Note,
+        deadline: z.iso.datetime({ offset: true }).optional().openapi({
+          description: "Its own deadline to resolve; default: from the new unit's time-limit policy",
+        }),
+      })
+      .openapi("SendDownCase"),
+  ),
+  supervise: commandRoute(
+    "supervise",
+    "Issue a supervision notice (督办): a centre above the responsible unit, with a message and a deadline",
+    z.strictObject({ message: Note, deadline: z.iso.datetime({ offset: true }) }).openapi("SuperviseCase"),
+  ),
+  urge: commandRoute(
+    "urge",
+    "Urge the responsible unit (催办): a lighter notice from a centre above it",
+    z
+      .strictObject({ message: Note, deadline: z.iso.datetime({ offset: true }).optional() })
+      .openapi("UrgeCase"),
+  ),
 };
+
+const isoOf = (t: string | undefined) => (t === undefined ? null : new Date(t).toISOString());
 
 /** Parses If-Match: 428 if missing, 400 if it is not a version. */
 function expectedVersion(header: string | undefined): number {
@@ -624,22 +715,39 @@ function expectedVersion(header: string | undefined): number {
   return Number(match[1]);
 }
 
+/**
+ * Sends a command to the case's desk. Time-limit policies are read here, never inside the desk: `policyPaths`
+ * are the units whose policy a new clock will likely need (the accepting unit, a dispatch target). If the
+ * desk answers that it needs another unit's policy (an escalation, a reopened case) nothing was written, and
+ * the command is sent once more with that policy. If libSQL is down the desk runs the clock on the defaults.
+ */
 async function runCommand(
   c: Context<AppEnv>,
   caseId: string,
   hint: string | undefined,
   build: () => Promise<CaseCommand> | CaseCommand,
+  policyPaths: (command: CaseCommand) => string[] = () => [],
 ) {
   const p = principalOf(c);
   const version = expectedVersion(c.req.header("if-match"));
   const actor = actorOf(p);
   const command = await build();
-  const result = await withCaseDesk<CommandResult>(
-    c,
-    caseId,
-    hint,
-    (desk) => desk.command(caseId, command, actor, version) as Promise<CommandResult>,
-  );
+  const paths = policyPaths(command);
+  let book: SlaRulesBook = paths.length
+    ? await loadSlaRulesBook(getDb(c.env), paths)
+    : { unitIds: [], rules: {} };
+  let result: CommandResult;
+  for (let attempt = 0; ; attempt++) {
+    const sla = book;
+    result = await withCaseDesk<CommandResult>(
+      c,
+      caseId,
+      hint,
+      (desk) => desk.command(caseId, command, actor, version, sla) as Promise<CommandResult>,
+    );
+    if (result.ok || result.code !== SLA_POLICY_NEEDED || !result.policyPath || attempt > 0) break;
+    book = await loadSlaRulesBook(getDb(c.env), [result.policyPath]);
+  }
   if (!result.ok) throw deskProblem(result);
   c.header("etag", `"${result.record.version}"`);
   return c.json(view(result.record, actor), 200);
@@ -679,11 +787,15 @@ export const caseRoutes = createRouter()
       lat !== undefined && lng !== undefined
         ? duplicateStatement({ id, type: body.type, owningUnit: owner, lat, lng, now })
         : null;
+    // The same round trip reads the time-limit rules of the owning unit and its ancestors for the new clock.
+    const policyRead = slaRulesBookStatement([owner.path])!;
+    let sla: SlaRulesBook = { unitIds: [], rules: {}, unavailable: true };
     try {
       const results = await getDb(c.env).$client.batch(
-        [directoryStatement([id]), ...(dupStatement ? [dupStatement] : [])],
+        [directoryStatement([id]), policyRead.statement, ...(dupStatement ? [dupStatement] : [])],
         "read",
       );
+      sla = slaRulesBookOf(policyRead.ids, results[1]!.rows);
       const existingOwner = directoryOf(results[0]!.rows).get(id);
       if (existingOwner !== undefined && existingOwner !== owner.id) {
         throw new Problem(
@@ -692,8 +804,8 @@ export const caseRoutes = createRouter()
           "This case id or Idempotency-Key was already used for a different report",
         );
       }
-      if (dupStatement && results[1]) {
-        prepared.item.duplicates = duplicatesOf(results[1].rows, {
+      if (dupStatement && results[2]) {
+        prepared.item.duplicates = duplicatesOf(results[2].rows, {
           id,
           type: body.type,
           owningUnit: owner,
@@ -710,7 +822,7 @@ export const caseRoutes = createRouter()
     const actor = actorOf(p);
     const result = await callDesk(
       c,
-      () => deskOf(c.env, owner.id).create(prepared.item, actor) as Promise<CreateResult>,
+      () => deskOf(c.env, owner.id).create(prepared.item, actor, sla) as Promise<CreateResult>,
     );
     if (!result.ok) throw deskProblem(result);
     remember(id, owner.id);
@@ -730,10 +842,15 @@ export const caseRoutes = createRouter()
       reports.map((r) => r.gridId ?? p.unitId),
     );
     let directory = new Map<string, string>();
+    const policyRead = slaRulesBookStatement([...owners.values()].map((o) => o.path));
+    let sla: SlaRulesBook = { unitIds: [], rules: {}, unavailable: true };
     try {
-      directory = directoryOf(
-        (await getDb(c.env).$client.execute(directoryStatement(reports.map((r) => r.id)))).rows,
+      const [found, rules] = await getDb(c.env).$client.batch(
+        [directoryStatement(reports.map((r) => r.id)), ...(policyRead ? [policyRead.statement] : [])],
+        "read",
       );
+      directory = directoryOf(found!.rows);
+      if (policyRead && rules) sla = slaRulesBookOf(policyRead.ids, rules.rows);
     } catch (error) {
       if (!isDbUnavailable(error)) throw error;
     }
@@ -773,6 +890,7 @@ export const caseRoutes = createRouter()
           outcomes = (await deskOf(c.env, ownerId).createMany(
             group.map((g) => g.prepared.item),
             actor,
+            sla,
           )) as CreateResult[];
         } catch (e) {
           console.error(
@@ -856,10 +974,14 @@ export const caseRoutes = createRouter()
     return c.json(page(records, limit), 200);
   })
   .openapi(commands.accept, (c) =>
-    runCommand(c, c.req.valid("param").id, c.req.valid("query").gridId, () => ({
-      action: "accept",
-      note: c.req.valid("json")?.note ?? null,
-    })),
+    runCommand(
+      c,
+      c.req.valid("param").id,
+      c.req.valid("query").gridId,
+      () => ({ action: "accept", note: c.req.valid("json")?.note ?? null }),
+      // The accepting unit becomes responsible: its policy starts the resolve clock.
+      () => [principalOf(c).unitPath],
+    ),
   )
   .openapi(commands.reject, (c) =>
     runCommand(c, c.req.valid("param").id, c.req.valid("query").gridId, () => ({
@@ -889,15 +1011,21 @@ export const caseRoutes = createRouter()
   .openapi(commands.dispatch, (c) => {
     const { id } = c.req.valid("param");
     const body = c.req.valid("json");
-    return runCommand(c, id, c.req.valid("query").gridId, async () => {
-      const unit = (await unitRefs(getDb(c.env), [body.unitId])).get(body.unitId);
-      if (!unit) throw problems.badRequest("No such unit", [{ path: "unitId", message: "not found" }]);
-      return {
-        action: "dispatch",
-        target: { ...unit, department: body.department ?? null },
-        note: body.note ?? null,
-      };
-    });
+    return runCommand(
+      c,
+      id,
+      c.req.valid("query").gridId,
+      async () => {
+        const unit = (await unitRefs(getDb(c.env), [body.unitId])).get(body.unitId);
+        if (!unit) throw problems.badRequest("No such unit", [{ path: "unitId", message: "not found" }]);
+        return {
+          action: "dispatch",
+          target: { ...unit, department: body.department ?? null },
+          note: body.note ?? null,
+        };
+      },
+      (command) => (command.action === "dispatch" ? [command.target.path] : []),
+    );
   })
   .openapi(commands.start, (c) =>
     runCommand(c, c.req.valid("param").id, c.req.valid("query").gridId, () => ({
@@ -928,6 +1056,38 @@ export const caseRoutes = createRouter()
       action: "reopen",
       reason: c.req.valid("json").reason,
     })),
+  )
+  .openapi(commands.escalate, (c) =>
+    runCommand(c, c.req.valid("param").id, c.req.valid("query").gridId, () => {
+      const body = c.req.valid("json");
+      return { action: "escalate", reason: body.reason, reasonCode: body.reasonCode ?? null };
+    }),
+  )
+  .openapi(commands.sendDown, (c) => {
+    const body = c.req.valid("json");
+    return runCommand(
+      c,
+      c.req.valid("param").id,
+      c.req.valid("query").gridId,
+      async () => {
+        const unit = (await unitRefs(getDb(c.env), [body.unitId])).get(body.unitId);
+        if (!unit) throw problems.badRequest("No such unit", [{ path: "unitId", message: "not found" }]);
+        return { action: "send_down", target: unit, reason: body.reason, deadline: isoOf(body.deadline) };
+      },
+      (command) => (command.action === "send_down" ? [command.target.path] : []),
+    );
+  })
+  .openapi(commands.supervise, (c) =>
+    runCommand(c, c.req.valid("param").id, c.req.valid("query").gridId, () => {
+      const body = c.req.valid("json");
+      return { action: "supervise", message: body.message, deadline: isoOf(body.deadline)! };
+    }),
+  )
+  .openapi(commands.urge, (c) =>
+    runCommand(c, c.req.valid("param").id, c.req.valid("query").gridId, () => {
+      const body = c.req.valid("json");
+      return { action: "urge", message: body.message, deadline: isoOf(body.deadline) };
+    }),
   );
 
 function canSeeOwner(p: Principal, owner: UnitRef): boolean {

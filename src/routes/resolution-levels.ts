@@ -73,11 +73,14 @@ const route = createRoute({
 
 const rate = (n: number, d: number) => (d === 0 ? null : n / d);
 
+// The projection carries the facts (resolved level, overdue flag, escalation count, migration 0310); cases
+// projected before it fall back to their events.
 const CASES_IN_PERIOD = `WITH c AS (
-    SELECT cases.id, cases.owning_unit_id, cases.responsible_level,
+    SELECT cases.id, cases.owning_unit_id,
+      COALESCE(cases.resolved_level, cases.responsible_level) AS responsible_level,
       cases.state IN ('resolved', 'closed') AS resolved,
-      EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = cases.id AND e.type = ?) AS overdue,
-      EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = cases.id AND e.type = ?) AS escalated
+      (cases.overdue = 1 OR EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = cases.id AND e.type = ?)) AS overdue,
+      (cases.escalation_count > 0 OR EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = cases.id AND e.type = ?)) AS escalated
     FROM cases WHERE cases.owning_unit_path LIKE ? AND cases.created_at >= ? AND cases.created_at < ?)`;
 
 export const resolutionLevelRoutes = createRouter().openapi(route, async (c) => {
