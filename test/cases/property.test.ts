@@ -2,6 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  CASE_ACTIONS,
   type CaseCommand,
   canSeeCase,
   decide,
@@ -16,6 +17,7 @@ import {
   type NewCase,
   type UnitRef,
 } from "../../src/domain/case-model";
+import { slaPhaseOf } from "../../src/domain/sla";
 import type { GridDesk } from "../../src/durable/grid-desk";
 import { CaptureQueue } from "./doubles";
 import { deskOf } from "./fixtures";
@@ -28,6 +30,9 @@ const village = u("/pc/pco/pt/pv/", "village");
 const grid = u("/pc/pco/pt/pv/pg/", "grid");
 const grid2 = u("/pc/pco/pt/pv/pg2/", "grid");
 const otherGrid = u("/pc/pco/pt/pv2/pg9/", "grid");
+const subGrid = u("/pc/pco/pt/pv/pg/ps/", "grid");
+const LATER = "2099-01-01T00:00:00.000Z";
+const EARLIER = "2001-01-01T00:00:00.000Z";
 const actor = (role: Actor["role"], unit: UnitRef): Actor => ({
   userId: `${role}@${unit.id}`,
   role,
@@ -44,6 +49,8 @@ const ACTORS: Actor[] = [
   actor("department", town),
   actor("department", county),
   actor("leader", county),
+  actor("center_staff", county),
+  actor("center_staff", u("/pc/", "city")),
 ];
 const TARGETS = [
   { ...grid, department: null },
@@ -76,6 +83,17 @@ const loopCommandArb: fc.Arbitrary<CaseCommand> = fc.oneof(
   fc
     .uuid()
     .map((id): CaseCommand => ({ action: "attach", attachment: { id, contentType: "image/jpeg", size: 1 } })),
+  // Escalation and supervision across the levels (reason code sometimes missing, deadlines sometimes past).
+  fc
+    .option(fc.constantFrom("beyond_authority" as const, "mediation_failed" as const), { nil: null })
+    .map((reasonCode): CaseCommand => ({ action: "escalate", reason: "beyond us", reasonCode })),
+  fc
+    .constantFrom(grid, grid2, subGrid, village, otherGrid)
+    .map((target): CaseCommand => ({ action: "send_down", target, reason: "yours" })),
+  fc
+    .constantFrom(LATER, EARLIER)
+    .map((deadline): CaseCommand => ({ action: "supervise", message: "report back", deadline })),
+  fc.constant<CaseCommand>({ action: "urge", message: "hurry" }),
 );
 
 // The final exits are rarer, so that walks also get deep into the loop.
@@ -116,6 +134,7 @@ const timeless = (r: CaseRecord) => JSON.parse(JSON.stringify(r).replace(/\d{4}-
 describe("the lifecycle under random command sequences", () => {
   it("the machine: only known states, version and seq rise by exactly one per accepted command, terminal states stay, closure has evidence", () => {
     const reached = new Set<string>();
+    const taken = new Set<string>();
     fc.assert(
       fc.property(caseArb, fc.array(stepArb, { minLength: 20, maxLength: 80 }), (kind, steps) => {
         const first = reportCase(newCase(kind.type, kind.severity), ACTORS[0]!, grid, NOW);
@@ -136,14 +155,25 @@ describe("the lifecycle under random command sequences", () => {
           expect(d.record.attachments.length).toBeLessThanOrEqual(MAX_ATTACHMENTS);
           // The owner never changes; the responsible unit is always one the case can be seen from above.
           expect(d.record.owningUnit).toEqual(grid);
+          // A clock runs exactly while the state has one; escalation counts only escalations and climbs.
+          expect(d.record.deadlines === null).toBe(slaPhaseOf(d.record.state) === null);
+          expect(d.record.escalationCount).toBe(
+            (c.escalationCount ?? 0) + (d.event.type === "escalated" ? 1 : 0),
+          );
+          if (d.event.type === "escalated") {
+            expect(c.responsibleUnit.path.startsWith(d.record.responsibleUnit.path)).toBe(true);
+            expect(d.record.responsibleUnit.path.length).toBeLessThan(c.responsibleUnit.path.length);
+          }
           c = d.record;
           reached.add(c.state);
+          taken.add(step.command.action);
         }
       }),
       { numRuns: 1000 },
     );
     // The sequences are not vacuous: between them they walk the whole loop and every side exit.
     expect([...reached].sort()).toEqual([...CASE_STATES].sort());
+    expect([...taken].sort()).toEqual([...CASE_ACTIONS].sort());
   });
 
   it("the GridDesk agrees with the machine step by step; its seq is gap-free and its version rises by one", async () => {
@@ -152,7 +182,7 @@ describe("the lifecycle under random command sequences", () => {
         // A fresh desk per run; its outbox goes to a stand-in so random cases stay out of the projection.
         const stub = deskOf(`property-${crypto.randomUUID()}`);
         await runInDurableObject(stub, (desk: GridDesk) => {
-          desk.outboxTargets = { "case-events": new CaptureQueue() };
+          desk.outboxTargets = { "case-events": new CaptureQueue(), escalations: new CaptureQueue() };
           const input = newCase(kind.type, kind.severity);
           const created = desk.create(
             { input, owningUnit: grid, requestHash: "h", duplicates: [] },
@@ -187,7 +217,11 @@ describe("the lifecycle under random command sequences", () => {
             Array.from({ length: model.version }, (_, i) => i + 1),
           );
           expect(CASE_STATES).toContain(stored.record.state);
-          expect(desk.pendingOutbox()).toBeLessThanOrEqual(model.version);
+          // One case-event row per event, at most one escalations row per escalation-type event.
+          const notices = stored.events.filter((e) =>
+            ["escalated", "supervised", "urged", "sent_down"].includes(e.type),
+          ).length;
+          expect(desk.pendingOutbox()).toBeLessThanOrEqual(model.version + notices);
         });
       }),
       { numRuns: 40 },
