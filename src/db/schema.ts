@@ -120,8 +120,8 @@ export const unitSettings = sqliteTable(
   (t) => [uniqueIndex("unit_settings_uq").on(t.unitId, t.key)],
 );
 
-export * from "./schema-households";
 export * from "./schema-cases";
 export * from "./schema-directives";
 export * from "./schema-escalation";
+export * from "./schema-households";
 export * from "./schema-three-lines";

@@ -1,6 +1,5 @@
-import { consumeDirectiveFanout } from "./directives";
-
 import { consumeCaseEventDeadLetters, consumeCaseEvents } from "./case-events";
+import { consumeDirectiveFanout } from "./directives";
 import { consumeEscalationDeadLetters, consumeEscalations } from "./escalations";
 import { consumeWebhookDeadLetters, consumeWebhooks } from "./webhooks";
 
@@ -16,11 +15,11 @@ export type QueueConsumer = (
 ) => Promise<void>;
 
 export const consumers: Record<string, QueueConsumer> = {
+  "case-events": (batch, env) => consumeCaseEvents(batch, env),
+  "case-events-dlq": (batch, env) => consumeCaseEventDeadLetters(batch, env),
   // Dead fan-out jobs get one more round of attempts once libSQL is back; inserts are idempotent.
   directives: (batch, env) => consumeDirectiveFanout(batch, env),
   "directives-dlq": (batch, env) => consumeDirectiveFanout(batch, env),
-  "case-events": (batch, env) => consumeCaseEvents(batch, env),
-  "case-events-dlq": (batch, env) => consumeCaseEventDeadLetters(batch, env),
   escalations: (batch, env) => consumeEscalations(batch, env),
   "escalations-dlq": (batch, env) => consumeEscalationDeadLetters(batch, env),
   webhooks: (batch, env) => consumeWebhooks(batch, env),
