@@ -72,12 +72,12 @@ export async function fingerprint(unitId: string, caseId: string) {
 }
 
 /** Delivers (and forgets) everything the desk sent to `escalations`, through the real consumer; all acked. */
-export async function deliverEscalations(desk: DrivenDesk) {
-  const bodies = desk.escalations.messages.splice(0);
+export async function deliverEscalations(desk: DrivenDesk): Promise<Array<Record<string, any>>> {
+  const bodies = desk.escalations.messages.splice(0) as unknown as Array<Record<string, any>>;
   if (bodies.length === 0) return bodies;
   const { result } = await deliver("escalations", bodies);
   expect(result.explicitAcks.length).toBe(bodies.length);
-  return bodies as unknown as Array<Record<string, any>>;
+  return bodies;
 }
 
 /** Delivers (and forgets) everything the desk sent to `case-events`, through the real projection consumer. */
