@@ -10,6 +10,7 @@ export const UNIT_DATA_REFS: ReadonlyArray<{ table: string; column: string }> = 
   { table: "cases", column: "responsible_unit_id" },
   { table: "inbox_items", column: "unit_id" },
   { table: "webhook_endpoints", column: "unit_id" },
+  { table: "desk_alarms", column: "desk_id" },
   // Directives and the three lines: issuers, receipts, contacts and stations hold their unit.
   { table: "directives", column: "issuer_unit_id" },
   { table: "directive_receipts", column: "unit_id" },
