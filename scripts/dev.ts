@@ -3,27 +3,53 @@
  * migrations, seeds the demo city once, and runs `wrangler dev` on 127.0.0.1:8787. Ctrl-C stops all of it.
  */
 import { spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { createClient } from "@libsql/client/web";
 import { ensureDevVars } from "./lib/dev-vars";
 import { migrate } from "./lib/migrate";
 import { freePort, startSqld } from "./lib/sqld";
-import { seedDemo } from "./seed/demo";
+import { seedDemoCases } from "./seed/cases";
+import { DEMO_PASSWORD, seedDemo } from "./seed/demo";
 
 const root = new URL("..", import.meta.url).pathname;
 const preferredPort = Number(process.env.GRID321_SQLD_PORT ?? 8080);
 const apiPort = Number(process.env.GRID321_PORT ?? 8787);
 
-async function portIsFree(port: number): Promise<boolean> {
-  try {
-    await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(300) });
-    return false;
-  } catch {
-    return true;
-  }
+/** Whether nothing listens on 127.0.0.1:`port` (checked by binding it for a moment). */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
 }
 
+async function waitForApi(api: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (stoppingNow()) return false;
+    try {
+      if ((await fetch(`${api}/health`, { signal: AbortSignal.timeout(2000) })).ok) return true;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  console.error(`grid321 dev: ${api}/health did not answer within ${timeoutMs / 1000} s`);
+  return false;
+}
+
+let stoppingFlag = false;
+const stoppingNow = () => stoppingFlag;
+
 async function main() {
+  if (!(await portIsFree(apiPort))) {
+    console.error(
+      `grid321 dev: 127.0.0.1:${apiPort} is already in use (another npm run dev?); stop it or set GRID321_PORT`,
+    );
+    process.exit(1);
+  }
   const sqldPort = (await portIsFree(preferredPort)) ? preferredPort : await freePort();
   console.log(`grid321 dev: starting sqld on 127.0.0.1:${sqldPort} (database in .data/sqld)`);
   const sqld = await startSqld({ dbPath: join(root, ".data", "sqld"), port: sqldPort });
@@ -33,6 +59,7 @@ async function main() {
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    stoppingFlag = true;
     if (wrangler && wrangler.exitCode === null) {
       wrangler.kill("SIGINT");
       await new Promise<void>((resolve) => {
@@ -94,7 +121,16 @@ async function main() {
       void stop(code ?? 1);
     }
   });
-  console.log(`grid321 dev: API on http://127.0.0.1:${apiPort}  (docs: /docs, health: /health)`);
+  const api = `http://127.0.0.1:${apiPort}`;
+  if (await waitForApi(api, 90_000)) {
+    try {
+      const created = await seedDemoCases(api, DEMO_PASSWORD);
+      if (created) console.log(`grid321 dev: reported ${created} demo cases`);
+    } catch (error) {
+      console.error("grid321 dev: demo cases not seeded:", error);
+    }
+    console.log(`grid321 dev: API on ${api}  (docs: ${api}/docs, health: ${api}/health)`);
+  }
 }
 
 void main();
