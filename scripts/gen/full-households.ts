@@ -12,57 +12,17 @@
  *   red households keep the village average about 2 % above the base, so every green household is at or
  *   above its village average.
  */
-import type { Client } from "@libsql/client/web";
 import { chinaYear, RED_TAGS } from "../../src/domain/classification";
 import { makeIdNumber } from "../../src/domain/id-number";
-import { FULL_CITY, fullCityUnits, share } from "./city-shape";
+import { share } from "./city-shape";
 
 /** The city's figures. */
 export const FULL_HOUSEHOLDS = { total: 928_329, green: 774_040, yellow: 105_962, red: 48_327 } as const;
 
+/** A grid by code (scripts/lib/bench-stack.ts `insertFullCityTree` returns them sorted by code). */
 export interface GridRef {
   code: string;
   path: string;
-}
-
-/** Inserts the full-size unit tree directly with SQL (no audit, no API); returns the city and its grids by code. */
-export async function insertFullTree(
-  client: Client,
-  shape = FULL_CITY,
-): Promise<{ cityId: string; cityPath: string; grids: GridRef[]; byLevel: Record<string, number> }> {
-  const now = new Date().toISOString();
-  const cityId = crypto.randomUUID();
-  const cityCode = "610900";
-  const byCode = new Map<string, { id: string; path: string; depth: number; gridLevel: number | null }>();
-  byCode.set(cityCode, { id: cityId, path: `/${cityId}/`, depth: 0, gridLevel: null });
-  const rows: unknown[][] = [[cityId, cityCode, "安康市", null, `/${cityId}/`, "city", null, 0]];
-  const grids: GridRef[] = [];
-  for (const u of fullCityUnits(cityCode, 60, shape)) {
-    const parent = byCode.get(u.parentCode)!;
-    const id = crypto.randomUUID();
-    const gridLevel = u.level === "village" ? 1 : u.level === "grid" ? (parent.gridLevel ?? 1) + 1 : null;
-    const self = { id, path: `${parent.path}${id}/`, depth: parent.depth + 1, gridLevel };
-    byCode.set(u.code, self);
-    rows.push([id, u.code, u.name, parent.id, self.path, u.level, gridLevel, self.depth]);
-    if (u.level === "grid") grids.push({ code: u.code, path: self.path });
-  }
-  for (let i = 0; i < rows.length; i += 5_000) {
-    await client.execute({
-      sql: `INSERT INTO units (id, code, name, parent_id, path, level, grid_level, depth, version, created_at, updated_at)
-            SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, 1, ?, ?
-            FROM json_each(?)`,
-      args: [now, now, JSON.stringify(rows.slice(i, i + 5_000))],
-    });
-  }
-  const counts = await client.execute("SELECT level, count(*) AS n FROM units GROUP BY level");
-  // Grid codes start with their village's code: sorted by code, each village's grids are contiguous.
-  grids.sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
-  return {
-    cityId,
-    cityPath: `/${cityId}/`,
-    grids,
-    byLevel: Object.fromEntries(counts.rows.map((r) => [String(r.level), Number(r.n)])),
-  };
 }
 
 const frac = (x: number) => x - Math.floor(x);

@@ -1,0 +1,449 @@
+/**
+ * The stack every `npm run bench:*` script measures against, started and stopped in one place:
+ *
+ *   a fresh sqld (scripts/lib/sqld.ts) on 127.0.0.1 with its database in a temp dir, migrated
+ *   (scripts/lib/migrate.ts); the Worker (src/index.ts) bundled once with esbuild into
+ *   `.wrangler/tmp/bench-<name>-<random>/` (workerd refuses module paths that climb out of the working
+ *   directory, so the bundle lives under the project, in git-ignored .wrangler); and Miniflare on
+ *   127.0.0.1 with a random port, configured from wrangler.toml (compatibility date and flags, Durable
+ *   Objects with SQLite from the migrations, R2 buckets, every queue producer, and the consumers the bench
+ *   asks for with their wrangler.toml batch settings), with generated keys (scripts/lib/dev-keys.ts).
+ *
+ * Everything is loopback-only and in memory apart from the sqld temp dir. Use it through `withBenchStack`,
+ * which stops the stack in a `finally` (and on SIGINT/SIGTERM), so no sqld or workerd process outlives a
+ * run; `startBenchStack` cleans up after itself when it fails half-way, and a detached reaper stops sqld
+ * and removes the directories should the bench process die without running any of that (see startReaper).
+ *
+ *   await withBenchStack({ name: "cases", consumers: ["case-events"] }, async (stack) => {
+ *     const tree = await insertUnitTree(stack.db);
+ *     const token = await stack.tokenFor({ userId, role: "grid_worker", unitId, unitPath, unitLevel: "grid" });
+ *     const res = await stack.dispatch("/v1/cases", { method: "POST", headers: {...}, body });
+ *   });
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Client, createClient } from "@libsql/client/web";
+import { build } from "esbuild";
+import { convertV4MiniflareOptions, Miniflare, type V4QueueConsumerOptions } from "miniflare";
+import { unstable_readConfig } from "wrangler";
+import { signAccessToken } from "../../src/auth/tokens";
+import type { Principal } from "../../src/env";
+import { type CityShape, FULL_CITY, fullCityUnits } from "../gen/city-shape";
+import type { GridRef } from "../gen/full-households";
+import { generateJwtPrivateJwk, generatePiiKey } from "./dev-keys";
+import { migrate } from "./migrate";
+import { startSqld } from "./sqld";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** The Worker's vars and secrets for a bench run: local sqld, fresh keys, no CORS origins. */
+export interface BenchVars {
+  ENVIRONMENT: string;
+  LIBSQL_URL: string;
+  LIBSQL_AUTH_TOKEN: string;
+  JWT_PRIVATE_JWK: string;
+  PII_KEY: string;
+  JWT_ISSUER: string;
+  JWT_AUDIENCE: string;
+  CORS_ORIGINS: string;
+}
+
+export interface BenchStackOptions {
+  /** Short name for the temp and bundle directories, e.g. "cases". */
+  name: string;
+  /**
+   * Queues (names as in wrangler.toml) whose consumers run in this bench; their batch size, timeout,
+   * retries and dead-letter queue come from wrangler.toml. Producers for every queue are always bound.
+   * Default: none (messages are accepted and never consumed).
+   */
+  consumers?: string[];
+  /**
+   * The Worker logs one JSON line per request; the stack swallows them and counts the `error` lines in
+   * `runtimeErrors`. Set to echo each error line to stderr as it arrives as well (default false).
+   */
+  echoErrors?: boolean;
+}
+
+export interface BenchStack {
+  mf: Miniflare;
+  /** The Worker's loopback HTTP address, e.g. `http://127.0.0.1:41234` (no trailing slash). */
+  url: string;
+  sqldUrl: string;
+  /** A raw libSQL client on the bench sqld, for arranging data and probing state; closed by `stop`. */
+  db: Client;
+  vars: BenchVars;
+  /** Error log lines of the Worker so far: the count and the first three (300 characters each). */
+  runtimeErrors: { count: number; samples: string[] };
+  /** Sends a request straight to the Worker (no TCP); `path` starts with `/`. */
+  dispatch(path: string, init?: RequestInit): Promise<Response>;
+  /** Signs an access token for `principal` with the run's key; `username` defaults to `userId`. */
+  tokenFor(principal: Omit<Principal, "username"> & { username?: string }): Promise<string>;
+  /** Disposes Miniflare, stops sqld and removes both directories. Safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+/** The value at percentile `p` (0–100) of `values` (nearest rank, rounded down); NaN when empty. */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/**
+ * The part of wrangler's normalised config the bench reads (wrangler's own `Config` type comes from a
+ * package it bundles, so it does not resolve here).
+ */
+interface WranglerConfigSubset {
+  compatibility_date: string;
+  compatibility_flags: string[];
+  migrations: Array<{ new_sqlite_classes?: string[] }>;
+  durable_objects: { bindings: Array<{ name: string; class_name: string }> };
+  r2_buckets: Array<{ binding: string }>;
+  queues: {
+    producers?: Array<{ binding: string; queue: string }>;
+    consumers?: Array<{
+      queue: string;
+      max_batch_size?: number;
+      max_batch_timeout?: number;
+      max_retries?: number;
+      dead_letter_queue?: string;
+    }>;
+  };
+}
+
+/** The Miniflare worker options wrangler.toml describes, for the queues in `consumers`. */
+function workerOptionsFromWranglerToml(consumers: string[]) {
+  const config = unstable_readConfig({ config: join(ROOT, "wrangler.toml") }) as WranglerConfigSubset;
+  const sqliteClasses = new Set(config.migrations.flatMap((m) => m.new_sqlite_classes ?? []));
+  const queueConsumers: Record<string, V4QueueConsumerOptions> = {};
+  for (const queue of consumers) {
+    const c = config.queues.consumers?.find((x) => x.queue === queue);
+    if (!c) throw new Error(`wrangler.toml has no [[queues.consumers]] for "${queue}"`);
+    queueConsumers[queue] = {
+      ...(c.max_batch_size === undefined ? {} : { maxBatchSize: c.max_batch_size }),
+      ...(c.max_batch_timeout === undefined ? {} : { maxBatchTimeout: c.max_batch_timeout }),
+      ...(c.max_retries === undefined ? {} : { maxRetries: c.max_retries }),
+      ...(c.dead_letter_queue === undefined ? {} : { deadLetterQueue: c.dead_letter_queue }),
+    };
+  }
+  return {
+    compatibilityDate: config.compatibility_date,
+    compatibilityFlags: config.compatibility_flags,
+    durableObjects: Object.fromEntries(
+      config.durable_objects.bindings.map((b) => [
+        b.name,
+        { className: b.class_name, useSQLite: sqliteClasses.has(b.class_name) },
+      ]),
+    ),
+    r2Buckets: config.r2_buckets.map((b) => b.binding),
+    queueProducers: Object.fromEntries(
+      (config.queues.producers ?? []).map((p) => [p.binding, { queueName: p.queue }]),
+    ),
+    queueConsumers,
+  };
+}
+
+/** Bundles src/index.ts into `outdir/worker.js` the way wrangler would for workerd. */
+async function bundleWorker(outdir: string): Promise<string> {
+  const bundle = join(outdir, "worker.js");
+  await build({
+    entryPoints: [join(ROOT, "src/index.ts")],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["module", "main"],
+    external: ["cloudflare:*", "node:*"],
+    outfile: bundle,
+    logLevel: "error",
+  });
+  return bundle;
+}
+
+/**
+ * workerd exits with the Node process that started it (its control pipe closes), sqld does not. Signal
+ * handlers cannot cover every way a bench ends (tsx force-kills a child that is slow to acknowledge a
+ * relayed Ctrl-C, and SIGKILL runs nothing), so a tiny detached shell polls this process once a second
+ * and, once it is gone, stops that one sqld by pid and removes the run's directories. `stop()` ends it first.
+ */
+function startReaper(sqldPid: number, dirs: string[]): ChildProcess {
+  const script =
+    'while kill -0 "$1" 2>/dev/null; do sleep 1; done; kill "$2" 2>/dev/null; sleep 2; kill -9 "$2" 2>/dev/null; shift 2; rm -rf "$@"';
+  const reaper = spawn("sh", ["-c", script, "bench-reaper", String(process.pid), String(sqldPid), ...dirs], {
+    detached: true,
+    stdio: "ignore",
+  });
+  reaper.unref();
+  return reaper;
+}
+
+/**
+ * Starts sqld (migrated), bundles the Worker and starts it under Miniflare; see the file comment. Call
+ * `stop()` in a `finally`, or use `withBenchStack`.
+ */
+export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
+  const suffix = crypto.randomUUID().slice(0, 8);
+  const dataDir = await mkdtemp(join(tmpdir(), `grid321-bench-${options.name}-`));
+  const bundleDir = join(ROOT, ".wrangler/tmp", `bench-${options.name}-${suffix}`);
+  let sqld: Awaited<ReturnType<typeof startSqld>> | undefined;
+  let db: Client | undefined;
+  let mf: Miniflare | undefined;
+  let reaper: ChildProcess | undefined;
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      reaper?.kill();
+      db?.close();
+      // A runtime that failed to start can throw on dispose; sqld must stop and the dirs go regardless.
+      await mf?.dispose().catch((error: unknown) => console.error("miniflare dispose failed:", error));
+      await sqld?.stop();
+      await rm(dataDir, { recursive: true, force: true });
+      await rm(bundleDir, { recursive: true, force: true });
+    })();
+    return stopped;
+  };
+
+  try {
+    const workerOptions = workerOptionsFromWranglerToml(options.consumers ?? []);
+    sqld = await startSqld({ dbPath: join(dataDir, "db") });
+    reaper = startReaper(sqld.process.pid!, [dataDir, bundleDir]);
+    db = createClient({ url: sqld.url });
+    await migrate(db);
+    await mkdir(bundleDir, { recursive: true });
+    const bundle = await bundleWorker(bundleDir);
+
+    const vars: BenchVars = {
+      ENVIRONMENT: "bench",
+      LIBSQL_URL: sqld.url,
+      LIBSQL_AUTH_TOKEN: "",
+      JWT_PRIVATE_JWK: await generateJwtPrivateJwk(),
+      PII_KEY: generatePiiKey(),
+      JWT_ISSUER: "https://grid321.bench",
+      JWT_AUDIENCE: "grid321-api",
+      CORS_ORIGINS: "",
+    };
+    const runtimeErrors = { count: 0, samples: [] as string[] };
+    // The familiar v4 option shape, converted for Miniflare 5.
+    mf = new Miniflare(
+      convertV4MiniflareOptions({
+        host: "127.0.0.1",
+        port: 0,
+        handleStructuredLogs(log) {
+          if (log.level !== "error") return;
+          if (runtimeErrors.count++ < 3) runtimeErrors.samples.push(log.message.slice(0, 300));
+          if (options.echoErrors) console.error(log.message);
+        },
+        workers: [
+          {
+            name: "grid321",
+            modules: true,
+            scriptPath: bundle,
+            modulesRoot: bundleDir,
+            bindings: { ...vars },
+            ...workerOptions,
+          },
+        ],
+      }),
+    );
+    const url = (await mf.ready).toString().replace(/\/$/, "");
+    const env = vars as unknown as Cloudflare.Env;
+    const running = mf;
+    return {
+      mf: running,
+      url,
+      sqldUrl: sqld.url,
+      db,
+      vars,
+      runtimeErrors,
+      dispatch: (path, init) =>
+        running.dispatchFetch(`${url}${path}`, init as never) as unknown as Promise<Response>,
+      tokenFor: (principal) =>
+        signAccessToken(env, { ...principal, username: principal.username ?? principal.userId }),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * Runs `bench` against a fresh stack and always stops it afterwards, also when the bench throws or the
+ * process gets SIGINT/SIGTERM (then it exits with 130/143 once the stack is down).
+ */
+export async function withBenchStack<T>(
+  options: BenchStackOptions,
+  bench: (stack: BenchStack) => Promise<T>,
+): Promise<T> {
+  const stack = await startBenchStack(options);
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.error(`${signal}: stopping the bench stack`);
+    void stack.stop().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    return await bench(stack);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await stack.stop();
+  }
+}
+
+/** One `units` row: id, code, name, parent_id, path, level, grid_level, depth. */
+type UnitRow = [string, string, string, string | null, string, string, number | null, number];
+
+/** Inserts unit rows directly with SQL (no audit, no API), 5,000 per statement. */
+async function insertUnitRows(db: Client, rows: UnitRow[]): Promise<void> {
+  const now = new Date().toISOString();
+  for (let i = 0; i < rows.length; i += 5_000) {
+    await db.execute({
+      sql: `INSERT INTO units (id, code, name, parent_id, path, level, grid_level, depth, version, created_at, updated_at)
+            SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, 1, ?, ?
+            FROM json_each(?)`,
+      args: [now, now, JSON.stringify(rows.slice(i, i + 5_000))],
+    });
+  }
+}
+
+export interface UnitRef {
+  id: string;
+  path: string;
+}
+
+export interface SmallTree {
+  cityId: string;
+  cityPath: string;
+  villages: UnitRef[];
+  grids: Array<UnitRef & { villageId: string }>;
+}
+
+/**
+ * A small tree inserted with SQL: 1 city (610900) → 1 county (610902) → `towns` towns → `villagesPerTown`
+ * villages (level-1 grids) each → `gridsPerVillage` level-2 grids each. The default is 1,000 grids in 50
+ * villages.
+ */
+export async function insertUnitTree(
+  db: Client,
+  shape = { towns: 5, villagesPerTown: 10, gridsPerVillage: 20 },
+): Promise<SmallTree> {
+  const rows: UnitRow[] = [];
+  const add = (parent: UnitRef | null, level: string, code: string, gridLevel: number | null): UnitRef => {
+    const id = crypto.randomUUID();
+    const path = `${parent?.path ?? "/"}${id}/`;
+    rows.push([
+      id,
+      code,
+      `${level} ${code}`,
+      parent?.id ?? null,
+      path,
+      level,
+      gridLevel,
+      path.split("/").length - 3,
+    ]);
+    return { id, path };
+  };
+  const city = add(null, "city", "610900", null);
+  const county = add(city, "county", "610902", null);
+  const tree: SmallTree = { cityId: city.id, cityPath: city.path, villages: [], grids: [] };
+  for (let t = 1; t <= shape.towns; t++) {
+    const townCode = `610902${String(t).padStart(3, "0")}`;
+    const town = add(county, "town", townCode, null);
+    for (let v = 1; v <= shape.villagesPerTown; v++) {
+      const villageCode = `${townCode}${String(v).padStart(3, "0")}`;
+      const village = add(town, "village", villageCode, 1);
+      tree.villages.push(village);
+      for (let g = 1; g <= shape.gridsPerVillage; g++) {
+        const grid = add(village, "grid", `${villageCode}${String(g).padStart(3, "0")}`, 2);
+        tree.grids.push({ ...grid, villageId: village.id });
+      }
+    }
+  }
+  await insertUnitRows(db, rows);
+  return tree;
+}
+
+/**
+ * The full-size city shape scaled by `scale` (0 < scale ≤ 1): fewer counties (at least one), the same 14
+ * towns a county, and villages and grids in the city's proportions. `scale` 1 is FULL_CITY itself.
+ */
+export function scaledCityShape(scale: number): CityShape {
+  if (!(scale > 0 && scale <= 1)) throw new Error(`city scale must be in (0, 1], got ${scale}`);
+  if (scale === 1) return FULL_CITY;
+  const n = (full: number) => Math.max(1, Math.round(full * scale));
+  return {
+    counties: n(FULL_CITY.counties),
+    townsPerCounty: FULL_CITY.townsPerCounty,
+    villages: n(FULL_CITY.villages),
+    level2Grids: n(FULL_CITY.level2Grids),
+    level3Grids: n(FULL_CITY.level3Grids),
+  };
+}
+
+/**
+ * Inserts the city (610900, 安康市) and the tree scripts/gen/city-shape.ts generates below it (full size by
+ * default: 10 counties, 140 towns, 5,916 villages, 16,572 level-2 and 22,838 level-3 grids) with SQL.
+ * Returns the city, its grids sorted by code (so each village's grids are contiguous), and counts.
+ */
+export async function insertFullCityTree(
+  db: Client,
+  shape: CityShape = FULL_CITY,
+): Promise<{
+  cityId: string;
+  cityPath: string;
+  grids: GridRef[];
+  total: number;
+  byLevel: Record<string, number>;
+}> {
+  const cityId = crypto.randomUUID();
+  const cityCode = "610900";
+  const byCode = new Map<string, { id: string; path: string; depth: number; gridLevel: number | null }>();
+  byCode.set(cityCode, { id: cityId, path: `/${cityId}/`, depth: 0, gridLevel: null });
+  const rows: UnitRow[] = [[cityId, cityCode, "安康市", null, `/${cityId}/`, "city", null, 0]];
+  const grids: GridRef[] = [];
+  for (const u of fullCityUnits(cityCode, 60, shape)) {
+    const parent = byCode.get(u.parentCode)!;
+    const id = crypto.randomUUID();
+    const gridLevel = u.level === "village" ? 1 : u.level === "grid" ? (parent.gridLevel ?? 1) + 1 : null;
+    const self = { id, path: `${parent.path}${id}/`, depth: parent.depth + 1, gridLevel };
+    byCode.set(u.code, self);
+    rows.push([id, u.code, u.name, parent.id, self.path, u.level, gridLevel, self.depth]);
+    if (u.level === "grid") grids.push({ code: u.code, path: self.path });
+  }
+  await insertUnitRows(db, rows);
+  const counts = await db.execute("SELECT level, count(*) AS n FROM units GROUP BY level");
+  grids.sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+  return {
+    cityId,
+    cityPath: `/${cityId}/`,
+    grids,
+    total: rows.length,
+    byLevel: Object.fromEntries(counts.rows.map((r) => [String(r.level), Number(r.n)])),
+  };
+}
+
+/**
+ * Inserts an enabled user (with an unusable password hash) at `unit` and returns its id, for benches whose
+ * routes look the caller up. Defaults to the city centre account `bench-city-centre`.
+ */
+export async function insertBenchUser(
+  db: Client,
+  unit: UnitRef,
+  user: { username: string; displayName: string; role: Principal["role"] } = {
+    username: "bench-city-centre",
+    displayName: "市综治中心",
+    role: "center_staff",
+  },
+): Promise<string> {
+  const now = new Date().toISOString();
+  const userId = crypto.randomUUID();
+  await db.execute({
+    sql: `INSERT INTO users (id, username, display_name, role, unit_id, unit_path, password_hash, disabled, version, created_at, updated_at)
+          VALUES (?, ?, ?, ?, ?, ?, 'unused', 0, 1, ?, ?)`,
+    args: [userId, user.username, user.displayName, user.role, unit.id, unit.path, now, now],
+  });
+  return userId;
+}
