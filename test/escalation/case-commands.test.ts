@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { act, makeWorld, must, report } from "../cases/fixtures";
 import { isProblem, makeUser } from "../helpers";
-import { deliverEscalations, driveDesk, fingerprint, inbox, MIN } from "./desk";
+import { deliverEscalations, driveDesk, fingerprint, inbox, MIN, setPolicy } from "./desk";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -238,6 +238,10 @@ describe("POST /v1/cases/{id}/send-down", () => {
   it("a centre sends a case down to a unit below it with a reason and a new deadline; that unit's inbox gets it", async () => {
     const w = await makeWorld();
     const desk = await driveDesk(w.tree.grid.id);
+    // The new unit's own policy gives the warning lead and the grace period around the given deadline.
+    await setPolicy(w.villageCentre, w.tree.grid2.id, [
+      { caseType: "*", severity: "urgent", resolveWarnBeforeSeconds: 600, escalateGraceSeconds: 900 },
+    ]);
     const c = await report(w.gridWorker, { severity: "urgent" });
     await must(w.villageCentre, c.id, "accept", 1, {});
     const deadline = iso(desk.now() + 48 * 60 * MIN);
@@ -267,7 +271,15 @@ describe("POST /v1/cases/{id}/send-down", () => {
     expect(sent).toMatchObject({
       state: "dispatched",
       responsibleUnit: { id: w.tree.grid2.id, level: "grid", department: null },
-      deadlines: { phase: "resolve", unitId: w.tree.grid2.id, dueAt: deadline, startedAt: iso(desk.now()) },
+      deadlines: {
+        phase: "resolve",
+        unitId: w.tree.grid2.id,
+        startedAt: iso(desk.now()),
+        warnAt: iso(Date.parse(deadline) - 10 * MIN),
+        dueAt: deadline,
+        escalateAt: iso(Date.parse(deadline) + 15 * MIN),
+        policy: "effective",
+      },
     });
     const [message] = await deliverEscalations(desk);
     expect(message).toMatchObject({ kind: "dispatched", targetUnitId: w.tree.grid2.id, deadline });
