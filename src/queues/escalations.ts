@@ -1,6 +1,6 @@
 import type { InStatement } from "@libsql/client/web";
 import { getDb } from "../db/client";
-import { type DeadLetter, insertInboxItemStatement, recordDeadLetters } from "../db/inbox";
+import { type DeadLetter, inboxItemId, insertInboxItemStatement, recordDeadLetters } from "../db/inbox";
 import { type EscalationMessage, isEscalationMessage } from "../domain/escalation";
 
 /** Retry delay for the n-th attempt: 5 s, 10 s, 20 s … capped at 5 minutes. */
@@ -66,7 +66,23 @@ export async function consumeEscalations(batch: MessageBatch<unknown>, env: Clou
         }),
       );
     }
-    if (statements.length) await db.$client.batch(statements, "write");
+    if (statements.length) {
+      // An item can arrive after its unit already acted on the case (the projection ran first): it is
+      // handled on arrival, as of that action.
+      const ids = await Promise.all(writable.map((v) => inboxItemId(v.body.dedupeKey)));
+      statements.push({
+        sql: `UPDATE inbox_items SET
+                handled_at = (SELECT min(e.at) FROM case_events e WHERE e.case_id = inbox_items.case_id
+                  AND e.actor_unit_id = inbox_items.unit_id AND e.seq > json_extract(inbox_items.payload, '$.seq')),
+                read_at = COALESCE(read_at, (SELECT min(e.at) FROM case_events e WHERE e.case_id = inbox_items.case_id
+                  AND e.actor_unit_id = inbox_items.unit_id AND e.seq > json_extract(inbox_items.payload, '$.seq')))
+              WHERE id IN (${ids.map(() => "?").join(",")}) AND handled_at IS NULL
+                AND EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = inbox_items.case_id
+                  AND e.actor_unit_id = inbox_items.unit_id AND e.seq > json_extract(inbox_items.payload, '$.seq'))`,
+        args: ids,
+      });
+      await db.$client.batch(statements, "write");
+    }
     for (const v of writable) v.message.ack();
   } catch (error) {
     const attempts = Math.max(1, ...valid.map((v) => v.message.attempts));

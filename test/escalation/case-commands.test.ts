@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { act, makeWorld, must, report } from "../cases/fixtures";
 import { isProblem, makeUser } from "../helpers";
-import { deliverEscalations, driveDesk, fingerprint, inbox, MIN, setPolicy } from "./desk";
+import {
+  deliverCaseEvents,
+  deliverEscalations,
+  deskCase,
+  driveDesk,
+  fingerprint,
+  inbox,
+  MIN,
+  setPolicy,
+} from "./desk";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -67,6 +76,22 @@ describe("POST /v1/cases/{id}/escalate", () => {
     const items = await inbox(w.villageCentre, w.tree.village.id, "escalated");
     expect(items.map((i) => [i.caseId, i.payload.reason])).toEqual([[c.id, "Needs the power company"]]);
     await must(w.villageCentre, c.id, "accept", 2, {});
+  });
+
+  it("an escalation that reaches the inbox after the village already acted on the case arrives handled", async () => {
+    const w = await makeWorld();
+    const desk = await driveDesk(w.tree.grid.id);
+    const c = await report(w.gridWorker, { severity: "urgent" });
+    await must(w.gridWorker, c.id, "escalate", 1, {
+      reason: "Needs the village",
+      reasonCode: "beyond_authority",
+    });
+    await must(w.villageCentre, c.id, "accept", 2, {});
+    await deliverCaseEvents(desk); // the projection runs before the escalation is delivered
+    await deliverEscalations(desk);
+    const [item] = await inbox(w.villageCentre, w.tree.village.id, "escalated");
+    const accepted = (await deskCase(desk.unitId, c.id)).events.find((e) => e.type === "accepted")!;
+    expect(item).toMatchObject({ caseId: c.id, handledAt: accepted.at, readAt: accepted.at });
   });
 
   it("a dispute is escalated from the grid only after a mediation attempt", async () => {
