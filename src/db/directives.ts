@@ -1,5 +1,6 @@
 import type { InStatement } from "@libsql/client/web";
 import { FANOUT_CHUNK, foldCounts, OPEN_RECEIPT_STATES } from "../domain/directives";
+import { subtreeRange } from "../domain/units";
 import type { Db } from "./client";
 
 /** One fan-out job on the `directives` queue: a keyset range of target units, or a list of named ones. */
@@ -16,12 +17,6 @@ export interface FanoutDirective {
   issuerUnitPath: string;
   targetUnitIds: string[] | null;
   targetLevels: string[] | null;
-}
-
-/** `[lo, hi)` bounds selecting every path inside the subtree `path` (itself included) with an index range. */
-export function subtreeRange(path: string): [string, string] {
-  // '/' is 0x2F and '0' is 0x30: every path below `path` sorts before `path` with its last '/' raised.
-  return [path, `${path.slice(0, -1)}0`];
 }
 
 const OPEN_STATES_SQL = OPEN_RECEIPT_STATES.map((s) => `'${s}'`).join(", ");

@@ -13,19 +13,13 @@ import {
   parseCadenceValue,
   resolveCadence,
 } from "../domain/service-plan";
-import { pathIds } from "../domain/units";
+import { pathIds, subtreeRange } from "../domain/units";
 import { writeAudited } from "./audit";
 import type { Db } from "./client";
 import type { households, residents } from "./schema";
 
 export type HouseholdRow = typeof households.$inferSelect;
 export type ResidentRow = typeof residents.$inferSelect;
-
-/** `[lo, hi)` bounds that select every path inside the subtree `path` with an index range scan. */
-export function pathRange(path: string): [string, string] {
-  // '/' is 0x2F and '0' is 0x30: every string starting with `path` sorts below `path` with its final '/' raised.
-  return [path, `${path.slice(0, -1)}0`];
-}
 
 /** The village (level-1 grid) id on a grid's path. */
 export function villageIdOf(path: string): string | undefined {
@@ -169,7 +163,7 @@ interface CadenceRule {
 
 /** Cadence settings that can affect a subtree: on the scope's ancestors or inside it. */
 async function cadenceRules(db: Db, scopePath: string): Promise<Record<HouseholdClass, CadenceRule[]>> {
-  const [lo, hi] = pathRange(scopePath);
+  const [lo, hi] = subtreeRange(scopePath);
   const rs = await db.$client.execute({
     sql: `SELECT u.path AS path, u.depth AS depth, s.key AS key, s.value AS value FROM unit_settings s JOIN units u ON u.id = s.unit_id
           WHERE s.key IN (?, ?, ?) AND (u.id IN (SELECT value FROM json_each(?)) OR (u.path >= ? AND u.path < ?))
@@ -188,7 +182,7 @@ async function cadenceRules(db: Db, scopePath: string): Promise<Record<Household
     const klass = (Object.keys(CADENCE_KEYS) as HouseholdClass[]).find((k) => CADENCE_KEYS[k] === row.key);
     const days = parseCadenceValue(String(row.value));
     if (!klass || days === undefined) continue;
-    const [rlo, rhi] = pathRange(String(row.path));
+    const [rlo, rhi] = subtreeRange(String(row.path));
     rules[klass].push({ lo: rlo, hi: rhi, depth: Number(row.depth), days });
   }
   return rules;
@@ -237,7 +231,7 @@ export async function reclassifyStatements(
   asOf: Date,
   now: string,
 ): Promise<InStatement[]> {
-  const [lo, hi] = pathRange(scope.path);
+  const [lo, hi] = subtreeRange(scope.path);
   const rules = await cadenceRules(db, scope.path);
   const shift3 = chinaYear(asOf) - 3 - SAFE_YEAR_BASE;
   const shift2 = chinaYear(asOf) - 2 - SAFE_YEAR_BASE;
@@ -287,7 +281,7 @@ export async function classCounts(
   level: string,
   asOf: Date,
 ): Promise<Record<HouseholdClass, number>> {
-  const [lo, hi] = pathRange(path);
+  const [lo, hi] = subtreeRange(path);
   const out: Record<HouseholdClass, number> = { green: 0, yellow: 0, red: 0 };
   if (level === "village" || level === "grid") {
     const rs = await db.$client.execute({
@@ -332,7 +326,7 @@ export async function overdueCounts(
   level: string,
   asOf: Date,
 ): Promise<{ total: number; yellow: number; red: number; green: number }> {
-  const [lo, hi] = pathRange(path);
+  const [lo, hi] = subtreeRange(path);
   const rs = await db.$client.execute({
     sql: `SELECT class, count(*) AS n FROM households INDEXED BY ${overdueIndex(level)}
           WHERE next_visit_due < ? AND unit_path >= ? AND unit_path < ? GROUP BY class`,

@@ -6,11 +6,6 @@ import { type Problem, problems } from "../http/problem";
 import { type AuditEntry, writeAudited } from "./audit";
 import { type Db, isUniqueViolation } from "./client";
 
-/** `[lo, hi)` bounds selecting every path inside the subtree `path` (itself included) with an index range. */
-export function subtree(path: string): [string, string] {
-  return [path, `${path.slice(0, -1)}0`];
-}
-
 /** Unit settings with `keys` on the path of a unit (the unit and its ancestors), with each unit's depth. */
 export async function settingsOnPath(
   db: Db,

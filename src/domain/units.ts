@@ -92,6 +92,14 @@ export function inScope(scopePath: string, path: string): boolean {
   return path.startsWith(scopePath);
 }
 
+/**
+ * `[lo, hi)` bounds that select every path inside the subtree `path` (itself included) with one index range
+ * scan: '/' is 0x2F and '0' is 0x30, so every path below `path` sorts before `path` with its last '/' raised.
+ */
+export function subtreeRange(path: string): [string, string] {
+  return [path, `${path.slice(0, -1)}0`];
+}
+
 /** The ids on a materialized path, root first. */
 export function pathIds(path: string): string[] {
   return path.split("/").filter(Boolean);

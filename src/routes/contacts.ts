@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { InStatement } from "@libsql/client/web";
 import { type AuditEntry, writeAudited } from "../db/audit";
 import { getDb } from "../db/client";
-import { settingsOnPath, subtree, unitInScope, userInScope } from "../db/three-lines";
+import { settingsOnPath, unitInScope, userInScope } from "../db/three-lines";
 import {
   checkPairingLine,
   DEFAULT_MAX_HOUSEHOLDS,
@@ -17,7 +17,7 @@ import {
   resolveSetting,
   share,
 } from "../domain/contacts";
-import { inScope } from "../domain/units";
+import { inScope, subtreeRange } from "../domain/units";
 import type { Principal } from "../env";
 import { principalOf, requireRole } from "../http/auth";
 import { bearer, createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from "../http/openapi";
@@ -394,7 +394,7 @@ export const contactRoutes = createRouter()
     const { id } = c.req.valid("param");
     const db = getDb(c.env);
     const unit = await unitInScope(db, principal, id);
-    const [lo, hi] = subtree(unit.path);
+    const [lo, hi] = subtreeRange(unit.path);
     const settings = await settingsOnPath(db, unit.path, [MAX_HOUSEHOLDS_KEY]);
     const max = resolveSetting(settings, parseMaxHouseholds, DEFAULT_MAX_HOUSEHOLDS);
     const [classes, lines, anyLine, red, over] = await db.$client.batch(

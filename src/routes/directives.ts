@@ -8,7 +8,6 @@ import {
   type FanoutMessage,
   levelFanoutPlan,
   receiptCounts,
-  subtreeRange,
   unitFanoutPlan,
 } from "../db/directives";
 import {
@@ -24,7 +23,7 @@ import {
   receiptTransition,
   targetableLevels,
 } from "../domain/directives";
-import { inScope, UNIT_LEVELS, type UnitLevel } from "../domain/units";
+import { inScope, subtreeRange, UNIT_LEVELS, type UnitLevel } from "../domain/units";
 import type { AppEnv, Principal } from "../env";
 import { assertInScope, principalOf, requireRole } from "../http/auth";
 import { bearer, createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from "../http/openapi";

@@ -6,7 +6,6 @@ import {
   roleUserInScope,
   type ScopedUser,
   settingsOnPath,
-  subtree,
   threeLinesAudit,
   unitInScope,
   writeOnce,
@@ -26,6 +25,7 @@ import {
   statementTotals,
   yuanText,
 } from "../domain/subsidy";
+import { subtreeRange } from "../domain/units";
 import type { Principal } from "../env";
 import { principalOf, requireRole } from "../http/auth";
 import { bearer, createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from "../http/openapi";
@@ -325,7 +325,7 @@ const FLAG_COLUMNS =
 
 /** The cases a lead handled in a month, by the documented rule (see `caseCountsForSubsidy`). */
 function handledCasesStatement(lead: ScopedUser, month: string): InStatement {
-  const [lo, hi] = subtree(lead.unitPath);
+  const [lo, hi] = subtreeRange(lead.unitPath);
   const [from, to] = monthBounds(month);
   // A lead reports only inside their own subtree, so the owning path range bounds the scan.
   return {
@@ -708,7 +708,7 @@ export const householdLeadRoutes = createRouter()
     const after = decodeCursor(cursor, 1, ["string"]) as [string] | null;
     const db = getDb(c.env);
     const unit = await unitInScope(db, principal, id);
-    const [lo, hi] = subtree(unit.path);
+    const [lo, hi] = subtreeRange(unit.path);
     const filter =
       flagged === "true" ? "AND f.lead_id IS NOT NULL" : flagged === "false" ? "AND f.lead_id IS NULL" : "";
     // Flagged leads come from the flags' own path index; the rest from the users in the subtree.

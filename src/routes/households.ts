@@ -23,7 +23,6 @@ import {
   householdSelect,
   isStaleGuardError,
   overdueCounts,
-  pathRange,
   type ResidentRow,
   reclassifyStatements,
   residentSelect,
@@ -64,7 +63,7 @@ import {
   parseCadenceValue,
   resolveCadence,
 } from "../domain/service-plan";
-import { pathIds } from "../domain/units";
+import { pathIds, subtreeRange } from "../domain/units";
 import type { AppEnv, Principal } from "../env";
 import { assertInScope, principalOf, requireRole } from "../http/auth";
 import { IMPORT_BODY_LIMIT } from "../http/limits";
@@ -1312,7 +1311,7 @@ export const householdRoutes = createRouter()
     const db = getDb(c.env);
     const scopePath = query.unitId ? (await loadUnit(db, principal, query.unitId)).path : principal.unitPath;
     const asOf = asOfDate(query.asOf);
-    const [lo, hi] = pathRange(scopePath);
+    const [lo, hi] = subtreeRange(scopePath);
     const where = ["unit_path >= :lo", "unit_path < :hi"];
     const args: Record<string, InValue> = { lo, hi, limit: query.limit + 1 };
     if (query.class) {

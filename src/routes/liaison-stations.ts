@@ -4,7 +4,7 @@ import type { Context } from "hono";
 import { writeAudited } from "../db/audit";
 import { directoryOf, directoryStatement, unitRefs } from "../db/cases";
 import { type Db, getDb } from "../db/client";
-import { roleUserInScope, subtree, threeLinesAudit, unitInScope } from "../db/three-lines";
+import { roleUserInScope, threeLinesAudit, unitInScope } from "../db/three-lines";
 import {
   CASE_SEVERITIES,
   CASE_STATE_LABELS,
@@ -24,7 +24,7 @@ import {
   outcomeCounts,
   STATION_LEVELS,
 } from "../domain/liaison";
-import { inScope } from "../domain/units";
+import { inScope, subtreeRange } from "../domain/units";
 import type { CreateResult } from "../durable/grid-desk";
 import type { AppEnv, Principal } from "../env";
 import { principalOf, requireRole } from "../http/auth";
@@ -474,7 +474,7 @@ export const liaisonStationRoutes = createRouter()
     const after = decodeCursor(cursor, 1, ["string"]) as [string] | null;
     const db = getDb(c.env);
     const unit = await unitInScope(db, principal, c.req.valid("param").id);
-    const [lo, hi] = subtree(unit.path);
+    const [lo, hi] = subtreeRange(unit.path);
     const rs = await db.$client.execute({
       sql: `SELECT id, name, level, unit_id AS unitId, created_at AS createdAt FROM liaison_stations
             WHERE unit_path >= ? AND unit_path < ? AND (? IS NULL OR id > ?) ORDER BY id LIMIT ?`,

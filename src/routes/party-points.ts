@@ -6,7 +6,6 @@ import {
   branchOf,
   roleUserInScope,
   settingsOnPath,
-  subtree,
   threeLinesAudit,
   unitInScope,
   writeOnce,
@@ -23,7 +22,7 @@ import {
   REVIEW_RATINGS,
   yearOf,
 } from "../domain/points";
-import { inScope } from "../domain/units";
+import { inScope, subtreeRange } from "../domain/units";
 import type { Principal } from "../env";
 import { principalOf, requireRole } from "../http/auth";
 import { bearer, createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from "../http/openapi";
@@ -676,7 +675,7 @@ export const partyPointRoutes = createRouter()
     const after = decodeCursor(cursor, 2, ["number", "string"]) as [number, string] | null;
     const db = getDb(c.env);
     const unit = await unitInScope(db, principal, id);
-    const [lo, hi] = subtree(unit.path);
+    const [lo, hi] = subtreeRange(unit.path);
     // RANK() over the whole subtree, so a later page keeps the ranks of the first.
     const rs = await db.$client.execute({
       sql: `WITH totals AS (

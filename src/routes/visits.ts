@@ -1,10 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { InValue } from "@libsql/client/web";
 import { getDb } from "../db/client";
-import { classificationContext, overdueIndex, pathRange } from "../db/households";
+import { classificationContext, overdueIndex } from "../db/households";
 import { effectiveClass, type HouseholdClass } from "../domain/classification";
 import type { Role } from "../domain/roles";
 import { daysLate } from "../domain/service-plan";
+import { subtreeRange } from "../domain/units";
 import { principalOf, requireRole } from "../http/auth";
 import { bearer, createRouter, errorResponses, IdParam, jsonBody, jsonResponse } from "../http/openapi";
 import { decodeCursor, pageQuery, pageSchema, toPage } from "../http/pagination";
@@ -249,7 +250,7 @@ export const visitRoutes = createRouter()
       ? await loadUnit(db, principal, query.unitId)
       : { path: principal.unitPath, level: principal.unitLevel };
     const asOf = asOfDate(query.asOf);
-    const [lo, hi] = pathRange(unit.path);
+    const [lo, hi] = subtreeRange(unit.path);
     const after = decodeCursor(query.cursor, 2);
     const rs = await db.$client.execute({
       sql: `SELECT id, unit_id, address, head_name, computed_class, override_class, override_until, last_visit_at, next_visit_due
