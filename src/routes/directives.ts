@@ -564,14 +564,7 @@ export const directiveRoutes = createRouter()
         sql: `SELECT ${RECEIPT_COLUMNS} FROM directive_receipts r
               WHERE r.directive_id = ? AND r.unit_path >= ? AND r.unit_path < ? ${state ? "AND r.state = ?" : ""}
               ${after ? "AND r.unit_path > ?" : ""} ORDER BY r.unit_path LIMIT ?`,
-        args: [
-          id,
-          after ? String(after[0]) : lo,
-          hi,
-          ...(state ? [state] : []),
-          ...(after ? [after[0]!] : []),
-          limit + 1,
-        ],
+        args: [id, lo, hi, ...(state ? [state] : []), ...(after ? [String(after[0])] : []), limit + 1],
       }),
     ]);
     const found = directive.rows[0];

@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { getDb } from "../../src/db/client";
 import { type FanoutMessage, markOverdueReceipts } from "../../src/db/directives";
+import { encodeCursor } from "../../src/http/pagination";
 import { consumeDirectiveFanout, directivesWatchdog } from "../../src/queues/directives";
 import { call, isProblem, makeTree, makeUser, sql, type TestUser } from "../helpers";
 
@@ -306,5 +307,29 @@ describe("directive scope and bad input", () => {
     expect(isProblem(hidden, 404)).toBe(true);
     const notMine = await call(`/v1/directives?unitId=${tree.grid.id}`, { token: otherWorker.token });
     expect(isProblem(notMine, 404)).toBe(true);
+  });
+
+  it("keeps a forged receipts cursor inside the caller's subtree", async () => {
+    const tree = await makeTree();
+    const townStaff = await makeUser("center_staff", tree.town);
+    const res = await issue(townStaff, { levels: ["grid"] });
+    expect(res.status).toBe(201);
+    const id = res.body.id;
+    await fannedOut(townStaff, id, 4);
+    // The village whose path sorts last: the other village's receipts sort before its subtree.
+    const [mine, theirs] =
+      tree.village.path > tree.village2.path ? [tree.village, tree.village2] : [tree.village2, tree.village];
+    const staff = await makeUser("center_staff", mine);
+    const forged = encodeCursor(["/"]);
+    const page = await call(`/v1/directives/${id}/receipts?cursor=${forged}`, { token: staff.token });
+    expect(page.status).toBe(200);
+    expect(page.body.items.length).toBeGreaterThan(0);
+    for (const item of page.body.items) {
+      const unit = await sql().execute({ sql: "SELECT path FROM units WHERE id = ?", args: [item.unitId] });
+      expect(String(unit.rows[0]!.path).startsWith(mine.path)).toBe(true);
+      expect(String(unit.rows[0]!.path).startsWith(theirs.path)).toBe(false);
+    }
+    const all = await call(`/v1/directives/${id}/receipts`, { token: staff.token });
+    expect(page.body.items).toEqual(all.body.items);
   });
 });
