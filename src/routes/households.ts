@@ -1457,8 +1457,8 @@ export const householdRoutes = createRouter()
       },
     });
     if (unit) {
-      // Members, visits and helpers follow the household's path.
-      for (const table of ["residents", "visits", "household_helpers"]) {
+      // Members, visits, helpers and three-line pairings follow the household's path.
+      for (const table of ["residents", "visits", "household_helpers", "contact_pairings"]) {
         statements.push({
           sql: `UPDATE ${table} SET unit_path = ? WHERE household_id = ?`,
           args: [unit.path, id],

@@ -409,6 +409,36 @@ describe("PATCH /v1/households/{id}", () => {
     expect(removed.body).toMatchObject({ override: null, effectiveClass: "green" });
   });
 
+  it("moves a household's three-line pairings with it, so coverage counts it in its new village", async () => {
+    const tree = await makeTree();
+    const staff = await makeUser("center_staff", tree.town);
+    const member = await makeUser("party_member", tree.town);
+    const created = await call("/v1/households", { token: staff.token, body: household(tree.grid) });
+    expect(created.status).toBe(201);
+    const paired = await call(`/v1/contacts/${member.id}/households`, {
+      token: staff.token,
+      body: { pairings: [{ householdId: created.body.id, line: "party_member" }] },
+    });
+    expect(paired.status).toBe(201);
+    const moved = await call(`/v1/households/${created.body.id}`, {
+      method: "PATCH",
+      token: staff.token,
+      headers: { "if-match": '"1"' },
+      body: { unitId: tree.otherGrid.id },
+    });
+    expect(moved.status).toBe(200);
+    const pairing = await sql().execute({
+      sql: "SELECT unit_path FROM contact_pairings WHERE household_id = ?",
+      args: [created.body.id],
+    });
+    expect(pairing.rows.map((r) => r.unit_path)).toEqual([tree.otherGrid.path]);
+    const oldVillage = await call(`/v1/units/${tree.village.id}/coverage`, { token: staff.token });
+    expect(oldVillage.status).toBe(200);
+    expect(oldVillage.body).toMatchObject({ households: 0, anyLine: { covered: 0 } });
+    const newVillage = await call(`/v1/units/${tree.village2.id}/coverage`, { token: staff.token });
+    expect(newVillage.body).toMatchObject({ households: 1, anyLine: { covered: 1 } });
+  });
+
   it("moves a household to another grid with its residents", async () => {
     const tree = await makeTree();
     const staff = await makeUser("center_staff", tree.town);
