@@ -74,10 +74,18 @@ export const bearer = [{ bearer: [] as string[] }];
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
-      if (!result.success) {
-        const target = (result as { target?: string }).target ?? "body";
-        const prefix = target === "json" ? "" : `${target}.`;
-        const at = (path: PropertyKey[]) => prefix + (path.length ? path.map(String).join(".") : "(root)");
+      const target = (result as { target?: string }).target ?? "body";
+      const prefix = target === "json" ? "" : `${target}.`;
+      const at = (path: PropertyKey[]) => prefix + (path.length ? path.map(String).join(".") : "(root)");
+      if (result.success) {
+        // JSON may spell a lone UTF-16 surrogate (`"\ud800"`); no store can keep it, so refuse it here.
+        const bad = illFormedAt(result.data, []);
+        if (bad) {
+          throw new Problem(400, "validation", "The request is not valid", {
+            errors: [{ path: at(bad), message: "not valid Unicode text (a lone surrogate)" }],
+          });
+        }
+      } else {
         // An unknown field is reported at its own path, so a client sees which field to drop.
         const errors = result.error.issues.flatMap((issue) =>
           issue.code === "unrecognized_keys"
@@ -88,4 +96,26 @@ export function createRouter() {
       }
     },
   });
+}
+
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** The path of the first string (or key) in `value` holding a lone UTF-16 surrogate, or null. */
+function illFormedAt(value: unknown, path: PropertyKey[]): PropertyKey[] | null {
+  if (typeof value === "string") return LONE_SURROGATE.test(value) ? path : null;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const bad = illFormedAt(item, [...path, i]);
+      if (bad) return bad;
+    }
+    return null;
+  }
+  if (value !== null && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      if (LONE_SURROGATE.test(key)) return [...path, key];
+      const bad = illFormedAt(item, [...path, key]);
+      if (bad) return bad;
+    }
+  }
+  return null;
 }
