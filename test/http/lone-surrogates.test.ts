@@ -12,7 +12,9 @@ describe("lone surrogates in JSON bodies", () => {
     const body = newReport({ title: LONE });
     const res = await call("/v1/cases", { token: w.gridWorker.token, body });
     expect(isProblem(res, 400)).toBe(true);
-    expect(res.body.errors).toEqual([{ path: "title", message: "not valid Unicode text (a lone surrogate)" }]);
+    expect(res.body.errors).toEqual([
+      { path: "title", message: "not valid Unicode text (a lone surrogate)" },
+    ]);
     expect(await deskCase(w.tree.grid.id, body.id)).toBeNull();
 
     // A well-formed surrogate pair (an emoji) is fine, and the case reaches the projection.
