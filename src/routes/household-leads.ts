@@ -452,6 +452,13 @@ export const householdLeadRoutes = createRouter()
     const body = c.req.valid("json");
     const db = getDb(c.env);
     const lead = await leadInScope(db, principal, c.req.valid("param").id);
+    const month = periodOf(body.occurredAt);
+    // A statement is read by `YYYY-MM`: an event outside those months, or yet to happen, could never be paid.
+    if (Date.parse(body.occurredAt) > Date.now() + 5 * 60_000 || !PERIOD_PATTERN.test(month)) {
+      throw problems.badRequest("An event is recorded once it has happened", [
+        { path: "occurredAt", message: "in the future or not in a YYYY-MM month" },
+      ]);
+    }
     const amountFen = body.amountFen ?? (await subsidyAt(db, lead.unitPath)).eventFen;
     if (!isFen(amountFen))
       throw problems.badRequest("Amounts are integer fen", [{ path: "amountFen", message: "invalid" }]);
@@ -459,7 +466,7 @@ export const householdLeadRoutes = createRouter()
       id: crypto.randomUUID(),
       description: body.description,
       occurredAt: body.occurredAt,
-      month: periodOf(body.occurredAt),
+      month,
       amountFen,
     };
     await writeAudited(

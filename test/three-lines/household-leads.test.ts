@@ -110,6 +110,22 @@ describe("subsidy settings in integer fen", () => {
     }
     expect(await rows("SELECT id FROM lead_subsidy_items WHERE lead_id = ?", [w.lead.id])).toHaveLength(0);
   });
+
+  it("an event in the future or outside any YYYY-MM month is 400 and nothing is written", async () => {
+    const w = await leadWorld();
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString();
+    for (const occurredAt of [tomorrow, "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"]) {
+      const bad = await call(`/v1/household-leads/${w.lead.id}/events`, {
+        token: w.staff.token,
+        body: { description: "组织清理河道", occurredAt },
+      });
+      expect(isProblem(bad, 400)).toBe(true);
+      expect(bad.body.errors).toEqual([
+        { path: "occurredAt", message: "in the future or not in a YYYY-MM month" },
+      ]);
+    }
+    expect(await rows("SELECT id FROM lead_subsidy_items WHERE lead_id = ?", [w.lead.id])).toHaveLength(0);
+  });
 });
 
 describe("ratings by the lead's residents", () => {
