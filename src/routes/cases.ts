@@ -945,8 +945,11 @@ export const caseRoutes = createRouter()
       assertInScope(p, unit?.path, "unit");
       scopePath = unit!.path;
     }
+    // Stored times are `toISOString()` text; compare like with like ("…:08Z" sorts after "…:08.674Z").
+    const from = query.from && new Date(query.from).toISOString();
+    const to = query.to && new Date(query.to).toISOString();
     const result = await db.$client.execute(
-      caseListStatement({ ...query, scopePath, after, limit: query.limit }),
+      caseListStatement({ ...query, from, to, scopePath, after, limit: query.limit }),
     );
     const records = result.rows.map((r) => JSON.parse(String(r.doc)) as CaseRecord);
     return c.json(page(records, query.limit), 200);

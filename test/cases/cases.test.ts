@@ -359,6 +359,24 @@ describe("reading cases", () => {
     );
   });
 
+  it("GET /v1/cases from/to given in whole seconds count a case reported within that second as at or after it", async () => {
+    const w = await makeWorld();
+    const c = await report(w.gridWorker);
+    await projected(c.id, 1);
+    // createdAt carries milliseconds ("…:08.674Z"); the client's bound does not ("…:08Z").
+    const second = `${String(c.createdAt).slice(0, 19)}Z`;
+    const ids = (query: string) =>
+      call(`/v1/cases?${query}`, { token: w.villageCentre.token }).then((r) => {
+        expect(r.status).toBe(200);
+        return r.body.items.map((i: any) => i.id);
+      });
+    expect(await ids(`from=${second}`)).toEqual([c.id]);
+    expect(await ids(`to=${second}`)).toEqual([]);
+    expect(await ids(`from=${second}&to=${new Date(Date.parse(second) + 1000).toISOString()}`)).toEqual([
+      c.id,
+    ]);
+  });
+
   it("a case dispatched to a town department is in that department's list", async () => {
     const w = await makeWorld();
     const { id } = await report(w.gridWorker);
