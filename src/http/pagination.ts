@@ -11,9 +11,11 @@ export const pageQuery = {
     .openapi({ description: "Opaque cursor from the previous page's nextCursor" }),
 };
 
-/** Encodes a keyset position as an opaque cursor. */
+/** Encodes a keyset position as an opaque cursor (base64url of its UTF-8 JSON, so any text may sort a list). */
 export function encodeCursor(position: Array<string | number>): string {
-  return btoa(JSON.stringify(position)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  let binary = "";
+  for (const byte of new TextEncoder().encode(JSON.stringify(position))) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 /**
@@ -31,7 +33,8 @@ export function decodeCursor(
   if (cursor === undefined || cursor === "") return null;
   try {
     const padded = cursor.replace(/-/g, "+").replace(/_/g, "/");
-    const value = JSON.parse(atob(padded)) as unknown;
+    const bytes = Uint8Array.from(atob(padded), (ch) => ch.charCodeAt(0));
+    const value = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes)) as unknown;
     if (
       Array.isArray(value) &&
       value.length === arity &&
