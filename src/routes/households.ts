@@ -1322,6 +1322,27 @@ export const householdRoutes = createRouter()
     if (query.q) {
       const id = parseIdNumber(query.q, "9999-12-31");
       if (id.ok) {
+        // Finding a person by their ID number is a use of it: only roles that may see ID numbers, audited.
+        if (!mayUnmask(principal.role)) {
+          throw problems.forbidden("Your role may not search by ID number");
+        }
+        await writeAudited(
+          db,
+          [],
+          [
+            auditEntry(
+              c,
+              "household.search_by_id_number",
+              "household",
+              null,
+              scopePath,
+              {
+                idNumber: maskIdNumber(id.idNumber),
+              },
+              parsePurpose(c.req.header("x-purpose")) ?? undefined,
+            ),
+          ],
+        );
         where.push("id IN (SELECT household_id FROM residents WHERE id_number_hmac = :hmac)");
         args.hmac = await lookupHmac(await piiKeys(c.env.PII_KEY), "id_number", id.idNumber);
       } else {

@@ -240,6 +240,28 @@ describe("scope", () => {
       token: staff.token,
     });
     expect(byAddress.body.items.map((h: { id: string }) => h.id)).toEqual([created.body.id]);
+    const audit = await sql().execute({
+      sql: "SELECT purpose, detail FROM audit_log WHERE action = 'household.search_by_id_number' AND actor_id = ?",
+      args: [staff.id],
+    });
+    expect(audit.rows).toHaveLength(1);
+    expect(String(audit.rows[0]!.detail)).not.toContain(person.idNumber);
+    expect(String(audit.rows[0]!.detail)).toContain(person.idNumber.slice(-4));
+  });
+
+  it("refuses a search by ID number to a role that sees masked values only, and records nothing", async () => {
+    const tree = await makeTree();
+    const staff = await makeUser("center_staff", tree.town);
+    const leader = await makeUser("leader", tree.town);
+    const person = resident();
+    await call("/v1/households", { token: staff.token, body: household(tree.grid, { residents: [person] }) });
+    const res = await call(`/v1/households?q=${person.idNumber}`, { token: leader.token });
+    expect(isProblem(res, 403)).toBe(true);
+    const audit = await sql().execute({
+      sql: "SELECT count(*) AS n FROM audit_log WHERE actor_id = ?",
+      args: [leader.id],
+    });
+    expect(Number(audit.rows[0]!.n)).toBe(0);
   });
 });
 
