@@ -34,7 +34,9 @@ export function decodeCursor(
   try {
     const padded = cursor.replace(/-/g, "+").replace(/_/g, "/");
     const bytes = Uint8Array.from(atob(padded), (ch) => ch.charCodeAt(0));
-    const value = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes)) as unknown;
+    const value = JSON.parse(
+      new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes),
+    ) as unknown;
     if (
       Array.isArray(value) &&
       value.length === arity &&
