@@ -2,12 +2,12 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
-import { isDbUnavailable } from "./db/client";
 import type { AppEnv } from "./env";
-import { authenticate } from "./http/auth";
-import { allowedMethods } from "./http/methods";
-import { limitBodies, requestContext, requireJson } from "./http/middleware";
-import { Problem, problemResponse } from "./http/problem";
+import { isDbUnavailable } from "./platform/db/client";
+import { authenticate } from "./platform/http/auth";
+import { allowedMethods } from "./platform/http/methods";
+import { limitBodies, requestContext, requireJson } from "./platform/http/middleware";
+import { Problem, problemResponse } from "./platform/http/problem";
 import { routes } from "./routes";
 
 const PUBLIC_V1 = new Set(["/v1/auth/login", "/v1/auth/refresh"]);

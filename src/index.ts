@@ -3,7 +3,7 @@ import { consumerFor } from "./queues";
 import { scheduledTasks } from "./scheduled";
 import "./env";
 
-export { GridDesk } from "./durable/grid-desk";
+export { GridDesk } from "./durable/grid-desk/grid-desk";
 
 const app = createApp();
 

@@ -1,6 +1,6 @@
-import { getDb } from "./db/client";
-import { expireOverrides } from "./db/households";
-import { deskAlarmWatchdog } from "./durable/desk-watchdog";
+import { expireOverrides } from "./db/repos/households";
+import { deskAlarmWatchdog } from "./durable/grid-desk/watchdog";
+import { getDb } from "./platform/db/client";
 import { directivesWatchdog } from "./queues/directives";
 
 /** A task the cron trigger runs (watchdogs only: deadlines are Durable Object alarms, not scans). */

@@ -4,11 +4,11 @@
  * IGNORE, so running it again changes nothing.
  */
 import type { Client, InStatement } from "@libsql/client/web";
-import { hashPassword } from "../../src/auth/password";
-import { writeAudited } from "../../src/db/audit";
-import type { Db } from "../../src/db/client";
 import type { Role } from "../../src/domain/roles";
 import type { UnitLevel } from "../../src/domain/units";
+import { hashPassword } from "../../src/platform/crypto/password";
+import { writeAudited } from "../../src/platform/db/audit";
+import type { Db } from "../../src/platform/db/client";
 import { seedHouseholds } from "./households";
 import { stableId } from "./ids";
 

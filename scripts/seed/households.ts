@@ -7,7 +7,6 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { Client, InStatement } from "@libsql/client/web";
-import { encryptPii, lookupHmac, maskIdNumber, maskPhone, piiKeys } from "../../src/crypto/pii";
 import {
   chinaYear,
   classifyHousehold,
@@ -17,6 +16,7 @@ import {
 } from "../../src/domain/classification";
 import { makeIdNumber } from "../../src/domain/id-number";
 import { DEFAULT_CADENCE, nextVisitDue } from "../../src/domain/service-plan";
+import { encryptPii, lookupHmac, maskIdNumber, maskPhone, piiKeys } from "../../src/platform/crypto/pii";
 import { parseDevVars } from "../lib/dev-vars";
 import type { DemoTree, DemoUnit } from "./demo";
 import { stableId } from "./ids";

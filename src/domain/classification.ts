@@ -20,7 +20,7 @@
  *
  * "At least the village average" is compared exactly as `income × households ≥ village income sum`,
  * in integers, so the boundary (income exactly at the average) is never lost to floating point. The set-based
- * SQL in `src/db/households.ts` implements the same rules and is tested against this function.
+ * SQL in `src/db/repos/households.ts` implements the same rules and is tested against this function.
  */
 
 /** Class of a household. */

@@ -1,11 +1,11 @@
 import type { InStatement } from "@libsql/client/web";
-import { type AuditEntry, writeAudited } from "../db/audit";
-import { getDb } from "../db/client";
-import { markInboxHandledForCaseStatement } from "../db/inbox";
-import { enqueueWebhookEvents, type WebhookEvent } from "../db/webhooks";
+import { markInboxHandledForCaseStatement } from "../db/repos/inbox";
+import { enqueueWebhookEvents, type WebhookEvent } from "../db/repos/webhooks";
 import { villageOfPath } from "../domain/case-duplicates";
 import { CASE_STATES, type CaseEventMessage } from "../domain/case-model";
 import { webhookKindForCaseEvent } from "../domain/webhook-signature";
+import { type AuditEntry, writeAudited } from "../platform/db/audit";
+import { getDb } from "../platform/db/client";
 
 /**
  * The `case-events` consumer: projects GridDesk events into libSQL (`cases`, `case_events`) and appends an

@@ -1,4 +1,3 @@
-import { getDb } from "../db/client";
 import {
   enqueueFanout,
   type FanoutMessage,
@@ -6,7 +5,8 @@ import {
   markOverdueReceipts,
   receiptInsert,
   unqueuedDirectives,
-} from "../db/directives";
+} from "../db/repos/directives";
+import { getDb } from "../platform/db/client";
 
 function isFanout(body: unknown): body is FanoutMessage {
   const m = body as FanoutMessage | null;

@@ -1,7 +1,7 @@
 import type { InStatement } from "@libsql/client/web";
-import { getDb } from "../db/client";
-import { type DeadLetter, inboxItemId, insertInboxItemStatement, recordDeadLetters } from "../db/inbox";
+import { type DeadLetter, inboxItemId, insertInboxItemStatement, recordDeadLetters } from "../db/repos/inbox";
 import { type EscalationMessage, isEscalationMessage } from "../domain/escalation";
+import { getDb } from "../platform/db/client";
 
 /** Retry delay for the n-th attempt: 5 s, 10 s, 20 s … capped at 5 minutes. */
 export function escalationRetryDelay(attempts: number): number {

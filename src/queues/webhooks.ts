@@ -1,9 +1,9 @@
 import type { InStatement } from "@libsql/client/web";
-import { getDb } from "../db/client";
-import { type DeadLetter, recordDeadLetters } from "../db/inbox";
-import { openWebhookSecret, type WebhookDeliveryMessage } from "../db/webhooks";
+import { type DeadLetter, recordDeadLetters } from "../db/repos/inbox";
+import { openWebhookSecret, type WebhookDeliveryMessage } from "../db/repos/webhooks";
 import { SIGNATURE_HEADER, signWebhook, WEBHOOK_EVENT_KINDS } from "../domain/webhook-signature";
 import { checkWebhookUrl } from "../domain/webhook-url";
+import { getDb } from "../platform/db/client";
 
 /** How long one delivery attempt may take. */
 export const WEBHOOK_TIMEOUT_MS = 10_000;

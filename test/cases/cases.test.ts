@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { forgetLocatedCases } from "../../src/routes/cases";
-import { call, isProblem, sql } from "../helpers";
-import { act, deskCase, makeWorld, must, newReport, projected, report } from "./fixtures";
+import { act, deskCase, makeWorld, must, newReport, projected, report } from "../support/case-fixtures";
+import { call, isProblem, sql } from "../support/helpers";
 
 describe("reporting a case", () => {
   it("a grid worker reports in their grid: 201, version 1 as ETag, stored in the grid's desk", async () => {

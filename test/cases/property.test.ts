@@ -18,9 +18,9 @@ import {
   type UnitRef,
 } from "../../src/domain/case-model";
 import { slaPhaseOf } from "../../src/domain/sla";
-import type { GridDesk } from "../../src/durable/grid-desk";
-import { CaptureQueue } from "./doubles";
-import { deskOf } from "./fixtures";
+import type { GridDesk } from "../../src/durable/grid-desk/grid-desk";
+import { deskOf } from "../support/case-fixtures";
+import { CaptureQueue } from "../support/doubles";
 
 // A synthetic tree: the GridDesk and the machine need only ids, paths and levels.
 const u = (path: string, level: UnitRef["level"]): UnitRef => ({ id: path.split("/").at(-2)!, path, level });

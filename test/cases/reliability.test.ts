@@ -8,13 +8,22 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import worker from "../../src";
 import type { CaseEventMessage } from "../../src/domain/case-model";
-import type { GridDesk } from "../../src/durable/grid-desk";
-import worker from "../../src/index";
+import type { GridDesk } from "../../src/durable/grid-desk/grid-desk";
 import { forgetLocatedCases } from "../../src/routes/cases";
-import { call, isProblem, sql } from "../helpers";
-import { CaptureQueue, captureOutbox, shuffle, until } from "./doubles";
-import { deskCase, deskList, deskOf, makeWorld, must, newReport, projected, report } from "./fixtures";
+import {
+  deskCase,
+  deskList,
+  deskOf,
+  makeWorld,
+  must,
+  newReport,
+  projected,
+  report,
+} from "../support/case-fixtures";
+import { CaptureQueue, captureOutbox, shuffle, until } from "../support/doubles";
+import { call, isProblem, sql } from "../support/helpers";
 
 /** Delivers messages to the real Worker's queue handler as one batch; returns what it acked and retried. */
 async function deliver(messages: CaseEventMessage[], withEnv: Cloudflare.Env = env) {

@@ -1,11 +1,11 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { getDb } from "../../src/db/client";
-import { type FanoutMessage, markOverdueReceipts } from "../../src/db/directives";
-import { encodeCursor } from "../../src/http/pagination";
+import { type FanoutMessage, markOverdueReceipts } from "../../src/db/repos/directives";
+import { getDb } from "../../src/platform/db/client";
+import { encodeCursor } from "../../src/platform/http/pagination";
 import { consumeDirectiveFanout, directivesWatchdog } from "../../src/queues/directives";
-import { call, isProblem, makeTree, makeUser, sql, type TestUser } from "../helpers";
+import { call, isProblem, makeTree, makeUser, sql, type TestUser } from "../support/helpers";
 
 const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
 

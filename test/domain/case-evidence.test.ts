@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkEvidence, declaredImageType, sniffImageType } from "../../src/domain/case-evidence";
-import { bytes, HEIC, JPEG, PNG, WEBP } from "../cases/images";
+import { bytes, HEIC, JPEG, PNG, WEBP } from "../support/images";
 
 describe("evidence photos", () => {
   it("recognizes JPEG, PNG, WebP and HEIC by their magic bytes", () => {

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { isMinor, mayUnmask, parsePurpose } from "../../src/domain/pii";
 import {
   decryptPii,
   encryptPii,
@@ -8,8 +9,7 @@ import {
   maskName,
   maskPhone,
   piiKeys,
-} from "../../src/crypto/pii";
-import { isMinor, mayUnmask, parsePurpose } from "../../src/domain/pii";
+} from "../../src/platform/crypto/pii";
 
 describe("personal-data crypto", () => {
   it("round-trips AES-GCM ciphertext that does not contain the plaintext", async () => {

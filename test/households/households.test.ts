@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { call, isProblem, makeTree, makeUser, sql } from "../helpers";
-import { household, resident, storedHousehold } from "./fixtures";
+import { call, isProblem, makeTree, makeUser, sql } from "../support/helpers";
+import { household, resident, storedHousehold } from "../support/household-fixtures";
 
 describe("POST /v1/households", () => {
   it("registers a household with residents, classifies it, and stores no plaintext ID number", async () => {

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { getDb } from "../../src/db/client";
-import { expireOverrides } from "../../src/db/households";
+import { expireOverrides } from "../../src/db/repos/households";
 import { classifyHousehold } from "../../src/domain/classification";
-import { call, isProblem, makeTree, makeUser, sql } from "../helpers";
-import { household, lastYears, resident, storedHousehold } from "./fixtures";
+import { getDb } from "../../src/platform/db/client";
+import { call, isProblem, makeTree, makeUser, sql } from "../support/helpers";
+import { household, lastYears, resident, storedHousehold } from "../support/household-fixtures";
 
 describe("POST /v1/units/{id}/reclassify", () => {
   it("recomputes a subtree set-based after the averages move, agreeing with classifyHousehold on every branch", async () => {

@@ -1,0 +1,127 @@
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/**
+ * The administrative tree: city → county → town → village (level-1 grid) → grid (level 2, level 3).
+ * `path` is the materialized path of ids (`/cityId/countyId/…/thisId/`); scope checks are prefix tests on it.
+ */
+export const units = sqliteTable(
+  "units",
+  {
+    id: text("id").primaryKey(),
+    code: text("code").notNull(),
+    name: text("name").notNull(),
+    parentId: text("parent_id"),
+    path: text("path").notNull(),
+    level: text("level", { enum: ["city", "county", "town", "village", "grid"] }).notNull(),
+    gridLevel: integer("grid_level"),
+    depth: integer("depth").notNull(),
+    version: integer("version").notNull().default(1),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("units_code_uq").on(t.code),
+    index("units_parent_idx").on(t.parentId, t.code),
+    index("units_path_idx").on(t.path),
+    index("units_level_idx").on(t.level, t.path),
+  ],
+);
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    username: text("username").notNull(),
+    displayName: text("display_name").notNull(),
+    role: text("role").notNull(),
+    unitId: text("unit_id").notNull(),
+    unitPath: text("unit_path").notNull(),
+    phone: text("phone"),
+    passwordHash: text("password_hash").notNull(),
+    disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+    version: integer("version").notNull().default(1),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("users_username_uq").on(t.username),
+    index("users_unit_idx").on(t.unitId),
+    index("users_path_idx").on(t.unitPath),
+  ],
+);
+
+/** Refresh tokens are stored only as SHA-256 hashes; a family links every rotation of one login. */
+export const refreshTokens = sqliteTable(
+  "refresh_tokens",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id").notNull(),
+    familyId: text("family_id").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    createdAt: text("created_at").notNull(),
+    rotatedAt: text("rotated_at"),
+    revokedAt: text("revoked_at"),
+  },
+  (t) => [
+    uniqueIndex("refresh_tokens_hash_uq").on(t.tokenHash),
+    index("refresh_tokens_family_idx").on(t.familyId),
+  ],
+);
+
+/** Failed logins per username, for throttling. */
+export const loginFailures = sqliteTable(
+  "login_failures",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    username: text("username").notNull(),
+    at: text("at").notNull(),
+  },
+  (t) => [index("login_failures_user_idx").on(t.username, t.at)],
+);
+
+/** Append-only, hash-chained audit log. `hash` = SHA-256(prevHash + canonical content). */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    at: text("at").notNull(),
+    actorId: text("actor_id"),
+    actorRole: text("actor_role"),
+    scopePath: text("scope_path").notNull(),
+    action: text("action").notNull(),
+    objectType: text("object_type").notNull(),
+    objectId: text("object_id"),
+    outcome: text("outcome").notNull(),
+    requestId: text("request_id"),
+    purpose: text("purpose"),
+    detail: text("detail"),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [
+    uniqueIndex("audit_log_id_uq").on(t.id),
+    index("audit_log_scope_idx").on(t.scopePath, t.seq),
+    index("audit_log_object_idx").on(t.objectType, t.objectId),
+  ],
+);
+
+/** Settings inherited down the unit tree (a key set on a unit applies to its whole subtree). */
+export const unitSettings = sqliteTable(
+  "unit_settings",
+  {
+    unitId: text("unit_id").notNull(),
+    key: text("key").notNull(),
+    value: text("value").notNull(),
+    updatedAt: text("updated_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
+  },
+  (t) => [uniqueIndex("unit_settings_uq").on(t.unitId, t.key)],
+);
+
+export * from "./cases";
+export * from "./directives";
+export * from "./escalation";
+export * from "./households";
+export * from "./three-lines";

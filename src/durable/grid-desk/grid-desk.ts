@@ -1,0 +1,597 @@
+import { DurableObject } from "cloudflare:workers";
+import { loadSlaRulesBook } from "../../db/repos/sla-policy";
+import type { DuplicateHint } from "../../domain/case-duplicates";
+import {
+  applySlaStep,
+  type CaseCommand,
+  canSeeCase,
+  decide,
+  nextStepAt,
+  reportCase,
+  SLA_POLICY_NEEDED,
+} from "../../domain/case-lifecycle";
+import type {
+  Actor,
+  CaseEvent,
+  CaseEventMessage,
+  CaseRecord,
+  CaseState,
+  NewCase,
+  UnitRef,
+} from "../../domain/case-model";
+import { escalationMessagesFor } from "../../domain/escalation";
+import { dueSlaSteps, type SlaRulesBook } from "../../domain/sla";
+import { getDb } from "../../platform/db/client";
+
+/** A refusal the route turns into a problem (404 also covers cases outside the caller's scope). */
+export interface DeskFailure {
+  ok: false;
+  status: 400 | 403 | 404 | 409 | 412 | 422;
+  code: string;
+  detail: string;
+  currentVersion?: number;
+  /** With `SLA_POLICY_NEEDED`: load this unit path's time-limit policy and send the command again. */
+  policyPath?: string;
+}
+
+/** Test-only fault injection for the deadline steps of the alarm. */
+export interface DeskFaults {
+  /** Called inside a step's transaction after its writes: throwing rolls the step back. */
+  beforeCommit?: (caseId: string, step: string) => void;
+  /** Called after a step committed, before the alarm finishes. */
+  afterCommit?: (caseId: string, step: string) => void;
+}
+
+export type CommandResult = { ok: true; record: CaseRecord } | DeskFailure;
+export type CreateResult =
+  | { ok: true; outcome: "created" | "replayed"; record: CaseRecord; duplicates: DuplicateHint[] }
+  | DeskFailure;
+
+/**
+ * One report for `create`/`createMany`. `requestHash` fingerprints the request for idempotent replays;
+ * `duplicates` are the hints computed for it, kept with the first result so a replay returns the same body.
+ */
+export interface CreateInput {
+  input: NewCase;
+  owningUnit: UnitRef;
+  requestHash: string;
+  duplicates: DuplicateHint[];
+}
+
+export interface CaseWithTimeline {
+  record: CaseRecord;
+  events: CaseEvent[];
+}
+
+/** A queue the outbox can send to (the real bindings, or a test double). */
+export type OutboxTarget = Pick<Queue, "sendBatch">;
+
+/** After a failed flush the alarm retries, backing off from 5 s to 5 min. */
+const RETRY_BASE_MS = 5_000;
+const RETRY_MAX_MS = 5 * 60_000;
+/** The alarm that backs up the post-commit flush when a command writes to the outbox. */
+const SAFETY_NET_MS = 30_000;
+/** sendBatch takes at most 100 messages and 256 KB. */
+const SEND_MAX_MESSAGES = 100;
+const SEND_MAX_BYTES = 200_000;
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS cases (
+     id TEXT PRIMARY KEY,
+     state TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     request_hash TEXT NOT NULL,
+     first TEXT NOT NULL, -- the first result {record, duplicates}, which replays return
+     doc TEXT NOT NULL)`,
+  "CREATE INDEX IF NOT EXISTS cases_created_idx ON cases (created_at, id)",
+  "CREATE INDEX IF NOT EXISTS cases_state_idx ON cases (state, created_at, id)",
+  `CREATE TABLE IF NOT EXISTS events (
+     case_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     type TEXT NOT NULL,
+     at TEXT NOT NULL,
+     actor TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     PRIMARY KEY (case_id, seq)) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS outbox (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     queue TEXT NOT NULL,
+     body TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0)`,
+  "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+  // The next deadline step of every case with a running clock; the alarm is the earliest of these.
+  `CREATE TABLE IF NOT EXISTS deadlines (
+     case_id TEXT PRIMARY KEY,
+     next_at INTEGER NOT NULL)`,
+  "CREATE INDEX IF NOT EXISTS deadlines_next_idx ON deadlines (next_at)",
+];
+
+/** Deadline steps taken per alarm run and case batch (the alarm re-arms for the rest). */
+const STEP_BATCH = 200;
+
+const fail = (
+  status: DeskFailure["status"],
+  code: string,
+  detail: string,
+  currentVersion?: number,
+): DeskFailure => ({ ok: false, status, code, detail, ...(currentVersion ? { currentVersion } : {}) });
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * The per-grid case desk (网格工作台): one SQLite-backed Durable Object per owning unit, addressed by
+ * `env.GRID_DESK.idFromName(unitId)`, and the only writer of that unit's cases.
+ *
+ * Every command is one synchronous `transactionSync`: read the case, check it with the pure lifecycle,
+ * write the case, its event (gap-free per-case `seq`, version + 1) and an outbox row. Nothing is awaited
+ * between the read and the write, so concurrent commands serialize on the case version. After the commit
+ * the outbox is flushed to the `case-events` queue; an alarm retries whatever did not go out. Alarms may
+ * run more than once; flushing is idempotent because consumers ignore a `seq` they already have.
+ *
+ * Time limits: a case's clock (deadlines computed by the pure lifecycle with the policy the route loaded and
+ * passed in) is kept with the case, and its next step in the `deadlines` table. The single alarm is the
+ * earliest of an outbox retry and the next step; the alarm takes every due step (warned → overdue →
+ * escalate), each its own event in its own transaction with its outbox rows (`escalations` notices too), and
+ * re-arms. A step already taken is never taken again, so repeated or retried alarms are harmless.
+ *
+ * @example
+ * const desk = env.GRID_DESK.get(env.GRID_DESK.idFromName(gridId));
+ * const result = await desk.command(caseId, { action: "accept" }, actor, 1);
+ */
+export class GridDesk extends DurableObject<Cloudflare.Env> {
+  private readonly sql: SqlStorage;
+  /** Queue bindings the outbox sends to, by queue name (tests swap in doubles). */
+  outboxTargets: Record<string, OutboxTarget>;
+  private alarmAt: number | null = null;
+  private flushing: Promise<void> | null = null;
+  private flushAgain = false;
+  /** The desk's clock (epoch ms); tests set it to drive deadlines without waiting. */
+  clock: () => number = () => Date.now();
+  /** Test-only fault injection (see `DeskFaults`). */
+  faults: DeskFaults = {};
+
+  constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.outboxTargets = { "case-events": env.CASE_EVENTS, escalations: env.ESCALATIONS };
+    void ctx.blockConcurrencyWhile(async () => {
+      for (const statement of SCHEMA) this.sql.exec(statement);
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
+  }
+
+  /** Reports a new case (idempotent by case id): created, a replay of the first result, or a refusal. */
+  create(item: CreateInput, actor: Actor, sla?: SlaRulesBook | null): CreateResult {
+    const now = this.nowIso();
+    const result = this.ctx.storage.transactionSync(() => this.createOne(item, actor, now, sla));
+    this.afterWrite(result.ok && result.outcome === "created");
+    return result;
+  }
+
+  /** Reports many cases (an offline phone's backlog) in one transaction; one result per item, in order. */
+  createMany(items: CreateInput[], actor: Actor, sla?: SlaRulesBook | null): CreateResult[] {
+    const now = this.nowIso();
+    const results = this.ctx.storage.transactionSync(() =>
+      items.map((item) => this.createOne(item, actor, now, sla)),
+    );
+    this.afterWrite(results.some((r) => r.ok && r.outcome === "created"));
+    return results;
+  }
+
+  /**
+   * Applies a command to a case. `expectedVersion` is the client's If-Match (null only for additive
+   * commands such as attaching evidence): 404 unknown or out of scope, 412 stale, then the lifecycle's 409/403/400.
+   * `sla` holds the time-limit rules the route loaded; if a new clock needs a unit it does not cover, nothing
+   * is written and the result asks for that unit's policy (`SLA_POLICY_NEEDED`). Without `sla` clocks run on
+   * the default policy.
+   */
+  command(
+    caseId: string,
+    command: CaseCommand,
+    actor: Actor,
+    expectedVersion: number | null,
+    sla?: SlaRulesBook | null,
+  ): CommandResult {
+    const now = this.nowIso();
+    const result = this.ctx.storage.transactionSync((): CommandResult => {
+      const record = this.load(caseId);
+      if (!record || !canSeeCase(actor, record)) return fail(404, "not-found", "No such case");
+      if (expectedVersion !== null && expectedVersion !== record.version) {
+        return fail(
+          412,
+          "stale-version",
+          `The case is at version ${record.version}, not ${expectedVersion}`,
+          record.version,
+        );
+      }
+      const decision = decide(record, command, actor, now, sla);
+      if (!decision.ok) {
+        const failure = fail(decision.status, decision.code, decision.detail);
+        return decision.policyPath ? { ...failure, policyPath: decision.policyPath } : failure;
+      }
+      this.update(record, decision.record, decision.event);
+      return { ok: true, record: decision.record };
+    });
+    this.afterWrite(result.ok);
+    return result;
+  }
+
+  /**
+   * The watchdog's poke: takes any deadline step that is due (as the alarm would), flushes the outbox, makes
+   * sure the alarm is armed, and returns the desk's next deadline step (ISO) or null.
+   */
+  async poke(): Promise<string | null> {
+    try {
+      await this.takeDueSteps();
+      await this.flush();
+    } finally {
+      this.alarmAt = null;
+      this.rescheduleAlarm();
+    }
+    return iso(this.nextDeadlineAt());
+  }
+
+  /** One case with its full timeline, or null if this desk does not own it. Scope is the caller's check. */
+  getCase(caseId: string): CaseWithTimeline | null {
+    const record = this.load(caseId);
+    if (!record) return null;
+    const events = this.sql
+      .exec<{ seq: number; type: string; at: string; actor: string; payload: string }>(
+        "SELECT seq, type, at, actor, payload FROM events WHERE case_id = ? ORDER BY seq",
+        caseId,
+      )
+      .toArray()
+      .map((e) => ({
+        caseId,
+        seq: e.seq,
+        type: e.type,
+        at: e.at,
+        actor: JSON.parse(e.actor),
+        payload: JSON.parse(e.payload),
+      }));
+    return { record, events };
+  }
+
+  /** This desk's cases, newest first, optionally in one state; keyset-paged by (createdAt, id). */
+  listCases(options: { state?: CaseState; limit: number; after?: [string, string] | null }): CaseRecord[] {
+    const where: string[] = [];
+    const args: Array<string | number> = [];
+    if (options.state) {
+      where.push("state = ?");
+      args.push(options.state);
+    }
+    if (options.after) {
+      where.push("(created_at < ? OR (created_at = ? AND id < ?))");
+      args.push(options.after[0], options.after[0], options.after[1]);
+    }
+    args.push(options.limit);
+    return this.sql
+      .exec<{ doc: string }>(
+        `SELECT doc FROM cases ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+         ORDER BY created_at DESC, id DESC LIMIT ?`,
+        ...args,
+      )
+      .toArray()
+      .map((r) => JSON.parse(r.doc) as CaseRecord);
+  }
+
+  /** The unit this desk belongs to, once it has a case (lets reads check scope without the registry). */
+  owningUnit(): UnitRef | null {
+    const row = this.sql
+      .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'owning_unit'")
+      .toArray()[0];
+    return row ? (JSON.parse(row.value) as UnitRef) : null;
+  }
+
+  /** Outbox rows not yet sent (operations and tests). */
+  pendingOutbox(): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
+  }
+
+  /**
+   * Takes every deadline step that is due, retries the outbox, and re-arms for what is left. Safe to run any
+   * number of times; if it throws, the steps it committed stay taken and the retry takes the rest.
+   */
+  override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    try {
+      await this.takeDueSteps();
+      await this.flush();
+    } finally {
+      this.rescheduleAlarm();
+    }
+  }
+
+  private nowIso(): string {
+    return new Date(this.clock()).toISOString();
+  }
+
+  /**
+   * Takes the due deadline steps of every case, oldest first, one transaction per case. A step that needs
+   * another unit's policy (an automatic escalation) is left for a second round, after the policies of those
+   * units were read from libSQL outside any transaction (the defaults if libSQL is unavailable).
+   */
+  private async takeDueSteps(): Promise<void> {
+    let book: SlaRulesBook | null = { unitIds: [], rules: {} };
+    for (let round = 0; round < 2; round++) {
+      const needed = new Set<string>();
+      const done = new Set<string>();
+      for (;;) {
+        const now = this.clock();
+        const due = this.sql
+          .exec<{ case_id: string }>(
+            "SELECT case_id FROM deadlines WHERE next_at <= ? ORDER BY next_at, case_id LIMIT ?",
+            now,
+            STEP_BATCH + done.size,
+          )
+          .toArray()
+          .filter((r) => !done.has(r.case_id));
+        if (due.length === 0) break;
+        for (const { case_id: caseId } of due) {
+          done.add(caseId);
+          const path = this.takeStepsOf(caseId, new Date(now).toISOString(), book);
+          if (path) needed.add(path);
+        }
+        if (due.length < STEP_BATCH) break;
+      }
+      if (needed.size === 0) return;
+      book = await loadSlaRulesBook(getDb(this.env), [...needed]);
+    }
+  }
+
+  /** Takes the due steps of one case; returns the unit path whose policy the next step needs, if any. */
+  private takeStepsOf(caseId: string, now: string, book: SlaRulesBook | null): string | null {
+    for (;;) {
+      let needs: string | null = null;
+      let taken: string | null = null;
+      this.ctx.storage.transactionSync(() => {
+        const record = this.load(caseId);
+        if (!record) {
+          this.sql.exec("DELETE FROM deadlines WHERE case_id = ?", caseId);
+          return;
+        }
+        const clock = record.deadlines;
+        const step = clock ? dueSlaSteps(clock, clock.step, now)[0] : undefined;
+        const at = nextStepAt(record);
+        if (!step || at === null || at > Date.parse(now)) {
+          this.trackDeadline(record);
+          return;
+        }
+        const decision = applySlaStep(record, step, now, book);
+        if (!decision.ok) {
+          if (decision.code === SLA_POLICY_NEEDED && decision.policyPath) needs = decision.policyPath;
+          else this.trackDeadline({ ...record, deadlines: null });
+          return;
+        }
+        this.update(record, decision.record, decision.event);
+        this.faults.beforeCommit?.(caseId, step);
+        taken = step;
+      });
+      if (taken === null) return needs;
+      this.faults.afterCommit?.(caseId, taken);
+    }
+  }
+
+  private createOne(item: CreateInput, actor: Actor, now: string, sla?: SlaRulesBook | null): CreateResult {
+    const existing = this.sql
+      .exec<{ request_hash: string; first: string }>(
+        "SELECT request_hash, first FROM cases WHERE id = ?",
+        item.input.id,
+      )
+      .toArray()[0];
+    if (existing) {
+      // The same id or Idempotency-Key again: the first result if it is the same request, else 422.
+      if (existing.request_hash === item.requestHash) {
+        const first = JSON.parse(existing.first) as { record: CaseRecord; duplicates: DuplicateHint[] };
+        return { ok: true, outcome: "replayed", record: first.record, duplicates: first.duplicates };
+      }
+      return fail(
+        422,
+        "idempotency-key-reused",
+        "This case id or Idempotency-Key was already used for a different report",
+      );
+    }
+    const owner = this.owningUnit();
+    if (owner && owner.id !== item.owningUnit.id) {
+      return fail(400, "wrong-desk", "This desk belongs to another unit");
+    }
+    const decision = reportCase(item.input, actor, item.owningUnit, now, sla);
+    if (!decision.ok) return fail(decision.status, decision.code, decision.detail);
+    if (!owner) {
+      this.sql.exec(
+        "INSERT INTO meta (key, value) VALUES ('owning_unit', ?)",
+        JSON.stringify(item.owningUnit),
+      );
+    }
+    const doc = JSON.stringify(decision.record);
+    this.sql.exec(
+      "INSERT INTO cases (id, state, version, created_at, updated_at, request_hash, first, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      decision.record.id,
+      decision.record.state,
+      decision.record.version,
+      decision.record.createdAt,
+      decision.record.updatedAt,
+      item.requestHash,
+      JSON.stringify({ record: decision.record, duplicates: item.duplicates }),
+      doc,
+    );
+    this.trackDeadline(decision.record);
+    this.record(decision.event, decision.record);
+    return { ok: true, outcome: "created", record: decision.record, duplicates: item.duplicates };
+  }
+
+  private load(caseId: string): CaseRecord | null {
+    const row = this.sql.exec<{ doc: string }>("SELECT doc FROM cases WHERE id = ?", caseId).toArray()[0];
+    return row ? (JSON.parse(row.doc) as CaseRecord) : null;
+  }
+
+  /** Stores a changed case with its event and outbox rows; runs inside the command's transaction. */
+  private update(before: CaseRecord, after: CaseRecord, event: CaseEvent): void {
+    this.sql.exec(
+      "UPDATE cases SET state = ?, version = ?, updated_at = ?, doc = ? WHERE id = ?",
+      after.state,
+      after.version,
+      after.updatedAt,
+      JSON.stringify(after),
+      after.id,
+    );
+    this.trackDeadline(after);
+    this.record(event, after);
+    for (const message of escalationMessagesFor(before, after, event)) {
+      this.sql.exec("INSERT INTO outbox (queue, body) VALUES ('escalations', ?)", JSON.stringify(message));
+    }
+  }
+
+  /** Keeps the case's next deadline step in `deadlines` (or removes it when none is left). */
+  private trackDeadline(record: CaseRecord): void {
+    const at = nextStepAt(record);
+    if (at === null) this.sql.exec("DELETE FROM deadlines WHERE case_id = ?", record.id);
+    else {
+      this.sql.exec(
+        "INSERT INTO deadlines (case_id, next_at) VALUES (?, ?) ON CONFLICT (case_id) DO UPDATE SET next_at = excluded.next_at",
+        record.id,
+        at,
+      );
+    }
+  }
+
+  /** The earliest next deadline step of this desk's cases (epoch ms), or null. */
+  private nextDeadlineAt(): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT min(next_at) AS at FROM deadlines").one().at;
+  }
+
+  /** Appends the event and its outbox row; runs inside the command's transaction. */
+  private record(event: CaseEvent, record: CaseRecord): void {
+    this.sql.exec(
+      "INSERT INTO events (case_id, seq, type, at, actor, payload) VALUES (?, ?, ?, ?, ?, ?)",
+      event.caseId,
+      event.seq,
+      event.type,
+      event.at,
+      JSON.stringify(event.actor),
+      JSON.stringify(event.payload),
+    );
+    const message: CaseEventMessage = {
+      kind: "case-event",
+      caseId: event.caseId,
+      seq: event.seq,
+      event,
+      record,
+      deskNextAlarmAt: iso(this.nextDeadlineAt()),
+    };
+    this.sql.exec("INSERT INTO outbox (queue, body) VALUES ('case-events', ?)", JSON.stringify(message));
+  }
+
+  /** After a commit: make sure an alarm backs up the outbox, then flush it without holding up the caller. */
+  private afterWrite(wrote: boolean): void {
+    if (!wrote) return;
+    this.scheduleAlarm(Date.now() + SAFETY_NET_MS);
+    const flushing = this.flush().catch((error: unknown) => {
+      console.error(JSON.stringify({ kind: "outbox-flush-failed", error: String(error) }));
+    });
+    this.ctx.waitUntil(flushing);
+  }
+
+  /**
+   * Sends every outbox row, oldest first, deleting each chunk once the queue accepted it. Concurrent callers
+   * share one run; a call during a run makes it go round once more, so rows are batched under load.
+   */
+  private flush(): Promise<void> {
+    if (this.flushing) {
+      this.flushAgain = true;
+      return this.flushing;
+    }
+    this.flushing = (async () => {
+      try {
+        do {
+          this.flushAgain = false;
+          await this.flushPending();
+        } while (this.flushAgain);
+      } finally {
+        this.flushing = null;
+        this.rescheduleAlarm();
+      }
+    })();
+    return this.flushing;
+  }
+
+  private async flushPending(): Promise<void> {
+    for (;;) {
+      const rows = this.sql
+        .exec<{ id: number; queue: string; body: string }>(
+          "SELECT id, queue, body FROM outbox ORDER BY id LIMIT ?",
+          SEND_MAX_MESSAGES * 5,
+        )
+        .toArray();
+      if (rows.length === 0) return;
+      for (const chunk of chunks(rows)) {
+        const queue = chunk[0]!.queue;
+        const target = this.outboxTargets[queue];
+        const ids = chunk.map((r) => r.id);
+        try {
+          if (!target) throw new Error(`no queue binding for ${queue}`);
+          await target.sendBatch(chunk.map((r) => ({ body: JSON.parse(r.body), contentType: "json" })));
+        } catch (error) {
+          this.sql.exec(
+            `UPDATE outbox SET attempts = attempts + 1 WHERE id IN (${ids.map(() => "?").join(",")})`,
+            ...ids,
+          );
+          throw error;
+        }
+        this.sql.exec(`DELETE FROM outbox WHERE id IN (${ids.map(() => "?").join(",")})`, ...ids);
+      }
+    }
+  }
+
+  /** The time the alarm should next fire: the earliest of an outbox retry and the next deadline step. */
+  private nextAlarmAt(): number | null {
+    const row = this.sql
+      .exec<{ n: number; attempts: number | null }>(
+        "SELECT count(*) AS n, max(attempts) AS attempts FROM outbox",
+      )
+      .one();
+    const deadline = this.nextDeadlineAt();
+    if (row.n === 0) return deadline;
+    const attempts = row.attempts ?? 0;
+    const retry = Date.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempts, 10));
+    return deadline === null ? retry : Math.min(retry, deadline);
+  }
+
+  /**
+   * Arms the alarm for what is still pending. When nothing is, an alarm already set stays: it will find
+   * nothing to do, which is cheaper than deleting and re-setting it around every command.
+   */
+  private rescheduleAlarm(): void {
+    const at = this.nextAlarmAt();
+    if (at !== null) this.scheduleAlarm(at);
+  }
+
+  /** Sets the alarm to `at` unless an earlier one is already set. */
+  private scheduleAlarm(at: number): void {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
+  }
+}
+
+/** Splits outbox rows into sendBatch-sized runs of one queue each. */
+function* chunks<T extends { queue: string; body: string }>(rows: T[]): Generator<T[]> {
+  let current: T[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const full =
+      current.length >= SEND_MAX_MESSAGES ||
+      bytes + row.body.length > SEND_MAX_BYTES ||
+      (current.length > 0 && current[0]!.queue !== row.queue);
+    if (full && current.length) {
+      yield current;
+      current = [];
+      bytes = 0;
+    }
+    current.push(row);
+    bytes += row.body.length;
+  }
+  if (current.length) yield current;
+}

@@ -1,0 +1,121 @@
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../../env";
+import { Problem } from "./problem";
+
+/** The RFC 9457 problem body, as documented for every error response. */
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({ example: "https://grid321.ankang.gov.cn/problems/validation" }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .passthrough()
+  .openapi("Problem");
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: "Invalid input (see `errors` for field paths)",
+  401: "Missing, invalid or expired bearer token",
+  403: "The caller's role may not do this",
+  404: "Not found, or outside the caller's scope",
+  409: "Conflict with the current state",
+  412: "Stale If-Match: the resource changed",
+  413: "Body too large",
+  415: "Body is not application/json",
+  422: "Idempotency key reused with a different body",
+  428: "If-Match header required",
+  429: "Too many requests; see Retry-After",
+  503: "A backing service is unavailable",
+};
+
+/** OpenAPI response entries for the listed error statuses, all `application/problem+json`. */
+export function errorResponses(...statuses: number[]) {
+  const out: Record<
+    number,
+    { description: string; content: { "application/problem+json": { schema: typeof ProblemSchema } } }
+  > = {};
+  for (const status of [400, 401, ...statuses]) {
+    out[status] = {
+      description: ERROR_DESCRIPTIONS[status] ?? "Error",
+      content: { "application/problem+json": { schema: ProblemSchema } },
+    };
+  }
+  return out;
+}
+
+/** A JSON request body entry for createRoute. */
+export function jsonBody<T extends z.ZodTypeAny>(schema: T, description?: string) {
+  return {
+    required: true,
+    content: { "application/json": { schema } },
+    ...(description ? { description } : {}),
+  };
+}
+
+/** A JSON response entry for createRoute. */
+export function jsonResponse<T extends z.ZodTypeAny>(schema: T, description: string) {
+  return { description, content: { "application/json": { schema } } };
+}
+
+/** `{id}` path parameter that must be a UUID. */
+export const IdParam = z.object({
+  id: z.uuid().openapi({ param: { name: "id", in: "path" }, description: "UUID" }),
+});
+
+/** Bearer-token security requirement for createRoute. */
+export const bearer = [{ bearer: [] as string[] }];
+
+/**
+ * A router for one resource: OpenAPI-aware, with validation failures turned into problem+json
+ * (`errors: [{path, message}]`).
+ */
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      const target = (result as { target?: string }).target ?? "body";
+      const prefix = target === "json" ? "" : `${target}.`;
+      const at = (path: PropertyKey[]) => prefix + (path.length ? path.map(String).join(".") : "(root)");
+      if (result.success) {
+        // JSON may spell a lone UTF-16 surrogate (`"\ud800"`); no store can keep it, so refuse it here.
+        const bad = illFormedAt(result.data, []);
+        if (bad) {
+          throw new Problem(400, "validation", "The request is not valid", {
+            errors: [{ path: at(bad), message: "not valid Unicode text (a lone surrogate)" }],
+          });
+        }
+      } else {
+        // An unknown field is reported at its own path, so a client sees which field to drop.
+        const errors = result.error.issues.flatMap((issue) =>
+          issue.code === "unrecognized_keys"
+            ? issue.keys.map((key) => ({ path: at([...issue.path, key]), message: "unknown field" }))
+            : [{ path: at(issue.path), message: issue.message }],
+        );
+        throw new Problem(400, "validation", "The request is not valid", { errors });
+      }
+    },
+  });
+}
+
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** The path of the first string (or key) in `value` holding a lone UTF-16 surrogate, or null. */
+function illFormedAt(value: unknown, path: PropertyKey[]): PropertyKey[] | null {
+  if (typeof value === "string") return LONE_SURROGATE.test(value) ? path : null;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const bad = illFormedAt(item, [...path, i]);
+      if (bad) return bad;
+    }
+    return null;
+  }
+  if (value !== null && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      if (LONE_SURROGATE.test(key)) return [...path, key];
+      const bad = illFormedAt(item, [...path, key]);
+      if (bad) return bad;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,394 @@
+import { describe, expect, it } from "vitest";
+import { periodOf } from "../../src/domain/subsidy";
+import { projected } from "../support/case-fixtures";
+import { call, isProblem, makeTree, makeUser, sql, type TestTree, type TestUser } from "../support/helpers";
+import { makeHousehold, makeResident } from "../support/three-line-fixtures";
+
+async function rows(query: string, args: Array<string | number>) {
+  return (await sql().execute({ sql: query, args })).rows;
+}
+
+interface LeadWorld {
+  tree: TestTree;
+  lead: TestUser;
+  staff: TestUser;
+  worker: TestUser;
+  households: [string, string];
+  residents: [string, string, string];
+}
+
+/** A lead of two households (two residents in the first, one in the second), with their village centre. */
+async function leadWorld(): Promise<LeadWorld> {
+  const tree = await makeTree();
+  const [lead, staff, worker] = await Promise.all([
+    makeUser("household_lead", tree.grid),
+    makeUser("center_staff", tree.village),
+    makeUser("grid_worker", tree.grid),
+  ]);
+  const households: [string, string] = [await makeHousehold(tree.grid), await makeHousehold(tree.grid)];
+  const paired = await call(`/v1/contacts/${lead.id}/households`, {
+    token: staff.token,
+    body: { pairings: households.map((householdId) => ({ householdId, line: "household_lead" })) },
+  });
+  expect(paired.status).toBe(201);
+  const residents: [string, string, string] = [
+    await makeResident(households[0], tree.grid),
+    await makeResident(households[0], tree.grid),
+    await makeResident(households[1], tree.grid),
+  ];
+  return { tree, lead, staff, worker, households, residents };
+}
+
+/** The lead reports a case on behalf of a household; returns the case once projected. */
+async function reportForHousehold(w: LeadWorld, householdId: string, title = "屋后边坡裂缝") {
+  const res = await call("/v1/cases", {
+    token: w.lead.token,
+    body: {
+      id: crypto.randomUUID(),
+      type: "safety_hazard",
+      title,
+      householdIds: [householdId],
+      location: { address: "二组" },
+    },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  await projected(res.body.id, 1);
+  return res.body;
+}
+
+async function settingsOf(unitId: string) {
+  return rows("SELECT key, value FROM unit_settings WHERE unit_id = ? ORDER BY key", [unitId]);
+}
+
+describe("subsidy settings in integer fen", () => {
+  it("sets amounts on a unit, inherited below; negative, fractional or text money is 400 and writes nothing", async () => {
+    const tree = await makeTree();
+    const staff = await makeUser("center_staff", tree.town);
+    const ok = await call(`/v1/units/${tree.village.id}/subsidy-settings`, {
+      method: "PUT",
+      token: staff.token,
+      body: { caseFen: 2_550, eventFen: 1_234 },
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({ caseFen: 2_550, eventFen: 1_234, flagBelowX100: 300 });
+    const inherited = await call(`/v1/units/${tree.subgrid.id}/subsidy-settings`, { token: staff.token });
+    expect(inherited.body).toEqual(ok.body);
+    const before = await settingsOf(tree.village.id);
+
+    for (const body of [
+      { caseFen: -1 },
+      { eventFen: 12.5 },
+      { caseFen: "100" },
+      { caseFen: 100, eventFen: -0.01 },
+    ]) {
+      const bad = await call(`/v1/units/${tree.village.id}/subsidy-settings`, {
+        method: "PUT",
+        token: staff.token,
+        body,
+      });
+      expect(isProblem(bad, 400), JSON.stringify(body)).toBe(true);
+    }
+    expect(await settingsOf(tree.village.id)).toEqual(before);
+    const foreign = await makeUser("center_staff", (await makeTree()).town);
+    const outside = await call(`/v1/units/${tree.village.id}/subsidy-settings`, {
+      method: "PUT",
+      token: foreign.token,
+      body: { caseFen: 1 },
+    });
+    expect(isProblem(outside, 404)).toBe(true);
+    expect(await settingsOf(tree.village.id)).toEqual(before);
+  });
+
+  it("an event with negative or fractional money is 400 and nothing is written", async () => {
+    const w = await leadWorld();
+    for (const amountFen of [-100, 0.5, 99.99]) {
+      const bad = await call(`/v1/household-leads/${w.lead.id}/events`, {
+        token: w.staff.token,
+        body: { description: "组织清理河道", occurredAt: new Date().toISOString(), amountFen },
+      });
+      expect(isProblem(bad, 400)).toBe(true);
+    }
+    expect(await rows("SELECT id FROM lead_subsidy_items WHERE lead_id = ?", [w.lead.id])).toHaveLength(0);
+  });
+
+  it("an event in the future or outside any YYYY-MM month is 400 and nothing is written", async () => {
+    const w = await leadWorld();
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString();
+    for (const occurredAt of [tomorrow, "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"]) {
+      const bad = await call(`/v1/household-leads/${w.lead.id}/events`, {
+        token: w.staff.token,
+        body: { description: "组织清理河道", occurredAt },
+      });
+      expect(isProblem(bad, 400)).toBe(true);
+      expect(bad.body.errors).toEqual([
+        { path: "occurredAt", message: "in the future or not in a YYYY-MM month" },
+      ]);
+    }
+    expect(await rows("SELECT id FROM lead_subsidy_items WHERE lead_id = ?", [w.lead.id])).toHaveLength(0);
+  });
+});
+
+describe("ratings by the lead's residents", () => {
+  it("rates 1–5 once per period; out of range, a second rating or a stranger is refused and writes nothing", async () => {
+    const w = await leadWorld();
+    const rate = (residentId: string, rating: unknown, period = "2026-03") =>
+      call(`/v1/household-leads/${w.lead.id}/ratings`, {
+        token: w.worker.token,
+        body: { residentId, rating, period },
+      });
+    const first = await rate(w.residents[0], 4);
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({
+      leadId: w.lead.id,
+      residentId: w.residents[0],
+      period: "2026-03",
+      rating: 4,
+    });
+
+    for (const rating of [0, 6, 2.5, "5"])
+      expect(isProblem(await rate(w.residents[1], rating), 400)).toBe(true);
+    const second = await rate(w.residents[0], 1);
+    expect(isProblem(second, 409)).toBe(true);
+    const stranger = await makeResident(await makeHousehold(w.tree.grid), w.tree.grid);
+    const notTheirs = await rate(stranger, 5);
+    expect(isProblem(notTheirs, 400)).toBe(true);
+    const byLead = await call(`/v1/household-leads/${w.lead.id}/ratings`, {
+      token: w.lead.token,
+      body: { residentId: w.residents[1], rating: 5 },
+    });
+    expect(isProblem(byLead, 403)).toBe(true);
+
+    const stored = await rows("SELECT resident_id, rating FROM lead_ratings WHERE lead_id = ?", [w.lead.id]);
+    expect(stored).toEqual([expect.objectContaining({ resident_id: w.residents[0], rating: 4 })]);
+    // Another period takes a new rating from the same resident.
+    expect((await rate(w.residents[0], 2, "2026-04")).status).toBe(201);
+  });
+});
+
+describe("GET /v1/household-leads/{id}/statement", () => {
+  it("lists the month's cases, events, exact fen amounts and average rating; a settlement fixes case amounts", async () => {
+    const w = await leadWorld();
+    await call(`/v1/units/${w.tree.village.id}/subsidy-settings`, {
+      method: "PUT",
+      token: w.staff.token,
+      body: { caseFen: 2_550, eventFen: 1_234 },
+    });
+    const a = await reportForHousehold(w, w.households[0], "屋后边坡裂缝");
+    const b = await reportForHousehold(w, w.households[1], "饮水管破裂");
+    const rejected = await reportForHousehold(w, w.households[1], "重复上报");
+    const rej = await call(`/v1/cases/${rejected.id}/reject`, {
+      token: w.staff.token,
+      body: { reason: "重复" },
+      headers: { "if-match": '"1"' },
+    });
+    expect(rej.status).toBe(200);
+    await projected(rejected.id, 2);
+    const byWorker = await call("/v1/cases", {
+      token: w.worker.token,
+      body: {
+        type: "safety_hazard",
+        title: "网格员上报",
+        householdIds: [w.households[0]],
+        location: { address: "二组" },
+      },
+    });
+    await projected(byWorker.body.id, 1);
+
+    const now = new Date().toISOString();
+    const month = periodOf(now);
+    const event = (body: Record<string, unknown>) =>
+      call(`/v1/household-leads/${w.lead.id}/events`, { token: w.staff.token, body });
+    expect((await event({ description: "组织清理河道", occurredAt: now })).body).toMatchObject({
+      amountFen: 1_234,
+      month,
+    });
+    expect((await event({ description: "劝返走失老人", occurredAt: now, amountFen: 1 })).status).toBe(201);
+    expect((await event({ description: "上年活动", occurredAt: "2020-01-10T02:00:00Z" })).body.month).toBe(
+      "2020-01",
+    );
+    for (const [residentId, rating] of [
+      [w.residents[0], 5],
+      [w.residents[1], 2],
+      [w.residents[2], 2],
+    ] as const) {
+      const res = await call(`/v1/household-leads/${w.lead.id}/ratings`, {
+        token: w.worker.token,
+        body: { residentId, rating, period: month },
+      });
+      expect(res.status).toBe(201);
+    }
+
+    const res = await call(`/v1/household-leads/${w.lead.id}/statement?month=${month}`, {
+      token: w.staff.token,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.cases.map((x: any) => [x.caseId, x.amountFen, x.settled])).toEqual([
+      [a.id, 2_550, false],
+      [b.id, 2_550, false],
+    ]);
+    expect(res.body.events.map((e: any) => e.amountFen).sort()).toEqual([1, 1_234]);
+    // 2 × 25.50 + 12.34 + 0.01 = 63.35 yuan; (5 + 2 + 2) / 3 = 3.00 exactly.
+    expect(res.body.totals).toEqual({
+      cases: 2,
+      events: 2,
+      caseFen: 5_100,
+      eventFen: 1_235,
+      totalFen: 6_335,
+      totalYuan: "63.35",
+    });
+    expect(res.body.rating).toEqual({ count: 3, averageX100: 300, average: "3.00" });
+    expect(res.body.belowThreshold).toBe(false);
+
+    // Settling fixes the case amounts; a later setting change applies only to unsettled cases.
+    const settled = await call(`/v1/household-leads/${w.lead.id}/settlements`, {
+      token: w.staff.token,
+      body: { month },
+    });
+    expect(settled.body.cases.every((x: any) => x.settled)).toBe(true);
+    await call(`/v1/units/${w.tree.village.id}/subsidy-settings`, {
+      method: "PUT",
+      token: w.staff.token,
+      body: { caseFen: 3_000 },
+    });
+    const c = await reportForHousehold(w, w.households[0], "路灯不亮");
+    const after = await call(`/v1/household-leads/${w.lead.id}/statement?month=${month}`, {
+      token: w.lead.token,
+    });
+    expect(after.body.cases.map((x: any) => [x.caseId, x.amountFen, x.settled])).toEqual([
+      [a.id, 2_550, true],
+      [b.id, 2_550, true],
+      [c.id, 3_000, false],
+    ]);
+    expect(after.body.totals).toMatchObject({
+      cases: 3,
+      caseFen: 8_100,
+      totalFen: 9_335,
+      totalYuan: "93.35",
+    });
+    expect(
+      await rows(
+        "SELECT ref_id, amount_fen FROM lead_subsidy_items WHERE lead_id = ? AND kind = 'case' ORDER BY occurred_at",
+        [w.lead.id],
+      ),
+    ).toEqual([
+      expect.objectContaining({ ref_id: a.id, amount_fen: 2_550 }),
+      expect.objectContaining({ ref_id: b.id, amount_fen: 2_550 }),
+    ]);
+
+    // Another lead may not read it; a bad month is 400.
+    const otherLead = await makeUser("household_lead", w.tree.grid);
+    expect(
+      isProblem(
+        await call(`/v1/household-leads/${w.lead.id}/statement?month=${month}`, { token: otherLead.token }),
+        404,
+      ),
+    ).toBe(true);
+    expect(
+      isProblem(
+        await call(`/v1/household-leads/${w.lead.id}/statement?month=2026-13`, { token: w.staff.token }),
+        400,
+      ),
+    ).toBe(true);
+  });
+});
+
+describe("flagging leads for adjustment", () => {
+  it("flags a lead whose average is below the threshold and lists flagged leads of a subtree", async () => {
+    const w = await leadWorld();
+    const other = await makeUser("household_lead", w.tree.grid2);
+    for (const [residentId, rating] of [
+      [w.residents[0], 3],
+      [w.residents[1], 3],
+      [w.residents[2], 4],
+    ] as const) {
+      await call(`/v1/household-leads/${w.lead.id}/ratings`, {
+        token: w.worker.token,
+        body: { residentId, rating, period: "2026-02" },
+      });
+    }
+    // 10 / 3 = 3.33: not below the default 3.00.
+    const notBelow = await call(`/v1/household-leads/${w.lead.id}/flag`, {
+      token: w.staff.token,
+      body: { period: "2026-02" },
+    });
+    expect(isProblem(notBelow, 409)).toBe(true);
+    const noRatings = await call(`/v1/household-leads/${other.id}/flag`, {
+      token: w.staff.token,
+      body: { period: "2026-02" },
+    });
+    expect(isProblem(noRatings, 409)).toBe(true);
+    expect(
+      await rows("SELECT id FROM lead_flags WHERE lead_id IN (?, ?)", [w.lead.id, other.id]),
+    ).toHaveLength(0);
+
+    await call(`/v1/units/${w.tree.village.id}/subsidy-settings`, {
+      method: "PUT",
+      token: w.staff.token,
+      body: { flagBelowX100: 350 },
+    });
+    const flagged = await call(`/v1/household-leads/${w.lead.id}/flag`, {
+      token: w.staff.token,
+      body: { period: "2026-02" },
+    });
+    expect(flagged.status).toBe(201);
+    expect(flagged.body).toMatchObject({
+      period: "2026-02",
+      averageX100: 333,
+      reason: "average rating 3.33 below 3.50",
+    });
+    expect(
+      isProblem(
+        await call(`/v1/household-leads/${w.lead.id}/flag`, {
+          token: w.staff.token,
+          body: { period: "2026-02" },
+        }),
+        409,
+      ),
+    ).toBe(true);
+
+    const list = await call(`/v1/units/${w.tree.village.id}/household-leads?flagged=true`, {
+      token: w.staff.token,
+    });
+    expect(list.body.items.map((l: any) => [l.leadId, l.households, l.flag?.averageX100])).toEqual([
+      [w.lead.id, 2, 333],
+    ]);
+    const unflagged = await call(`/v1/units/${w.tree.village.id}/household-leads?flagged=false`, {
+      token: w.staff.token,
+    });
+    expect(unflagged.body.items.map((l: any) => l.leadId)).toEqual([other.id]);
+    const town = await makeUser("center_staff", w.tree.village2);
+    expect(
+      isProblem(
+        await call(`/v1/units/${w.tree.village.id}/household-leads?flagged=true`, { token: town.token }),
+        404,
+      ),
+    ).toBe(true);
+
+    expect(
+      (await call(`/v1/household-leads/${w.lead.id}/flag`, { method: "DELETE", token: w.staff.token }))
+        .status,
+    ).toBe(204);
+    const cleared = await call(`/v1/units/${w.tree.village.id}/household-leads?flagged=true`, {
+      token: w.staff.token,
+    });
+    expect(cleared.body.items).toEqual([]);
+    expect(
+      isProblem(
+        await call(`/v1/household-leads/${w.lead.id}/flag`, { method: "DELETE", token: w.staff.token }),
+        404,
+      ),
+    ).toBe(true);
+  });
+});
+
+describe("a household lead reports on behalf of a household", () => {
+  it("the case records the lead as reporter and the household, in the desk and the projection", async () => {
+    const w = await leadWorld();
+    const created = await reportForHousehold(w, w.households[0]);
+    expect(created.reporter).toEqual({ userId: w.lead.id, role: "household_lead", unitId: w.tree.grid.id });
+    expect(created.householdIds).toEqual([w.households[0]]);
+    const [row] = await rows("SELECT reporter_id, doc FROM cases WHERE id = ?", [created.id]);
+    expect(row!.reporter_id).toBe(w.lead.id);
+    expect(JSON.parse(String(row!.doc)).householdIds).toEqual([w.households[0]]);
+  });
+});

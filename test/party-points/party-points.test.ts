@@ -1,0 +1,342 @@
+import { describe, expect, it } from "vitest";
+import { rankByPoints } from "../../src/domain/points";
+import { projected } from "../support/case-fixtures";
+import { call, isProblem, makeTree, makeUser, sql, type TestUser } from "../support/helpers";
+import { makeHousehold } from "../support/three-line-fixtures";
+
+async function rows(query: string, args: Array<string | number>) {
+  return (await sql().execute({ sql: query, args })).rows;
+}
+
+async function ledger(memberId: string) {
+  return rows("SELECT * FROM party_point_entries WHERE member_id = ? ORDER BY seq", [memberId]);
+}
+
+async function setSetting(unitId: string, key: string, value: string) {
+  await sql().execute({
+    sql: "INSERT INTO unit_settings (unit_id, key, value, updated_at) VALUES (?, ?, ?, ?)",
+    args: [unitId, key, value, new Date().toISOString()],
+  });
+}
+
+/** Records a visit by `member` through the households area's endpoint; returns its id. */
+async function visit(member: TestUser, householdId: string): Promise<string> {
+  const res = await call(`/v1/households/${householdId}/visits`, {
+    token: member.token,
+    body: { kind: "visit", notes: "走访" },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.id;
+}
+
+describe("party pledges", () => {
+  it("a member pledges for a year; a pledge for another member is 403 and writes nothing", async () => {
+    const tree = await makeTree();
+    const a = await makeUser("party_member", tree.grid);
+    const b = await makeUser("party_member", tree.grid);
+    const staff = await makeUser("center_staff", tree.village);
+    const body = { year: 2026, text: "每月走访联系户", target: "12 次走访", dueDate: "2026-12-31" };
+
+    const ok = await call(`/v1/party-members/${a.id}/pledges`, { token: a.token, body });
+    expect(ok.status).toBe(201);
+    expect(ok.body).toMatchObject({ memberId: a.id, year: 2026, target: "12 次走访" });
+
+    const forOther = await call(`/v1/party-members/${b.id}/pledges`, { token: a.token, body });
+    expect(isProblem(forOther, 403)).toBe(true);
+    const byStaff = await call(`/v1/party-members/${b.id}/pledges`, { token: staff.token, body });
+    expect(isProblem(byStaff, 403)).toBe(true);
+    const wrongYear = await call(`/v1/party-members/${a.id}/pledges`, {
+      token: a.token,
+      body: { ...body, dueDate: "2027-01-01" },
+    });
+    expect(isProblem(wrongYear, 400)).toBe(true);
+    expect(wrongYear.body.errors).toEqual([{ path: "dueDate", message: "not in 2026" }]);
+
+    expect(await rows("SELECT id FROM party_pledges WHERE member_id = ?", [b.id])).toHaveLength(0);
+    expect(await rows("SELECT id FROM party_pledges WHERE member_id = ?", [a.id])).toHaveLength(1);
+    const listed = await call(`/v1/party-members/${a.id}/pledges?year=2026`, { token: staff.token });
+    expect(listed.body.pledges.map((p: { id: string }) => p.id)).toEqual([ok.body.id]);
+  });
+});
+
+describe("fulfilments and the points ledger", () => {
+  it("a visit earns the points set on the branch's unit (deepest setting wins) with reason and source", async () => {
+    const tree = await makeTree();
+    const member = await makeUser("party_member", tree.grid);
+    const other = await makeUser("party_member", tree.grid);
+    const staff = await makeUser("center_staff", tree.town);
+    await setSetting(tree.city.id, "points.visit", "7");
+    await setSetting(tree.village.id, "points.visit", "3");
+    await setSetting(tree.grid.id, "points.visit", "9"); // below the branch: does not apply
+    const profile = await call(`/v1/contacts/${member.id}/profile`, {
+      method: "PUT",
+      token: staff.token,
+      body: { partyBranch: "一村党支部", branchUnitId: tree.village.id },
+    });
+    expect(profile.status).toBe(200);
+    const household = await makeHousehold(tree.grid);
+    const visitId = await visit(member, household);
+    const pledge = await call(`/v1/party-members/${member.id}/pledges`, {
+      token: member.token,
+      body: { year: 2025, text: "走访", target: "走访困难户", dueDate: "2025-12-31" },
+    });
+
+    const res = await call(`/v1/party-members/${member.id}/fulfilments`, {
+      token: member.token,
+      body: { evidenceKind: "visit", evidenceId: visitId, pledgeId: pledge.body.id, note: "送米面油" },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body).toMatchObject({
+      evidenceKind: "visit",
+      points: 3,
+      year: 2025,
+      pledgeId: pledge.body.id,
+    });
+    expect(res.body.entry).toMatchObject({
+      points: 3,
+      sourceKind: "fulfilment",
+      sourceId: res.body.id,
+      createdBy: member.id,
+    });
+    expect(res.body.entry.reason).toContain(visitId);
+    const entries = await ledger(member.id);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({
+      points: 3,
+      year: 2025,
+      source_kind: "fulfilment",
+      source_id: res.body.id,
+    });
+
+    // The same evidence twice, someone else's visit, a missing visit, or for another member: nothing written.
+    const twice = await call(`/v1/party-members/${member.id}/fulfilments`, {
+      token: member.token,
+      body: { evidenceKind: "visit", evidenceId: visitId },
+    });
+    expect(isProblem(twice, 409)).toBe(true);
+    const othersVisit = await visit(other, household);
+    const notMine = await call(`/v1/party-members/${member.id}/fulfilments`, {
+      token: member.token,
+      body: { evidenceKind: "visit", evidenceId: othersVisit },
+    });
+    expect(isProblem(notMine, 400)).toBe(true);
+    expect(notMine.body.errors).toEqual([
+      { path: "evidenceId", message: "the visit was made by someone else" },
+    ]);
+    const missing = await call(`/v1/party-members/${member.id}/fulfilments`, {
+      token: member.token,
+      body: { evidenceKind: "visit", evidenceId: crypto.randomUUID() },
+    });
+    expect(isProblem(missing, 400)).toBe(true);
+    const forOther = await call(`/v1/party-members/${other.id}/fulfilments`, {
+      token: member.token,
+      body: { evidenceKind: "visit", evidenceId: othersVisit },
+    });
+    expect(isProblem(forOther, 403)).toBe(true);
+    expect(await ledger(member.id)).toHaveLength(1);
+    expect(await ledger(other.id)).toHaveLength(0);
+    expect(
+      await rows("SELECT id FROM party_fulfilments WHERE member_id IN (?, ?)", [member.id, other.id]),
+    ).toHaveLength(1);
+  });
+
+  it("a case the member reported and a dispute they mediated earn the default points; others' cases do not", async () => {
+    const tree = await makeTree();
+    const member = await makeUser("party_member", tree.grid);
+    const worker = await makeUser("grid_worker", tree.grid);
+    const report = async (user: TestUser, type: string) => {
+      const res = await call("/v1/cases", {
+        token: user.token,
+        body: { id: crypto.randomUUID(), type, title: "邻里纠纷", location: { address: "三组" } },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      await projected(res.body.id, 1);
+      return res.body.id as string;
+    };
+    const dispute = await report(member, "dispute");
+    const hazard = await report(member, "safety_hazard");
+    const workers = await report(worker, "dispute");
+    const fulfil = (evidenceKind: string, evidenceId: string) =>
+      call(`/v1/party-members/${member.id}/fulfilments`, {
+        token: member.token,
+        body: { evidenceKind, evidenceId },
+      });
+
+    expect((await fulfil("case", hazard)).body).toMatchObject({
+      points: 5,
+      year: new Date().getUTCFullYear(),
+    });
+    expect((await fulfil("mediation", dispute)).body).toMatchObject({ points: 8 });
+    const notDispute = await fulfil("mediation", hazard);
+    expect(isProblem(notDispute, 400)).toBe(true);
+    expect(notDispute.body.errors[0].message).toBe("a mediation is a dispute case");
+    const notTheirs = await fulfil("mediation", workers);
+    expect(isProblem(notTheirs, 400)).toBe(true);
+    expect(isProblem(await fulfil("case", crypto.randomUUID()), 400)).toBe(true);
+    expect((await ledger(member.id)).map((e) => e.points)).toEqual([5, 8]);
+  });
+
+  it("the ledger refuses UPDATE and DELETE at the database; a correction is a new entry", async () => {
+    const tree = await makeTree();
+    const member = await makeUser("party_member", tree.grid);
+    const staff = await makeUser("center_staff", tree.village);
+    const visitId = await visit(member, await makeHousehold(tree.grid));
+    const made = await call(`/v1/party-members/${member.id}/fulfilments`, {
+      token: member.token,
+      body: { evidenceKind: "visit", evidenceId: visitId },
+    });
+    const seq = made.body.entry.seq as number;
+    await expect(
+      sql().execute({ sql: "UPDATE party_point_entries SET points = 100 WHERE seq = ?", args: [seq] }),
+    ).rejects.toThrow(/append-only/);
+    await expect(
+      sql().execute({ sql: "DELETE FROM party_point_entries WHERE seq = ?", args: [seq] }),
+    ).rejects.toThrow(/append-only/);
+    expect((await ledger(member.id))[0]).toMatchObject({ seq, points: 2 });
+
+    const year = made.body.year as number;
+    const correction = await call(`/v1/party-members/${member.id}/point-corrections`, {
+      token: staff.token,
+      body: { correctsSeq: seq, points: -2, reason: "走访记录重复" },
+    });
+    expect(correction.status, JSON.stringify(correction.body)).toBe(201);
+    expect(correction.body).toMatchObject({
+      points: -2,
+      year,
+      sourceKind: "correction",
+      sourceId: String(seq),
+      reason: "走访记录重复",
+      createdBy: staff.id,
+    });
+    const points = await call(`/v1/party-members/${member.id}/points?year=${year}`, { token: staff.token });
+    expect(points.body).toMatchObject({ total: 0 });
+    expect(points.body.entries.map((e: { points: number }) => e.points)).toEqual([2, -2]);
+
+    // Bad corrections: zero, unknown entry, by the member themself. Nothing is written.
+    const zero = await call(`/v1/party-members/${member.id}/point-corrections`, {
+      token: staff.token,
+      body: { correctsSeq: seq, points: 0, reason: "x" },
+    });
+    expect(isProblem(zero, 400)).toBe(true);
+    const unknown = await call(`/v1/party-members/${member.id}/point-corrections`, {
+      token: staff.token,
+      body: { correctsSeq: 2_000_000_000, points: 1, reason: "x" },
+    });
+    expect(isProblem(unknown, 400)).toBe(true);
+    const self = await call(`/v1/party-members/${member.id}/point-corrections`, {
+      token: member.token,
+      body: { correctsSeq: seq, points: 10, reason: "x" },
+    });
+    expect(isProblem(self, 403)).toBe(true);
+    expect(await ledger(member.id)).toHaveLength(2);
+  });
+});
+
+describe("annual review and ranking", () => {
+  it("the branch records one rating per member and year", async () => {
+    const tree = await makeTree();
+    const member = await makeUser("party_member", tree.grid);
+    const villageStaff = await makeUser("center_staff", tree.village);
+    const townStaff = await makeUser("center_staff", tree.town);
+    const otherVillage = await makeUser("center_staff", tree.village2);
+    await call(`/v1/contacts/${member.id}/profile`, {
+      method: "PUT",
+      token: townStaff.token,
+      body: { partyBranch: "镇机关党支部", branchUnitId: tree.town.id },
+    });
+    // The branch is the town: village staff do not hold its review.
+    const village = await call(`/v1/party-members/${member.id}/reviews`, {
+      token: villageStaff.token,
+      body: { year: 2025, rating: "excellent" },
+    });
+    expect(isProblem(village, 403)).toBe(true);
+    const outside = await call(`/v1/party-members/${member.id}/reviews`, {
+      token: otherVillage.token,
+      body: { year: 2025, rating: "excellent" },
+    });
+    expect(isProblem(outside, 404)).toBe(true);
+    const ok = await call(`/v1/party-members/${member.id}/reviews`, {
+      token: townStaff.token,
+      body: { year: 2025, rating: "qualified", note: "完成承诺" },
+    });
+    expect(ok.status).toBe(201);
+    const again = await call(`/v1/party-members/${member.id}/reviews`, {
+      token: townStaff.token,
+      body: { year: 2025, rating: "excellent" },
+    });
+    expect(isProblem(again, 409)).toBe(true);
+    const stored = await rows("SELECT rating, reviewed_by FROM party_reviews WHERE member_id = ?", [
+      member.id,
+    ]);
+    expect(stored).toEqual([expect.objectContaining({ rating: "qualified", reviewed_by: townStaff.id })]);
+  });
+
+  it("ranks a subtree's members by the year's total, ties sharing a rank, across pages", async () => {
+    const tree = await makeTree();
+    const staff = await makeUser("center_staff", tree.town);
+    const [a, b, c, d, outside] = await Promise.all([
+      makeUser("party_member", tree.grid),
+      makeUser("party_member", tree.subgrid),
+      makeUser("party_member", tree.village),
+      makeUser("party_member", tree.grid2),
+      makeUser("party_member", tree.otherGrid),
+    ]);
+    const add = (memberId: string, year: number, points: number) =>
+      sql().execute({
+        sql: `INSERT INTO party_point_entries (member_id, year, points, reason, source_kind, source_id, created_by, created_at)
+              VALUES (?, ?, ?, 'test', 'fulfilment', ?, ?, ?)`,
+        args: [memberId, year, points, crypto.randomUUID(), staff.id, new Date().toISOString()],
+      });
+    await add(a.id, 2026, 10);
+    await add(b.id, 2026, 30);
+    await add(c.id, 2026, 8);
+    await add(c.id, 2026, 2); // c totals 10, tied with a
+    await add(d.id, 2025, 50); // another year
+    await add(outside.id, 2026, 99);
+    await sql().execute({
+      sql: `INSERT INTO party_reviews (id, member_id, unit_path, year, rating, reviewed_by, created_at)
+            VALUES (?, ?, ?, 2026, 'excellent', ?, ?)`,
+      args: [crypto.randomUUID(), b.id, tree.subgrid.path, staff.id, new Date().toISOString()],
+    });
+
+    const res = await call(`/v1/units/${tree.village.id}/party-points?year=2026`, { token: staff.token });
+    expect(res.status).toBe(200);
+    const expected = rankByPoints([
+      { id: b.id, total: 30 },
+      ...[
+        { id: a.id, total: 10 },
+        { id: c.id, total: 10 },
+      ].sort((x, y) => (x.id < y.id ? -1 : 1)),
+      { id: d.id, total: 0 },
+    ]).map((r) => [r.item.id, r.item.total, r.rank]);
+    expect(res.body.items.map((i: any) => [i.memberId, i.total, i.rank])).toEqual(expected);
+    expect(expected.map((e) => e[2])).toEqual([1, 2, 2, 4]);
+    expect(res.body.items[0].review).toBe("excellent");
+
+    const page1 = await call(`/v1/units/${tree.village.id}/party-points?year=2026&limit=2`, {
+      token: staff.token,
+    });
+    const page2 = await call(
+      `/v1/units/${tree.village.id}/party-points?year=2026&limit=2&cursor=${page1.body.nextCursor}`,
+      { token: staff.token },
+    );
+    expect([...page1.body.items, ...page2.body.items].map((i: any) => [i.memberId, i.total, i.rank])).toEqual(
+      expected,
+    );
+    expect(page2.body.nextCursor).toBeNull();
+
+    const foreign = await makeUser("center_staff", tree.village2);
+    expect(
+      isProblem(
+        await call(`/v1/units/${tree.village.id}/party-points?year=2026`, { token: foreign.token }),
+        404,
+      ),
+    ).toBe(true);
+    expect(
+      isProblem(
+        await call(`/v1/units/${tree.village.id}/party-points?year=20x6`, { token: staff.token }),
+        400,
+      ),
+    ).toBe(true);
+  });
+});

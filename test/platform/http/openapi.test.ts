@@ -1,0 +1,138 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../../../src/app";
+import { call } from "../../support/helpers";
+
+const METHODS = ["get", "post", "put", "patch", "delete"] as const;
+const UNDOCUMENTED = new Set(["GET /openapi.json", "GET /docs"]);
+const PUBLIC = new Set(["POST /v1/auth/login", "POST /v1/auth/refresh"]);
+
+interface Operation {
+  security?: Array<Record<string, string[]>>;
+  requestBody?: { content: Record<string, unknown> };
+  parameters?: unknown[];
+  responses: Record<string, { content?: Record<string, unknown> }>;
+  summary?: string;
+}
+
+let doc: { openapi: string; paths: Record<string, Record<string, Operation>>; components: any };
+
+/** "GET /v1/units/{id}" for every route the app serves, from Hono's own registry. */
+function servedRoutes(): Set<string> {
+  const served = new Set<string>();
+  for (const route of createApp().routes) {
+    if (route.method === "ALL") continue;
+    served.add(`${route.method.toUpperCase()} ${route.path.replace(/:([A-Za-z0-9_]+)/g, "{$1}")}`);
+  }
+  return served;
+}
+
+/** The same for every operation /openapi.json documents. */
+function documentedRoutes(): Map<string, Operation> {
+  const documented = new Map<string, Operation>();
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const method of METHODS) {
+      const operation = item[method];
+      if (operation) documented.set(`${method.toUpperCase()} ${path}`, operation);
+    }
+  }
+  return documented;
+}
+
+beforeAll(async () => {
+  const res = await call("/openapi.json");
+  expect(res.status).toBe(200);
+  doc = res.body;
+});
+
+describe("/openapi.json", () => {
+  it("is an OpenAPI 3.1 document with the bearer scheme and the Problem schema", () => {
+    expect(doc.openapi).toMatch(/^3\.1\./);
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(doc.components.schemas.Problem).toBeDefined();
+  });
+
+  it("documents every route the app serves, and serves every route it documents", () => {
+    const served = servedRoutes();
+    const documented = documentedRoutes();
+    expect(served.size).toBeGreaterThan(15);
+    for (const core of [
+      "GET /health",
+      "GET /.well-known/jwks.json",
+      "POST /v1/auth/login",
+      "POST /v1/auth/refresh",
+      "POST /v1/auth/logout",
+      "GET /v1/me",
+      "GET /v1/units",
+      "POST /v1/units",
+      "POST /v1/units/import",
+      "GET /v1/units/{id}",
+      "PATCH /v1/units/{id}",
+      "DELETE /v1/units/{id}",
+      "GET /v1/units/{id}/children",
+      "GET /v1/users",
+      "POST /v1/users",
+      "GET /v1/users/{id}",
+      "PATCH /v1/users/{id}",
+      "GET /v1/audit",
+      "GET /v1/audit/verify",
+    ]) {
+      expect(served, core).toContain(core);
+    }
+    const undocumented = [...served].filter((r) => !UNDOCUMENTED.has(r) && !documented.has(r));
+    const unserved = [...documented.keys()].filter((r) => !served.has(r));
+    expect(undocumented, "served but missing from /openapi.json").toEqual([]);
+    expect(unserved, "documented but not served").toEqual([]);
+  });
+
+  it("gives every operation a summary, a success response and, when it takes input, problem+json errors", () => {
+    for (const [route, operation] of documentedRoutes()) {
+      expect(operation.summary, route).toBeTruthy();
+      const statuses = Object.keys(operation.responses);
+      expect(
+        statuses.some((s) => s.startsWith("2")),
+        `${route} documents a success`,
+      ).toBe(true);
+      const errors = statuses.filter((s) => Number(s) >= 400);
+      const takesInput = Boolean(operation.security || operation.requestBody || operation.parameters?.length);
+      if (takesInput) expect(errors.length, `${route} documents its errors`).toBeGreaterThan(0);
+      for (const status of errors) {
+        expect(Object.keys(operation.responses[status]!.content ?? {}), `${route} ${status}`).toEqual([
+          "application/problem+json",
+        ]);
+      }
+    }
+  });
+
+  it("marks every /v1 route but login and refresh as needing a bearer token, with 401 documented", () => {
+    for (const [route, operation] of documentedRoutes()) {
+      if (!route.split(" ")[1]!.startsWith("/v1/") || PUBLIC.has(route)) continue;
+      expect(operation.security, route).toEqual([{ bearer: [] }]);
+      expect(Object.keys(operation.responses), route).toContain("401");
+    }
+  });
+
+  it("documents request bodies for writes, with 400 for invalid ones", () => {
+    const documented = documentedRoutes();
+    for (const route of [
+      "POST /v1/units",
+      "PATCH /v1/units/{id}",
+      "POST /v1/units/import",
+      "POST /v1/users",
+    ]) {
+      const operation = documented.get(route)!;
+      expect(Object.keys(operation.requestBody?.content ?? {}), route).toEqual(["application/json"]);
+      expect(Object.keys(operation.responses), route).toContain("400");
+    }
+    expect(JSON.stringify(documented.get("POST /v1/units/import"))).toMatch(/16 MiB/);
+    expect(Object.keys(documented.get("POST /v1/units/import")!.responses)).toContain("413");
+  });
+});
+
+describe("/docs", () => {
+  it("serves the interactive reference as HTML pointing at /openapi.json", async () => {
+    const res = await call("/docs");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(res.text).toContain("/openapi.json");
+  });
+});
