@@ -21,6 +21,7 @@ export default defineConfig({
   ],
   test: {
     globalSetup: ["./test/global-setup.ts"],
+    setupFiles: ["./test/support/setup.ts"],
     include: ["test/**/*.test.ts"],
     silent: "passed-only",
     testTimeout: 60_000,

@@ -7,10 +7,13 @@ import { isDbUnavailable } from "./platform/db/client";
 import { authenticate } from "./platform/http/auth";
 import { allowedMethods } from "./platform/http/methods";
 import { limitBodies, requestContext, requireJson } from "./platform/http/middleware";
+import { describeRoles } from "./platform/http/openapi";
 import { Problem, problemResponse } from "./platform/http/problem";
-import { routes } from "./routes";
+import { api } from "./routes";
 
 const PUBLIC_V1 = new Set(["/v1/auth/login", "/v1/auth/refresh"]);
+
+export type { AppType } from "./routes";
 
 /** Builds the grid321 Hono app: middleware, every resource router, `/openapi.json` and `/docs`. */
 export function createApp() {
@@ -45,8 +48,9 @@ export function createApp() {
     scheme: "bearer",
     bearerFormat: "JWT",
   });
-  for (const route of routes) app.route("/", route);
+  app.route("/", api);
 
+  describeRoles(app);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {

@@ -1,3 +1,4 @@
+import { createRouter } from "../platform/http/openapi";
 import { attachmentRoutes } from "./attachments";
 import { auditRoutes } from "./audit";
 import { authRoutes } from "./auth";
@@ -19,26 +20,31 @@ import { userRoutes } from "./users";
 import { visitRoutes } from "./visits";
 import { webhookRoutes } from "./webhooks";
 
-/** Every resource router, mounted at `/` by the app. */
-export const routes = [
-  healthRoutes,
-  authRoutes,
-  unitRoutes,
-  userRoutes,
-  auditRoutes,
-  caseRoutes,
-  attachmentRoutes,
-  directiveRoutes,
-  householdRoutes,
-  residentRoutes,
-  visitRoutes,
-  slaPolicyRoutes,
-  inboxRoutes,
-  webhookRoutes,
-  resolutionLevelRoutes,
-  contactRoutes,
-  partyPointRoutes,
-  householdLeadRoutes,
-  liaisonStationRoutes,
-  contactLogRoutes,
-];
+/**
+ * Every feature's router, chained so that the type of the whole API (`AppType`) is known to clients
+ * (`hc<AppType>`). The app mounts it at `/`.
+ */
+export const api = createRouter()
+  .route("/", healthRoutes)
+  .route("/", authRoutes)
+  .route("/", unitRoutes)
+  .route("/", userRoutes)
+  .route("/", auditRoutes)
+  .route("/", caseRoutes)
+  .route("/", attachmentRoutes)
+  .route("/", directiveRoutes)
+  .route("/", householdRoutes)
+  .route("/", residentRoutes)
+  .route("/", visitRoutes)
+  .route("/", slaPolicyRoutes)
+  .route("/", inboxRoutes)
+  .route("/", webhookRoutes)
+  .route("/", resolutionLevelRoutes)
+  .route("/", contactRoutes)
+  .route("/", partyPointRoutes)
+  .route("/", householdLeadRoutes)
+  .route("/", liaisonStationRoutes)
+  .route("/", contactLogRoutes);
+
+/** The whole API's type, for `hc<AppType>` clients. */
+export type AppType = typeof api;

@@ -2,7 +2,7 @@ import type { InStatement } from "@libsql/client/web";
 import { pathIds } from "../../domain/units";
 import type { Principal } from "../../env";
 import { type AuditEntry, writeAudited } from "../../platform/db/audit";
-import { type Db, isUniqueViolation } from "../../platform/db/client";
+import { type Db, isConstraintViolation } from "../../platform/db/client";
 import { assertInScope } from "../../platform/http/auth";
 import { type Problem, problems } from "../../platform/http/problem";
 
@@ -97,7 +97,7 @@ export async function writeOnce(
   try {
     await writeAudited(db, statements, entries);
   } catch (error) {
-    if (isUniqueViolation(error)) throw conflict();
+    if (isConstraintViolation(error)) throw conflict();
     throw error;
   }
 }

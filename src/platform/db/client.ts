@@ -2,6 +2,7 @@ import { type Client, createClient } from "@libsql/client/web";
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
 import { drizzle } from "drizzle-orm/libsql/web";
 import * as schema from "../../db/schema";
+import { fetchReportingOutages } from "./errors";
 
 export type Db = LibSQLDatabase<typeof schema> & { $client: Client };
 
@@ -22,6 +23,7 @@ export function getDb(env: Pick<Cloudflare.Env, "LIBSQL_URL" | "LIBSQL_AUTH_TOKE
       url: env.LIBSQL_URL,
       authToken: env.LIBSQL_AUTH_TOKEN || undefined,
       concurrency: Number.MAX_SAFE_INTEGER,
+      fetch: fetchReportingOutages(),
     });
     db = drizzle(client, { schema }) as Db;
     cache.set(key, db);
@@ -29,16 +31,4 @@ export function getDb(env: Pick<Cloudflare.Env, "LIBSQL_URL" | "LIBSQL_AUTH_TOKE
   return db;
 }
 
-/** Whether an error is libSQL being unreachable rather than a bad statement. */
-export function isDbUnavailable(error: unknown): boolean {
-  const text = String((error as { cause?: unknown })?.cause ?? "") + String(error);
-  return /fetch failed|ECONNREFUSED|connect|network|Network connection lost|HRANA_WEBSOCKET|SERVER_ERROR|503|502/i.test(
-    text,
-  );
-}
-
-/** Whether an error is a SQLite UNIQUE constraint violation. */
-export function isUniqueViolation(error: unknown): boolean {
-  const text = `${String(error)} ${String((error as { cause?: unknown })?.cause ?? "")}`;
-  return /UNIQUE constraint failed|SQLITE_CONSTRAINT_UNIQUE|SQLITE_CONSTRAINT_PRIMARYKEY/i.test(text);
-}
+export { isConstraintViolation, isDbUnavailable } from "./errors";

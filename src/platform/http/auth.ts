@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { type Action, can, rolesFor } from "../../domain/permissions";
 import type { Role } from "../../domain/roles";
 import { inScope } from "../../domain/units";
 import type { AppEnv, Principal } from "../../env";
@@ -21,7 +22,22 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Lets only the listed roles through; 403 for everyone else. */
+/**
+ * Lets through only the roles the permissions table allows `action`; 403 for everyone else.
+ *
+ * @example
+ * createRoute({ ..., middleware: [authorize("units.write")] as const })
+ */
+export function authorize(action: Action): MiddlewareHandler<AppEnv> {
+  const handler: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const principal = c.get("principal");
+    if (!principal || !can(principal.role, action)) throw problems.forbidden();
+    await next();
+  };
+  return Object.assign(handler, { action, roles: rolesFor(action) });
+}
+
+/** Lets only the listed roles through; 403 for everyone else. Prefer `authorize(action)`. */
 export function requireRole(...roles: Role[]): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const principal = c.get("principal");

@@ -1,5 +1,8 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { type Action, rolesFor } from "../../domain/permissions";
+import { ROLE_LABELS } from "../../domain/roles";
 import type { AppEnv } from "../../env";
+import { authorize } from "./auth";
 import { Problem } from "./problem";
 
 /** The RFC 9457 problem body, as documented for every error response. */
@@ -63,6 +66,33 @@ export function jsonResponse<T extends z.ZodTypeAny>(schema: T, description: str
 export const IdParam = z.object({
   id: z.uuid().openapi({ param: { name: "id", in: "path" }, description: "UUID" }),
 });
+
+/**
+ * The authorization part of a route: the bearer requirement, the permission check as middleware, and the
+ * roles allowed (from the permissions table) as `x-roles`, which the app also writes into the description.
+ *
+ * @example
+ * createRoute({ method: "post", path: "/v1/units", ...guarded("units.write"), request, responses })
+ */
+export function guarded<A extends Action>(action: A) {
+  return {
+    security: bearer,
+    middleware: authorize(action),
+    "x-roles": [...rolesFor(action)],
+  };
+}
+
+/** Appends "Roles: …" to the description of every registered route that declares `x-roles`. */
+export function describeRoles(app: OpenAPIHono<AppEnv>): void {
+  for (const definition of app.openAPIRegistry.definitions) {
+    if (definition.type !== "route") continue;
+    const route = definition.route as typeof definition.route & { "x-roles"?: string[] };
+    const roles = route["x-roles"];
+    if (!roles || route.description?.includes("**Roles:**")) continue;
+    const list = roles.map((r) => `\`${r}\` (${ROLE_LABELS[r as keyof typeof ROLE_LABELS] ?? r})`).join(", ");
+    route.description = `${route.description ? `${route.description}\n\n` : ""}**Roles:** ${list}.`;
+  }
+}
 
 /** Bearer-token security requirement for createRoute. */
 export const bearer = [{ bearer: [] as string[] }];

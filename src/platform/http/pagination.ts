@@ -1,6 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { problems } from "./problem";
 
+// JSON may spell a lone UTF-16 surrogate (`"\ud800"`); no store can compare it, so a cursor holding one is forged.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
 /** `?limit=&cursor=` as every list endpoint takes them. */
 export const pageQuery = {
   limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ description: "Page size, 1–200" }),
@@ -40,7 +43,10 @@ export function decodeCursor(
     if (
       Array.isArray(value) &&
       value.length === arity &&
-      value.every((v) => typeof v === "string" || (typeof v === "number" && Number.isFinite(v))) &&
+      value.every(
+        (v) =>
+          (typeof v === "string" && !LONE_SURROGATE.test(v)) || (typeof v === "number" && Number.isFinite(v)),
+      ) &&
       (!kinds || value.every((v, i) => typeof v === kinds[i]))
     ) {
       return value as Array<string | number>;

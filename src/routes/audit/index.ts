@@ -3,8 +3,8 @@ import { and, desc, eq, gte, like, lt, lte, type SQL } from "drizzle-orm";
 import { auditLog } from "../../db/schema";
 import { auditHash } from "../../platform/db/audit";
 import { getDb } from "../../platform/db/client";
-import { principalOf, requireRole } from "../../platform/http/auth";
-import { bearer, createRouter, errorResponses, jsonResponse } from "../../platform/http/openapi";
+import { principalOf } from "../../platform/http/auth";
+import { createRouter, errorResponses, guarded, jsonResponse } from "../../platform/http/openapi";
 import { decodeCursor, pageQuery, pageSchema, toPage } from "../../platform/http/pagination";
 
 const AuditRowSchema = z
@@ -32,8 +32,7 @@ const list = createRoute({
   path: "/v1/audit",
   tags: ["audit"],
   summary: "Audit rows in the caller's subtree, newest first (admin)",
-  security: bearer,
-  middleware: [requireRole("admin")] as const,
+  ...guarded("audit.read"),
   request: {
     query: z.object({
       action: z.string().max(64).optional(),
@@ -56,8 +55,7 @@ const verify = createRoute({
   path: "/v1/audit/verify",
   tags: ["audit"],
   summary: "Recompute the audit hash chain and name the first broken row (admin)",
-  security: bearer,
-  middleware: [requireRole("admin")] as const,
+  ...guarded("audit.read"),
   responses: {
     200: jsonResponse(
       z.object({

@@ -64,7 +64,7 @@ import {
   piiKeys,
 } from "../../platform/crypto/pii";
 import { type AuditEntry, writeAudited } from "../../platform/db/audit";
-import { type Db, getDb, isUniqueViolation } from "../../platform/db/client";
+import { type Db, getDb, isConstraintViolation } from "../../platform/db/client";
 import { assertInScope, principalOf, requireRole } from "../../platform/http/auth";
 import { IMPORT_BODY_LIMIT } from "../../platform/http/limits";
 import {
@@ -820,7 +820,7 @@ export async function writeHousehold(
     if (isStaleGuardError(error)) {
       throw problems.conflict("concurrent-update", "The household changed meanwhile; reload it and retry");
     }
-    if (isUniqueViolation(error)) {
+    if (isConstraintViolation(error)) {
       throw new Problem(
         409,
         "duplicate-id-number",
@@ -1248,7 +1248,7 @@ export const householdRoutes = createRouter()
         }),
       ]);
     } catch (error) {
-      if (isUniqueViolation(error)) {
+      if (isConstraintViolation(error)) {
         throw new Problem(
           409,
           "duplicate-id-number",
@@ -1676,7 +1676,7 @@ export const householdRoutes = createRouter()
         ],
       );
     } catch (error) {
-      if (isUniqueViolation(error))
+      if (isConstraintViolation(error))
         throw problems.conflict("helper-exists", "This user already helps this household");
       throw error;
     }

@@ -14,7 +14,7 @@ import {
 } from "../../domain/units";
 import type { Principal } from "../../env";
 import { type AuditEntry, GuardFailed, writeAudited } from "../../platform/db/audit";
-import { type Db, getDb, isUniqueViolation } from "../../platform/db/client";
+import { type Db, getDb, isConstraintViolation } from "../../platform/db/client";
 import { containsText, startsWithText, stmt } from "../../platform/db/statements";
 import { assertInScope, principalOf, requireRole } from "../../platform/http/auth";
 import { IMPORT_BODY_LIMIT } from "../../platform/http/limits";
@@ -294,7 +294,7 @@ export const unitRoutes = createRouter()
         [audit(principal, c.get("requestId"), "unit.create", row, { code: row.code, name: row.name })],
       );
     } catch (error) {
-      if (isUniqueViolation(error))
+      if (isConstraintViolation(error))
         throw problems.conflict("duplicate-code", `A unit with code ${body.code} exists`);
       throw error;
     }
@@ -380,7 +380,7 @@ export const unitRoutes = createRouter()
           currentVersion: unit.version + 1,
         });
       }
-      if (isUniqueViolation(error))
+      if (isConstraintViolation(error))
         throw problems.conflict("duplicate-code", "The new codes collide with existing units");
       throw error;
     }
@@ -485,7 +485,7 @@ export const unitRoutes = createRouter()
         },
       ]);
     } catch (error) {
-      if (isUniqueViolation(error))
+      if (isConstraintViolation(error))
         throw problems.conflict("duplicate-code", "Some codes were created meanwhile; nothing was imported");
       throw error;
     }

@@ -7,7 +7,7 @@ import { ROLE_LABELS, ROLES, roleFitsLevel } from "../../domain/roles";
 import type { Principal } from "../../env";
 import { hashPassword } from "../../platform/crypto/password";
 import { GuardFailed, writeAudited } from "../../platform/db/audit";
-import { type Db, getDb, isUniqueViolation } from "../../platform/db/client";
+import { type Db, getDb, isConstraintViolation } from "../../platform/db/client";
 import { containsText, startsWithText, stmt } from "../../platform/db/statements";
 import { assertInScope, principalOf, requireRole } from "../../platform/http/auth";
 import {
@@ -194,7 +194,7 @@ export const userRoutes = createRouter()
         ],
       );
     } catch (error) {
-      if (isUniqueViolation(error))
+      if (isConstraintViolation(error))
         throw problems.conflict("duplicate-username", `The username ${body.username} is taken`);
       throw error;
     }

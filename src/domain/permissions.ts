@@ -1,0 +1,61 @@
+import type { Role } from "./roles";
+
+/** Everyone who logs in. */
+const ANY: readonly Role[] = [
+  "admin",
+  "center_staff",
+  "grid_worker",
+  "party_member",
+  "deputy",
+  "household_lead",
+  "department",
+  "leader",
+];
+/** The people who keep the registry of units' households and residents. */
+const REGISTRY_WRITERS: readonly Role[] = ["admin", "center_staff", "grid_worker"];
+/** Centres' staff and the administrator. */
+const STAFF: readonly Role[] = ["admin", "center_staff"];
+
+/**
+ * Who may do what: one row per action, the roles allowed it. Every route names its action
+ * (`authorize("units.create")`), and its OpenAPI description lists the roles from this table. Scope (the
+ * unit subtree) is checked separately, by the unit rule in `domain/units.ts`.
+ *
+ * Rows are grouped by feature; an action is `<feature>.<verb>`.
+ */
+export const PERMISSIONS = {
+  // --- units, users, auth, audit
+  "units.read": ANY,
+  "units.write": ["admin"],
+  "users.read": STAFF,
+  "users.write": ["admin"],
+  "audit.read": ["admin"],
+
+  // --- households, residents, visits
+  "households.read": ANY,
+  "households.write": REGISTRY_WRITERS,
+
+  // --- cases, attachments, liaison stations
+
+  // --- directives, sla policy, inbox, webhooks, resolution levels
+
+  // --- three lines: contacts, contact logs, party points, household leads
+} as const satisfies Record<string, readonly Role[]>;
+
+/** An action some role may perform. */
+export type Action = keyof typeof PERMISSIONS;
+
+/**
+ * Whether `role` may perform `action`.
+ *
+ * @example
+ * can("grid_worker", "households.write"); // true
+ */
+export function can(role: Role, action: Action): boolean {
+  return (PERMISSIONS[action] as readonly Role[]).includes(role);
+}
+
+/** The roles allowed an action, in the table's order. */
+export function rolesFor(action: Action): readonly Role[] {
+  return PERMISSIONS[action];
+}
