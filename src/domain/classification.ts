@@ -1,3 +1,6 @@
+import { chinaYear } from "./china-time";
+
+export { chinaYear };
 /**
  * The green/yellow/red classification of households (精细化服务: 放心户 / 关心户 / 连心户).
  *
@@ -123,11 +126,6 @@ export interface VillageIncome {
 export interface Classification {
   class: HouseholdClass;
   reasons: ClassReason[];
-}
-
-/** The year in China Standard Time (UTC+8) of an instant. */
-export function chinaYear(asOf: Date): number {
-  return new Date(asOf.getTime() + 8 * 3600_000).getUTCFullYear();
 }
 
 /** The red tags among members' tags, distinct and in `RED_TAGS` order. */

@@ -1,3 +1,4 @@
+import { chinaYear } from "./china-time";
 /** Evidence a party member's fulfilment (践诺) can point to. */
 export const EVIDENCE_KINDS = ["visit", "case", "mediation"] as const;
 export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
@@ -77,7 +78,7 @@ export function rankByPoints<T extends { total: number }>(items: readonly T[]): 
 
 /** The year (China time, UTC+8) an ISO time falls in: the year a piece of evidence counts toward. */
 export function yearOf(iso: string): number {
-  return new Date(Date.parse(iso) + 8 * 3_600_000).getUTCFullYear();
+  return chinaYear(iso);
 }
 
 /** The ledger reason of a fulfilment's entry, naming the kind of evidence and its id. */

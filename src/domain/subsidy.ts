@@ -1,3 +1,4 @@
+import { chinaMonth, chinaMonthStart } from "./china-time";
 /** Unit-setting keys of household-lead subsidies (以案定补, 以事奖补), amounts in integer fen. */
 export const SUBSIDY_KEYS = {
   caseFen: "subsidy.case_fen",
@@ -45,8 +46,7 @@ export const PERIOD_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 /** The period (month) an ISO time falls in, in China time (UTC+8). */
 export function periodOf(iso: string): string {
-  const shifted = new Date(Date.parse(iso) + 8 * 3_600_000);
-  return `${shifted.getUTCFullYear()}-${String(shifted.getUTCMonth() + 1).padStart(2, "0")}`;
+  return chinaMonth(iso);
 }
 
 /** The average of 1–5 ratings ×100, rounded half up, as an integer (null without ratings). */
@@ -103,8 +103,8 @@ export function yuanText(fen: number): string {
 /** The UTC bounds `[from, to)` of a China-time month `YYYY-MM`, as ISO strings comparable with stored times. */
 export function monthBounds(month: string): [string, string] {
   const [y, m] = month.split("-").map(Number) as [number, number];
-  const from = Date.UTC(y, m - 1, 1) - 8 * 3_600_000;
-  const to = Date.UTC(y, m, 1) - 8 * 3_600_000;
+  const from = chinaMonthStart(y, m);
+  const to = chinaMonthStart(y, m + 1);
   return [new Date(from).toISOString(), new Date(to).toISOString()];
 }
 

@@ -1,9 +1,12 @@
-import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, type RouteConfig, type RouteHandler, z } from "@hono/zod-openapi";
 import { type Action, rolesFor } from "../../domain/permissions";
 import { ROLE_LABELS } from "../../domain/roles";
 import type { AppEnv } from "../../env";
 import { authorize } from "./auth";
 import { Problem } from "./problem";
+
+/** A handler for one route, typed by its createRoute config (params, query, body and responses). */
+export type AppRouteHandler<R extends RouteConfig> = RouteHandler<R, AppEnv>;
 
 /** The RFC 9457 problem body, as documented for every error response. */
 export const ProblemSchema = z

@@ -20,6 +20,7 @@ import {
   toResidentRow,
   villageIdOf,
 } from "../../db/repos/households";
+import { chinaDate } from "../../domain/china-time";
 import {
   type ClassOverride,
   chinaYear,
@@ -104,7 +105,7 @@ export const RELATIONSHIPS = [
 
 /** Today's date in China (UTC+8), the reference for "in the future". */
 export function chinaToday(now = new Date()): string {
-  return new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+  return chinaDate(now);
 }
 
 export const ResidentInput = z
