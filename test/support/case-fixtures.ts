@@ -89,7 +89,7 @@ export async function projected(caseId: string, version: number, timeoutMs = 15_
     const row = (await sql().execute({ sql: "SELECT * FROM cases WHERE id = ?", args: [caseId] })).rows[0];
     if (row && Number(row.version) >= version) return row;
     if (Date.now() > deadline) throw new Error(`case ${caseId} not projected at version ${version}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 25));
   }
 }
 
