@@ -27,8 +27,12 @@ export const PERMISSIONS = {
   // --- units, users, auth, audit
   "units.read": ANY,
   "units.write": ["admin"],
-  "users.read": STAFF,
+  /** Listing users, and reading someone else's user (anyone may read their own: `users.read-own`). */
+  "users.read": ["admin", "center_staff", "leader"],
+  "users.read-own": ANY,
   "users.write": ["admin"],
+  /** The caller's own session: who am I, log out. */
+  "auth.session": ANY,
   "audit.read": ["admin"],
 
   // --- households, residents, visits
