@@ -170,6 +170,31 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     return result;
   }
 
+  /**
+   * Closes the desk ahead of its unit's deletion, atomically: refused with the number of cases if the desk
+   * holds any, otherwise the desk is marked closed and refuses every new report (404 "No such unit") until
+   * `reopen`. The check and the mark are one synchronous transaction, so no report can slip in between.
+   *
+   * @example
+   * const closed = await desk.closeForDeletion();
+   * if (!closed.ok) throw problems.conflict("unit-has-cases", `${closed.cases} cases`);
+   */
+  closeForDeletion(): { ok: true } | { ok: false; cases: number } {
+    return this.ctx.storage.transactionSync(() => {
+      const cases = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM cases").one().n;
+      if (cases > 0) return { ok: false as const, cases };
+      this.sql.exec(
+        "INSERT INTO meta (key, value) VALUES ('closed', '1') ON CONFLICT (key) DO UPDATE SET value = '1'",
+      );
+      return { ok: true as const };
+    });
+  }
+
+  /** Opens a closed desk again (its unit's deletion failed after `closeForDeletion`). */
+  reopen(): void {
+    this.sql.exec("DELETE FROM meta WHERE key = 'closed'");
+  }
+
   /** Reports many cases (an offline phone's backlog) in one transaction; one result per item, in order. */
   createMany(items: CreateInput[], actor: Actor, sla?: SlaRulesBook | null): CreateResult[] {
     const now = this.nowIso();
@@ -375,6 +400,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   }
 
   private createOne(item: CreateInput, actor: Actor, now: string, sla?: SlaRulesBook | null): CreateResult {
+    if (this.isClosed()) return fail(404, "not-found", "No such unit");
     const existing = this.sql
       .exec<{ request_hash: string; first: string }>(
         "SELECT request_hash, first FROM cases WHERE id = ?",
@@ -420,6 +446,11 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     this.trackDeadline(decision.record);
     this.record(decision.event, decision.record);
     return { ok: true, outcome: "created", record: decision.record, duplicates: item.duplicates };
+  }
+
+  /** Whether the desk was closed for its unit's deletion. */
+  private isClosed(): boolean {
+    return this.sql.exec("SELECT 1 FROM meta WHERE key = 'closed'").toArray().length > 0;
   }
 
   private load(caseId: string): CaseRecord | null {
