@@ -22,11 +22,14 @@ import type {
 import { escalationMessagesFor } from "../../domain/escalation";
 import { dueSlaSteps, type SlaRulesBook } from "../../domain/sla";
 import { getDb } from "../../platform/db/client";
+import { fitsOneMessage } from "../../platform/queues/send";
+import { Outbox, type OutboxTarget } from "./outbox";
+import { DESK_SCHEMA_VERSION, deskSchemaVersion, migrateDesk } from "./schema";
 
 /** A refusal the route turns into a problem (404 also covers cases outside the caller's scope). */
 export interface DeskFailure {
   ok: false;
-  status: 400 | 403 | 404 | 409 | 412 | 422;
+  status: 400 | 403 | 404 | 409 | 412 | 413 | 422;
   code: string;
   detail: string;
   currentVersion?: number;
@@ -63,51 +66,13 @@ export interface CaseWithTimeline {
   events: CaseEvent[];
 }
 
-/** A queue the outbox can send to (the real bindings, or a test double). */
-export type OutboxTarget = Pick<Queue, "sendBatch">;
+export type { OutboxTarget } from "./outbox";
 
 /** After a failed flush the alarm retries, backing off from 5 s to 5 min. */
 const RETRY_BASE_MS = 5_000;
 const RETRY_MAX_MS = 5 * 60_000;
 /** The alarm that backs up the post-commit flush when a command writes to the outbox. */
 const SAFETY_NET_MS = 30_000;
-/** sendBatch takes at most 100 messages and 256 KB. */
-const SEND_MAX_MESSAGES = 100;
-const SEND_MAX_BYTES = 200_000;
-
-const SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS cases (
-     id TEXT PRIMARY KEY,
-     state TEXT NOT NULL,
-     version INTEGER NOT NULL,
-     created_at TEXT NOT NULL,
-     updated_at TEXT NOT NULL,
-     request_hash TEXT NOT NULL,
-     first TEXT NOT NULL, -- the first result {record, duplicates}, which replays return
-     doc TEXT NOT NULL)`,
-  "CREATE INDEX IF NOT EXISTS cases_created_idx ON cases (created_at, id)",
-  "CREATE INDEX IF NOT EXISTS cases_state_idx ON cases (state, created_at, id)",
-  `CREATE TABLE IF NOT EXISTS events (
-     case_id TEXT NOT NULL,
-     seq INTEGER NOT NULL,
-     type TEXT NOT NULL,
-     at TEXT NOT NULL,
-     actor TEXT NOT NULL,
-     payload TEXT NOT NULL,
-     PRIMARY KEY (case_id, seq)) WITHOUT ROWID`,
-  `CREATE TABLE IF NOT EXISTS outbox (
-     id INTEGER PRIMARY KEY AUTOINCREMENT,
-     queue TEXT NOT NULL,
-     body TEXT NOT NULL,
-     attempts INTEGER NOT NULL DEFAULT 0)`,
-  "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-  // The next deadline step of every case with a running clock; the alarm is the earliest of these.
-  `CREATE TABLE IF NOT EXISTS deadlines (
-     case_id TEXT PRIMARY KEY,
-     next_at INTEGER NOT NULL)`,
-  "CREATE INDEX IF NOT EXISTS deadlines_next_idx ON deadlines (next_at)",
-];
-
 /** Deadline steps taken per alarm run and case batch (the alarm re-arms for the rest). */
 const STEP_BATCH = 200;
 
@@ -144,6 +109,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   private readonly sql: SqlStorage;
   /** Queue bindings the outbox sends to, by queue name (tests swap in doubles). */
   outboxTargets: Record<string, OutboxTarget>;
+  private readonly outbox: Outbox;
   private alarmAt: number | null = null;
   private flushing: Promise<void> | null = null;
   private flushAgain = false;
@@ -156,8 +122,9 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.outboxTargets = { "case-events": env.CASE_EVENTS, escalations: env.ESCALATIONS };
+    this.outbox = new Outbox(ctx.storage, () => this.outboxTargets);
     void ctx.blockConcurrencyWhile(async () => {
-      for (const statement of SCHEMA) this.sql.exec(statement);
+      migrateDesk(ctx.storage);
       this.alarmAt = await ctx.storage.getAlarm();
     });
   }
@@ -236,6 +203,8 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
         const failure = fail(decision.status, decision.code, decision.detail);
         return decision.policyPath ? { ...failure, policyPath: decision.policyPath } : failure;
       }
+      const tooLarge = tooLargeToAnnounce(decision.event, decision.record);
+      if (tooLarge) return tooLarge;
       this.update(record, decision.record, decision.event);
       return { ok: true, record: decision.record };
     });
@@ -312,7 +281,17 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
 
   /** Outbox rows not yet sent (operations and tests). */
   pendingOutbox(): number {
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
+    return this.outbox.pending();
+  }
+
+  /** Outbox rows set aside because they could never be sent as one queue message (operations and tests). */
+  deadOutbox(): number {
+    return this.outbox.dead();
+  }
+
+  /** The schema version of this desk's storage (`DESK_SCHEMA_VERSION` once it has started). */
+  schemaVersion(): { version: number; latest: number } {
+    return { version: deskSchemaVersion(this.sql), latest: DESK_SCHEMA_VERSION };
   }
 
   /**
@@ -425,6 +404,8 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     }
     const decision = reportCase(item.input, actor, item.owningUnit, now, sla);
     if (!decision.ok) return fail(decision.status, decision.code, decision.detail);
+    const tooLarge = tooLargeToAnnounce(decision.event, decision.record);
+    if (tooLarge) return tooLarge;
     if (!owner) {
       this.sql.exec(
         "INSERT INTO meta (key, value) VALUES ('owning_unit', ?)",
@@ -471,7 +452,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     this.trackDeadline(after);
     this.record(event, after);
     for (const message of escalationMessagesFor(before, after, event)) {
-      this.sql.exec("INSERT INTO outbox (queue, body) VALUES ('escalations', ?)", JSON.stringify(message));
+      this.outbox.add("escalations", message);
     }
   }
 
@@ -504,15 +485,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
       JSON.stringify(event.actor),
       JSON.stringify(event.payload),
     );
-    const message: CaseEventMessage = {
-      kind: "case-event",
-      caseId: event.caseId,
-      seq: event.seq,
-      event,
-      record,
-      deskNextAlarmAt: iso(this.nextDeadlineAt()),
-    };
-    this.sql.exec("INSERT INTO outbox (queue, body) VALUES ('case-events', ?)", JSON.stringify(message));
+    this.outbox.add("case-events", caseEventMessage(event, record, iso(this.nextDeadlineAt())));
   }
 
   /** After a commit: make sure an alarm backs up the outbox, then flush it without holding up the caller. */
@@ -538,7 +511,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
       try {
         do {
           this.flushAgain = false;
-          await this.flushPending();
+          await this.outbox.send();
         } while (this.flushAgain);
       } finally {
         this.flushing = null;
@@ -548,44 +521,11 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     return this.flushing;
   }
 
-  private async flushPending(): Promise<void> {
-    for (;;) {
-      const rows = this.sql
-        .exec<{ id: number; queue: string; body: string }>(
-          "SELECT id, queue, body FROM outbox ORDER BY id LIMIT ?",
-          SEND_MAX_MESSAGES * 5,
-        )
-        .toArray();
-      if (rows.length === 0) return;
-      for (const chunk of chunks(rows)) {
-        const queue = chunk[0]!.queue;
-        const target = this.outboxTargets[queue];
-        const ids = chunk.map((r) => r.id);
-        try {
-          if (!target) throw new Error(`no queue binding for ${queue}`);
-          await target.sendBatch(chunk.map((r) => ({ body: JSON.parse(r.body), contentType: "json" })));
-        } catch (error) {
-          this.sql.exec(
-            `UPDATE outbox SET attempts = attempts + 1 WHERE id IN (${ids.map(() => "?").join(",")})`,
-            ...ids,
-          );
-          throw error;
-        }
-        this.sql.exec(`DELETE FROM outbox WHERE id IN (${ids.map(() => "?").join(",")})`, ...ids);
-      }
-    }
-  }
-
   /** The time the alarm should next fire: the earliest of an outbox retry and the next deadline step. */
   private nextAlarmAt(): number | null {
-    const row = this.sql
-      .exec<{ n: number; attempts: number | null }>(
-        "SELECT count(*) AS n, max(attempts) AS attempts FROM outbox",
-      )
-      .one();
+    const attempts = this.outbox.attempts();
     const deadline = this.nextDeadlineAt();
-    if (row.n === 0) return deadline;
-    const attempts = row.attempts ?? 0;
+    if (attempts === null) return deadline;
     const retry = Date.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempts, 10));
     return deadline === null ? retry : Math.min(retry, deadline);
   }
@@ -607,22 +547,25 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   }
 }
 
-/** Splits outbox rows into sendBatch-sized runs of one queue each. */
-function* chunks<T extends { queue: string; body: string }>(rows: T[]): Generator<T[]> {
-  let current: T[] = [];
-  let bytes = 0;
-  for (const row of rows) {
-    const full =
-      current.length >= SEND_MAX_MESSAGES ||
-      bytes + row.body.length > SEND_MAX_BYTES ||
-      (current.length > 0 && current[0]!.queue !== row.queue);
-    if (full && current.length) {
-      yield current;
-      current = [];
-      bytes = 0;
-    }
-    current.push(row);
-    bytes += row.body.length;
-  }
-  if (current.length) yield current;
+/** The `case-events` message announcing `event`, with the case as it is after it. */
+function caseEventMessage(
+  event: CaseEvent,
+  record: CaseRecord,
+  deskNextAlarmAt: string | null,
+): CaseEventMessage {
+  return { kind: "case-event", caseId: event.caseId, seq: event.seq, event, record, deskNextAlarmAt };
+}
+
+/**
+ * A change whose `case-events` message could not be sent as one queue message is refused before anything is
+ * written (413), so nothing is accepted that the projection would never see. The alarm time is a placeholder
+ * of the same length as the real one.
+ */
+function tooLargeToAnnounce(event: CaseEvent, record: CaseRecord): DeskFailure | null {
+  if (fitsOneMessage(caseEventMessage(event, record, new Date(0).toISOString()))) return null;
+  return fail(
+    413,
+    "message-too-large",
+    "The case with this change is too large to publish; shorten the text",
+  );
 }
