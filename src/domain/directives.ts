@@ -1,5 +1,5 @@
 import type { Role } from "./roles";
-import { pathIds, type UnitLevel } from "./units";
+import { inScope, pathIds, type UnitLevel } from "./units";
 
 /** Receipt states: a target unit's copy of a directive (指令回执). */
 export const RECEIPT_STATES = ["delivered", "acknowledged", "completed", "overdue"] as const;
@@ -99,7 +99,7 @@ export interface ReceiptActor {
  * the caller's subtree (answered as 404) or "forbidden" for someone else's receipt inside it (403).
  */
 export function receiptAccess(actor: ReceiptActor, receipt: ReceiptUnit): "ok" | "not-found" | "forbidden" {
-  if (!receipt.unitPath.startsWith(actor.unitPath)) return "not-found";
+  if (!inScope(actor.unitPath, receipt.unitPath)) return "not-found";
   if (!RECEIVER_ROLES.includes(actor.role)) return "forbidden";
   if (actor.unitId === receipt.unitId) return "ok";
   if (

@@ -42,6 +42,17 @@ export const PERMISSIONS = {
   // --- cases, attachments, liaison stations
 
   // --- directives, sla policy, inbox, webhooks, resolution levels
+  "directives.read": ANY,
+  "directives.issue": STAFF,
+  /** Acting on a receipt; who may act on which receipt is the receipt rule in `domain/directives.ts`. */
+  "directives.receipt": ANY,
+  "sla-policy.read": ANY,
+  "sla-policy.write": STAFF,
+  "inbox.read": ["center_staff", "admin", "leader", "grid_worker", "department"],
+  "inbox.mark": ["center_staff", "admin", "grid_worker", "department"],
+  "webhooks.read": ["center_staff", "admin", "leader"],
+  "webhooks.write": STAFF,
+  "resolution-levels.read": ["center_staff", "admin", "leader"],
 
   // --- three lines: contacts, contact logs, party points, household leads
 } as const satisfies Record<string, readonly Role[]>;

@@ -1,4 +1,6 @@
 import type { InStatement } from "@libsql/client/web";
+import { and, eq, gt, inArray, lt } from "drizzle-orm";
+import { QueryBuilder } from "drizzle-orm/sqlite-core";
 import {
   type EffectiveSlaPolicy,
   effectivePolicy,
@@ -6,8 +8,10 @@ import {
   type SlaRulesBook,
   type UnitSlaRules,
 } from "../../domain/sla";
-import { pathIds } from "../../domain/units";
-import type { Db } from "../../platform/db/client";
+import { pathIds, subtreeRange } from "../../domain/units";
+import { type Db, getDb } from "../../platform/db/client";
+import { stmt } from "../../platform/db/statements";
+import { unitSettings, units } from "../schema";
 
 /** The `unit_settings` key under which a unit's own time-limit rules are stored (JSON `SlaRule[]`). */
 export const SLA_POLICY_KEY = "sla_policy";
@@ -25,11 +29,11 @@ function parseRules(value: unknown): SlaRule[] {
 export async function loadSlaChain(db: Db, unitPath: string): Promise<UnitSlaRules[]> {
   const ids = pathIds(unitPath);
   if (ids.length === 0) return [];
-  const rows = await db.$client.execute({
-    sql: `SELECT unit_id, value FROM unit_settings WHERE key = ? AND unit_id IN (${ids.map(() => "?").join(",")})`,
-    args: [SLA_POLICY_KEY, ...ids],
-  });
-  const byUnit = new Map(rows.rows.map((r) => [String(r.unit_id), parseRules(r.value)]));
+  const rows = await db
+    .select({ unitId: unitSettings.unitId, value: unitSettings.value })
+    .from(unitSettings)
+    .where(and(eq(unitSettings.key, SLA_POLICY_KEY), inArray(unitSettings.unitId, ids)));
+  const byUnit = new Map(rows.map((r) => [r.unitId, parseRules(r.value)]));
   return ids.map((unitId) => ({ unitId, rules: byUnit.get(unitId) ?? [] }));
 }
 
@@ -44,29 +48,66 @@ export async function loadEffectiveSlaPolicy(db: Db, unitPath: string): Promise<
   return effectivePolicy(await loadSlaChain(db, unitPath));
 }
 
+/** A unit that sets time-limit rules of its own, with its path. */
+export interface UnitOwnSlaRules {
+  unitId: string;
+  path: string;
+  rules: SlaRule[];
+}
+
 /** Units strictly below `unitPath` that set rules of their own, with their paths. */
-export async function loadDescendantSlaRules(
-  db: Db,
+export async function loadDescendantSlaRules(db: Db, unitPath: string): Promise<UnitOwnSlaRules[]> {
+  const [, hi] = subtreeRange(unitPath);
+  const rows = await db
+    .select({ unitId: units.id, path: units.path, value: unitSettings.value })
+    .from(unitSettings)
+    .innerJoin(units, eq(units.id, unitSettings.unitId))
+    .where(and(eq(unitSettings.key, SLA_POLICY_KEY), gt(units.path, unitPath), lt(units.path, hi)));
+  return rows.map((r) => ({ unitId: r.unitId, path: r.path, rules: parseRules(r.value) }));
+}
+
+/**
+ * What a change of a unit's rules is checked against: the own rules of the units above it (root first, the
+ * unit itself last) and of every unit below it that sets some, read together.
+ */
+export async function loadSlaNeighbourhood(
+  env: Cloudflare.Env,
   unitPath: string,
-): Promise<Array<{ unitId: string; path: string; rules: SlaRule[] }>> {
-  const rows = await db.$client.execute({
-    sql: `SELECT u.id, u.path, s.value FROM unit_settings s JOIN units u ON u.id = s.unit_id
-          WHERE s.key = ? AND u.path LIKE ? AND u.path != ?`,
-    args: [SLA_POLICY_KEY, `${unitPath}%`, unitPath],
-  });
-  return rows.rows.map((r) => ({ unitId: String(r.id), path: String(r.path), rules: parseRules(r.value) }));
+): Promise<{ chain: UnitSlaRules[]; descendants: UnitOwnSlaRules[] }> {
+  const db = getDb(env);
+  const [chain, descendants] = await Promise.all([
+    loadSlaChain(db, unitPath),
+    loadDescendantSlaRules(db, unitPath),
+  ]);
+  return { chain, descendants };
+}
+
+/** The own rules of every unit on `unitPath`, root first (see `loadSlaChain`). */
+export async function slaChainOf(env: Cloudflare.Env, unitPath: string): Promise<UnitSlaRules[]> {
+  return loadSlaChain(getDb(env), unitPath);
 }
 
 /** The statement that stores a unit's own rules (or removes them, so the unit inherits everything). */
-export function saveSlaRulesStatement(unitId: string, rules: readonly SlaRule[], at: string): InStatement {
+export function saveSlaRulesStatement(
+  db: Db,
+  unitId: string,
+  rules: readonly SlaRule[],
+  at: string,
+): InStatement {
   if (rules.length === 0) {
-    return { sql: "DELETE FROM unit_settings WHERE unit_id = ? AND key = ?", args: [unitId, SLA_POLICY_KEY] };
+    return stmt(
+      db
+        .delete(unitSettings)
+        .where(and(eq(unitSettings.unitId, unitId), eq(unitSettings.key, SLA_POLICY_KEY))),
+    );
   }
-  return {
-    sql: `INSERT INTO unit_settings (unit_id, key, value, updated_at) VALUES (?, ?, ?, ?)
-          ON CONFLICT (unit_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-    args: [unitId, SLA_POLICY_KEY, JSON.stringify(rules), at],
-  };
+  const value = JSON.stringify(rules);
+  return stmt(
+    db
+      .insert(unitSettings)
+      .values({ unitId, key: SLA_POLICY_KEY, value, updatedAt: at })
+      .onConflictDoUpdate({ target: [unitSettings.unitId, unitSettings.key], set: { value, updatedAt: at } }),
+  );
 }
 
 /** The statement that reads the own rules of every unit on `paths` (for `slaRulesBookOf`), or null if none. */
@@ -75,13 +116,12 @@ export function slaRulesBookStatement(
 ): { ids: string[]; statement: InStatement } | null {
   const ids = [...new Set(paths.flatMap((p) => pathIds(p)))];
   if (ids.length === 0) return null;
-  return {
-    ids,
-    statement: {
-      sql: `SELECT unit_id, value FROM unit_settings WHERE key = ? AND unit_id IN (${ids.map(() => "?").join(",")})`,
-      args: [SLA_POLICY_KEY, ...ids],
-    },
-  };
+  // Built without a database so callers can put it in their own batch; rows keep the column names.
+  const query = new QueryBuilder()
+    .select({ unit_id: unitSettings.unitId, value: unitSettings.value })
+    .from(unitSettings)
+    .where(and(eq(unitSettings.key, SLA_POLICY_KEY), inArray(unitSettings.unitId, ids)));
+  return { ids, statement: stmt(query) };
 }
 
 /** The rules book from the rows of `slaRulesBookStatement`. */

@@ -1,6 +1,11 @@
-import { pathIds } from "../../domain/units";
+import type { InStatement } from "@libsql/client/web";
+import { and, asc, eq, gt, inArray, isNull, or } from "drizzle-orm";
+import { inScope, pathIds } from "../../domain/units";
 import type { WebhookEventKind } from "../../domain/webhook-signature";
-import type { Db } from "../../platform/db/client";
+import { type Db, getDb } from "../../platform/db/client";
+import { stmt } from "../../platform/db/statements";
+import { fitsOneMessage, sendInBatches } from "../../platform/queues/send";
+import { webhookDeliveries, webhookEndpoints } from "../schema";
 
 /**
  * Webhook endpoints and their secrets. A secret is shown once when the endpoint is registered and stored
@@ -94,9 +99,116 @@ export interface WebhookDeliveryMessage {
   event: WebhookEvent;
 }
 
+/** A registered endpoint as stored, without its sealed secret. */
+export interface WebhookEndpoint {
+  id: string;
+  unitId: string;
+  unitPath: string;
+  url: string;
+  events: WebhookEventKind[];
+  description: string | null;
+  createdBy: string;
+  createdAt: string;
+  disabledAt: string | null;
+}
+
+/** A new endpoint row, its secret already sealed. */
+export type NewWebhookEndpoint = Omit<WebhookEndpoint, "disabledAt"> & { secretSealed: string };
+
+const endpointColumns = {
+  id: webhookEndpoints.id,
+  unitId: webhookEndpoints.unitId,
+  unitPath: webhookEndpoints.unitPath,
+  url: webhookEndpoints.url,
+  events: webhookEndpoints.events,
+  description: webhookEndpoints.description,
+  createdBy: webhookEndpoints.createdBy,
+  createdAt: webhookEndpoints.createdAt,
+  disabledAt: webhookEndpoints.disabledAt,
+};
+
+function endpointOf(row: Omit<WebhookEndpoint, "events"> & { events: string }): WebhookEndpoint {
+  return { ...row, events: JSON.parse(row.events) as WebhookEventKind[] };
+}
+
+/**
+ * The INSERT of a new endpoint that happens only while its unit has fewer than `limit` active endpoints.
+ * Raw SQL because the count and the insert must be one statement (INSERT … SELECT … WHERE), so that two
+ * concurrent registrations cannot both pass the limit; it inserts no row when the unit is full.
+ */
+export function insertEndpointWithinLimit(row: NewWebhookEndpoint, limit: number): InStatement {
+  return {
+    sql: `INSERT INTO webhook_endpoints
+            (id, unit_id, unit_path, url, events, description, secret_sealed, created_by, created_at, disabled_at)
+          SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL
+          WHERE (SELECT count(*) FROM webhook_endpoints WHERE unit_id = ? AND disabled_at IS NULL) < ?`,
+    args: [
+      row.id,
+      row.unitId,
+      row.unitPath,
+      row.url,
+      JSON.stringify(row.events),
+      row.description,
+      row.secretSealed,
+      row.createdBy,
+      row.createdAt,
+      row.unitId,
+      limit,
+    ],
+  };
+}
+
+/** One endpoint by id (without its secret), or null. */
+export async function findEndpoint(env: Cloudflare.Env, id: string): Promise<WebhookEndpoint | null> {
+  const [row] = await getDb(env)
+    .select(endpointColumns)
+    .from(webhookEndpoints)
+    .where(eq(webhookEndpoints.id, id))
+    .limit(1);
+  return row ? endpointOf(row) : null;
+}
+
+/** A page of a unit's endpoints in registration order, after the keyset position `(createdAt, id)`. */
+export async function endpointsOfUnit(
+  env: Cloudflare.Env,
+  unitId: string,
+  after: readonly [string, string] | null,
+  limit: number,
+): Promise<WebhookEndpoint[]> {
+  const rows = await getDb(env)
+    .select(endpointColumns)
+    .from(webhookEndpoints)
+    .where(
+      and(
+        eq(webhookEndpoints.unitId, unitId),
+        after
+          ? or(
+              gt(webhookEndpoints.createdAt, after[0]),
+              and(eq(webhookEndpoints.createdAt, after[0]), gt(webhookEndpoints.id, after[1])),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(asc(webhookEndpoints.createdAt), asc(webhookEndpoints.id))
+    .limit(limit);
+  return rows.map(endpointOf);
+}
+
+/** The UPDATE that disables an endpoint; it changes no row when the endpoint is already disabled. */
+export function disableEndpointStatement(db: Db, id: string, at: string): InStatement {
+  return stmt(
+    db
+      .update(webhookEndpoints)
+      .set({ disabledAt: at })
+      .where(and(eq(webhookEndpoints.id, id), isNull(webhookEndpoints.disabledAt))),
+  );
+}
+
 /**
  * Enqueues one delivery per (event, subscribed active endpoint) on the `webhooks` queue: endpoints registered
- * at the event's unit or any unit above it that subscribed to its kind. One libSQL read for all events.
+ * at the event's unit or any unit above it that subscribed to its kind. One libSQL read for all events; the
+ * sends are byte-aware batches. A delivery too large for one queue message could never be sent, so it is
+ * recorded as `skipped` (and logged) instead of blocking the deliveries beside it.
  * Returns the number of deliveries enqueued.
  *
  * @example
@@ -115,21 +227,53 @@ export async function enqueueWebhookEvents(
     for (let i = 1; i <= ids.length; i++) ancestors.add(`/${ids.slice(0, i).join("/")}/`);
   }
   if (ancestors.size === 0) return 0;
-  const paths = [...ancestors];
-  const rows = await db.$client.execute({
-    sql: `SELECT id, unit_id, unit_path, events FROM webhook_endpoints
-          WHERE disabled_at IS NULL AND unit_path IN (${paths.map(() => "?").join(",")})`,
-    args: paths,
-  });
-  const messages: Array<{ body: WebhookDeliveryMessage }> = [];
+  const endpoints = await db
+    .select({
+      id: webhookEndpoints.id,
+      unitId: webhookEndpoints.unitId,
+      unitPath: webhookEndpoints.unitPath,
+      events: webhookEndpoints.events,
+    })
+    .from(webhookEndpoints)
+    .where(and(isNull(webhookEndpoints.disabledAt), inArray(webhookEndpoints.unitPath, [...ancestors])));
+  const messages: WebhookDeliveryMessage[] = [];
+  const tooLarge: WebhookDeliveryMessage[] = [];
   for (const e of list) {
-    for (const r of rows.rows) {
-      const kinds = JSON.parse(String(r.events)) as string[];
-      if (kinds.includes(e.kind) && e.unitPath.startsWith(String(r.unit_path))) {
-        messages.push({ body: { endpointId: String(r.id), unitId: String(r.unit_id), event: e } });
-      }
+    for (const endpoint of endpoints) {
+      const kinds = JSON.parse(endpoint.events) as string[];
+      if (!kinds.includes(e.kind) || !inScope(endpoint.unitPath, e.unitPath)) continue;
+      const message = { endpointId: endpoint.id, unitId: endpoint.unitId, event: e };
+      (fitsOneMessage(message) ? messages : tooLarge).push(message);
     }
   }
-  for (let i = 0; i < messages.length; i += 100) await env.WEBHOOKS.sendBatch(messages.slice(i, i + 100));
+  if (tooLarge.length) await skipTooLarge(db, tooLarge);
+  await sendInBatches(env.WEBHOOKS, messages);
   return messages.length;
+}
+
+/** Records deliveries that cannot fit one queue message as skipped, so they show up instead of vanishing. */
+async function skipTooLarge(db: Db, messages: readonly WebhookDeliveryMessage[]): Promise<void> {
+  const at = new Date().toISOString();
+  console.error(
+    JSON.stringify({
+      kind: "webhook-event-too-large",
+      deliveries: messages.map((m) => ({ endpointId: m.endpointId, eventId: m.event.id })),
+    }),
+  );
+  await db
+    .insert(webhookDeliveries)
+    .values(
+      messages.map((m) => ({
+        id: crypto.randomUUID(),
+        endpointId: m.endpointId,
+        eventId: m.event.id,
+        eventKind: m.event.kind,
+        status: "skipped" as const,
+        attempts: 0,
+        lastStatus: null,
+        lastError: "event too large for one queue message",
+        updatedAt: at,
+      })),
+    )
+    .onConflictDoNothing();
 }
