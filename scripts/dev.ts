@@ -1,6 +1,7 @@
 /**
  * `npm run dev`: starts a local libSQL server (sqld) with a file database under .data/, applies pending
  * migrations, seeds the demo city once, and runs `wrangler dev` on 127.0.0.1:8787. Ctrl-C stops all of it.
+ * `GRID321_PORT` moves the API and `GRID321_SQLD_PORT` sqld (scripts/lib/ports.ts).
  */
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
@@ -8,13 +9,23 @@ import { join } from "node:path";
 import { createClient } from "@libsql/client/web";
 import { ensureDevVars } from "./lib/dev-vars";
 import { migrate } from "./lib/migrate";
+import { apiUrl, apiPort as configuredApiPort, sqldPort } from "./lib/ports";
 import { freePort, startSqld } from "./lib/sqld";
 import { seedDemoCases } from "./seed/cases";
 import { DEMO_PASSWORD, seedDemo } from "./seed/demo";
 
 const root = new URL("..", import.meta.url).pathname;
-const preferredPort = Number(process.env.GRID321_SQLD_PORT ?? 8080);
-const apiPort = Number(process.env.GRID321_PORT ?? 8787);
+let apiPort: number;
+let api: string;
+let wanted: ReturnType<typeof sqldPort>;
+try {
+  apiPort = configuredApiPort();
+  api = apiUrl();
+  wanted = sqldPort();
+} catch (error) {
+  console.error(`grid321 dev: ${(error as Error).message}`);
+  process.exit(2);
+}
 
 /** Whether nothing listens on 127.0.0.1:`port` (checked by binding it for a moment). */
 function portIsFree(port: number): Promise<boolean> {
@@ -50,9 +61,18 @@ async function main() {
     );
     process.exit(1);
   }
-  const sqldPort = (await portIsFree(preferredPort)) ? preferredPort : await freePort();
-  console.log(`grid321 dev: starting sqld on 127.0.0.1:${sqldPort} (database in .data/sqld)`);
-  const sqld = await startSqld({ dbPath: join(root, ".data", "sqld"), port: sqldPort });
+  let port = wanted.port;
+  if (!(await portIsFree(port))) {
+    if (wanted.explicit) {
+      console.error(
+        `grid321 dev: 127.0.0.1:${port} (GRID321_SQLD_PORT) is already in use; stop what listens there or pick another port`,
+      );
+      process.exit(1);
+    }
+    port = await freePort();
+  }
+  console.log(`grid321 dev: starting sqld on 127.0.0.1:${port} (database in .data/sqld)`);
+  const sqld = await startSqld({ dbPath: join(root, ".data", "sqld"), port });
   let stopping = false;
   let wrangler: ReturnType<typeof spawn> | undefined;
 
@@ -86,7 +106,7 @@ async function main() {
     console.log(
       applied.length ? `grid321 dev: applied ${applied.join(", ")}` : "grid321 dev: schema up to date",
     );
-    await ensureDevVars(join(root, ".dev.vars"), sqld.url);
+    await ensureDevVars(join(root, ".dev.vars"), sqld.url, api);
     const seeded = await seedDemo(client);
     console.log(
       seeded ? "grid321 dev: seeded the demo city (password grid321-demo)" : "grid321 dev: demo city present",
@@ -121,7 +141,6 @@ async function main() {
       void stop(code ?? 1);
     }
   });
-  const api = `http://127.0.0.1:${apiPort}`;
   if (await waitForApi(api, 90_000)) {
     try {
       const created = await seedDemoCases(api, DEMO_PASSWORD);

@@ -1,17 +1,43 @@
 /**
  * `npm run seed:full-units`: generates Ankang's unit tree at full size (10 counties, 140 towns, 5,916
  * villages, 16,572 level-2 and 22,838 level-3 grids) under the demo city and imports it through
- * `POST /v1/units/import` in chunks, printing how long it took. Needs `npm run dev` running.
+ * `POST /v1/units/import` in chunks, printing how long it took. Needs `npm run dev` running, on the same
+ * `GRID321_PORT` (default 8787); it checks that grid321 answers there before importing anything.
  *
- *   GRID321_URL=http://127.0.0.1:8787 GRID321_CHUNK=10000 npm run seed:full-units
+ *   GRID321_PORT=8787 GRID321_CHUNK=10000 npm run seed:full-units
  */
+import { apiUrl } from "../lib/ports";
 import { fullCityUnits } from "./city-shape";
 
-const base = process.env.GRID321_URL ?? "http://127.0.0.1:8787";
 const chunkSize = Number(process.env.GRID321_CHUNK ?? 10_000);
 const password = process.env.GRID321_ADMIN_PASSWORD ?? "grid321-demo";
 
+/** Fails unless the grid321 API answers at `base`, so the import never goes to another local service. */
+async function assertGrid321(base: string): Promise<void> {
+  let title: unknown;
+  try {
+    const res = await fetch(`${base}/openapi.json`, { signal: AbortSignal.timeout(5_000) });
+    if (res.ok) {
+      title = await res.json().then(
+        (doc) => (doc as { info?: { title?: unknown } } | null)?.info?.title,
+        () => undefined,
+      );
+    }
+  } catch (error) {
+    throw new Error(
+      `nothing answers at ${base} (${(error as Error).cause ?? error}); start \`npm run dev\` first, ` +
+        "with the same GRID321_PORT",
+    );
+  }
+  if (title !== "grid321 API") {
+    throw new Error(`${base} is not the grid321 API; set GRID321_PORT to the port \`npm run dev\` uses`);
+  }
+}
+
 async function main() {
+  if (process.env.GRID321_URL) console.warn("seed:full-units: GRID321_URL is not read; GRID321_PORT is");
+  const base = apiUrl();
+  await assertGrid321(base);
   const login = await fetch(`${base}/v1/auth/login`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -47,6 +73,6 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  console.error(`seed:full-units: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });
