@@ -40,6 +40,22 @@ export const PERMISSIONS = {
   "households.write": REGISTRY_WRITERS,
 
   // --- cases, attachments, liaison stations
+  /** Reading cases (each case's own visibility rule in `domain/case-lifecycle.ts` decides which). */
+  "cases.read": ANY,
+  /** Reporting a case; which roles may report where is the lifecycle's rule. */
+  "cases.report": ANY,
+  /** A case command; who may run which command in which state is the lifecycle's rule. */
+  "cases.command": ANY,
+  "attachments.read": ANY,
+  /** Adding evidence; the lifecycle's `attach` rule decides who, on which case. */
+  "attachments.upload": ANY,
+  "liaison.read": ANY,
+  /** Opening stations and attaching deputies. */
+  "liaison.manage": STAFF,
+  /** Keeping a station's calendar (attached deputies, or centres in scope). */
+  "liaison.calendar": ["admin", "center_staff", "deputy"],
+  /** Turning a matter raised on a reception day into a case. */
+  "liaison.matter": ["center_staff", "deputy"],
 
   // --- directives, sla policy, inbox, webhooks, resolution levels
   "directives.read": ANY,

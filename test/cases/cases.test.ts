@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { forgetLocatedCases } from "../../src/routes/cases";
+import { forgetLocatedCases } from "../../src/services/cases";
 import { act, deskCase, makeWorld, must, newReport, projected, report } from "../support/case-fixtures";
 import { call, isProblem, sql } from "../support/helpers";
 

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../../src";
 import type { CaseEventMessage } from "../../src/domain/case-model";
 import type { GridDesk } from "../../src/durable/grid-desk/grid-desk";
-import { forgetLocatedCases } from "../../src/routes/cases";
+import { forgetLocatedCases } from "../../src/services/cases";
 import {
   deskCase,
   deskList,
