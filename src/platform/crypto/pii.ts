@@ -131,3 +131,58 @@ export function maskName(name: string): string {
   const chars = [...name];
   return chars.length <= 1 ? "*" : `${chars[0]}${"*".repeat(chars.length - 1)}`;
 }
+
+/** A person's ID number and phone as stored: AES-GCM ciphertexts bound to their row, a lookup HMAC, masks. */
+export interface SealedContact {
+  idNumberEnc: string | null;
+  idNumberHmac: string | null;
+  idNumberMasked: string | null;
+  phoneEnc: string | null;
+  phoneMasked: string | null;
+}
+
+/** The associated data that binds a sealed field to its table and row (`resident.id_number:<id>`). */
+function fieldContext(table: string, field: "id_number" | "phone", rowId: string): string {
+  return `${table}.${field}:${rowId}`;
+}
+
+/**
+ * Seals a person's ID number (upper-cased, trimmed) and phone for the row `rowId` of `table`: each value
+ * encrypted with its field and row as associated data, the ID number also HMAC-indexed, both masked.
+ *
+ * @example
+ * const sealed = await sealContact(keys, "resident", residentId, { idNumber, phone });
+ */
+export async function sealContact(
+  keys: PiiKeys,
+  table: string,
+  rowId: string,
+  values: { idNumber?: string | null; phone?: string | null },
+): Promise<SealedContact> {
+  const idNumber = values.idNumber?.trim().toUpperCase() || null;
+  const phone = values.phone || null;
+  return {
+    idNumberEnc: idNumber ? await encryptPii(keys, idNumber, fieldContext(table, "id_number", rowId)) : null,
+    idNumberHmac: idNumber ? await lookupHmac(keys, "id_number", idNumber) : null,
+    idNumberMasked: idNumber ? maskIdNumber(idNumber) : null,
+    phoneEnc: phone ? await encryptPii(keys, phone, fieldContext(table, "phone", rowId)) : null,
+    phoneMasked: phone ? maskPhone(phone) : null,
+  };
+}
+
+/** Opens the ID number and phone sealed by `sealContact` for the same table and row. */
+export async function openContact(
+  keys: PiiKeys,
+  table: string,
+  rowId: string,
+  sealed: { idNumberEnc: string | null; phoneEnc: string | null },
+): Promise<{ idNumber: string | null; phone: string | null }> {
+  return {
+    idNumber: sealed.idNumberEnc
+      ? await decryptPii(keys, sealed.idNumberEnc, fieldContext(table, "id_number", rowId))
+      : null,
+    phone: sealed.phoneEnc
+      ? await decryptPii(keys, sealed.phoneEnc, fieldContext(table, "phone", rowId))
+      : null,
+  };
+}

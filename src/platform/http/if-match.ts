@@ -18,7 +18,11 @@ export function ifMatchHeader(required: boolean) {
         : 'The version (ETag) you last read, e.g. "3": 400 when malformed, 412 when stale. Without it the write is unconditional.',
       example: '"3"',
     });
-  return z.object({ "if-match": required ? header : header.optional() });
+  // Validation never requires the header: a missing one must reach `requiredVersion` and answer 428, not a
+  // 400 from the validator. The document still marks it required where it is.
+  return z.object({
+    "if-match": required ? header.optional().openapi({ param: { required: true } }) : header.optional(),
+  });
 }
 
 function parse(header: string | undefined): number | null {
