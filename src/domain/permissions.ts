@@ -37,7 +37,20 @@ export const PERMISSIONS = {
 
   // --- households, residents, visits
   "households.read": ANY,
+  /** Registering and changing households and naming their helpers. */
   "households.write": REGISTRY_WRITERS,
+  "households.import": STAFF,
+  /** Setting or removing a manual class override (inside a household change). */
+  "households.override": STAFF,
+  /** Reclassifying a subtree and setting its service plan (visit cadences). */
+  "households.plan": STAFF,
+  "residents.read": ANY,
+  "residents.write": REGISTRY_WRITERS,
+  "visits.read": ANY,
+  /** Recording a contact: the grid worker, the centres and the three lines. */
+  "visits.record": ["admin", "center_staff", "grid_worker", "party_member", "deputy", "household_lead"],
+  /** Recording a contact made by someone else (entering paper records). */
+  "visits.record_for_others": REGISTRY_WRITERS,
 
   // --- cases, attachments, liaison stations
   /** Reading cases (each case's own visibility rule in `domain/case-lifecycle.ts` decides which). */

@@ -1,14 +1,17 @@
 import type { InStatement, InValue } from "@libsql/client/web";
+import { and, asc, count, eq, gte, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import {
   chinaYear,
   type HouseholdClass,
   RED_TAGS,
   SAFE_YEAR_BASE,
+  safeYearsMask,
   type VillageIncome,
 } from "../../domain/classification";
 import {
   CADENCE_KEYS,
   type Cadence,
+  type CadenceSetting,
   DEFAULT_CADENCE,
   parseCadenceValue,
   resolveCadence,
@@ -16,138 +19,410 @@ import {
 import { pathIds, subtreeRange } from "../../domain/units";
 import { writeAudited } from "../../platform/db/audit";
 import type { Db } from "../../platform/db/client";
-import type { households, residents } from "../schema";
+import { containsText, stmt } from "../../platform/db/statements";
+import {
+  contactPairings,
+  householdHelpers,
+  households,
+  residents,
+  unitSettings,
+  units,
+  users,
+  visits,
+} from "../schema";
 
 export type HouseholdRow = typeof households.$inferSelect;
-export type ResidentRow = typeof residents.$inferSelect;
+export type HelperRow = typeof householdHelpers.$inferSelect;
+
+/** A unit as the household registry needs it: where it is in the tree. */
+export interface UnitRef {
+  id: string;
+  path: string;
+  level: string;
+  gridLevel: number | null;
+  depth: number;
+}
+
+const unitRefColumns = {
+  id: units.id,
+  path: units.path,
+  level: units.level,
+  gridLevel: units.gridLevel,
+  depth: units.depth,
+};
+
+/** The values of a JSON array as a subquery, so a long id list is one bound parameter. */
+function jsonValues(values: readonly string[]): SQL {
+  return sql`(SELECT value FROM json_each(${JSON.stringify(values)}))`;
+}
 
 /** The village (level-1 grid) id on a grid's path. */
 export function villageIdOf(path: string): string | undefined {
   return pathIds(path)[3];
 }
 
-const HOUSEHOLD_COLUMNS = `id, unit_id AS unitId, unit_path AS unitPath, village_id AS villageId, address, latitude, longitude,
-  head_name AS headName, income_per_capita AS incomePerCapita, income_stable AS incomeStable,
-  safe_years_mask AS safeYearsMask, notes, red_tags AS redTags, member_count AS memberCount,
-  computed_class AS computedClass, class, class_reasons AS classReasons, class_since AS classSince,
-  classified_at AS classifiedAt, override_class AS overrideClass, override_reason AS overrideReason,
-  override_until AS overrideUntil, override_by AS overrideBy, last_visit_at AS lastVisitAt,
-  next_visit_due AS nextVisitDue, version, created_at AS createdAt, updated_at AS updatedAt`;
-
-/** Maps a raw libSQL row selected with `HOUSEHOLD_COLUMNS` to a typed row. */
-export function toHouseholdRow(r: Record<string, unknown>): HouseholdRow {
-  return {
-    id: String(r.id),
-    unitId: String(r.unitId),
-    unitPath: String(r.unitPath),
-    villageId: String(r.villageId),
-    address: String(r.address),
-    latitude: r.latitude === null ? null : Number(r.latitude),
-    longitude: r.longitude === null ? null : Number(r.longitude),
-    headName: String(r.headName),
-    incomePerCapita: Number(r.incomePerCapita),
-    incomeStable: Number(r.incomeStable) === 1,
-    safeYearsMask: Number(r.safeYearsMask),
-    notes: r.notes === null ? null : String(r.notes),
-    redTags: String(r.redTags),
-    memberCount: Number(r.memberCount),
-    computedClass: r.computedClass as HouseholdClass,
-    class: r.class as HouseholdClass,
-    classReasons: String(r.classReasons),
-    classSince: String(r.classSince),
-    classifiedAt: String(r.classifiedAt),
-    overrideClass: (r.overrideClass ?? null) as HouseholdClass | null,
-    overrideReason: (r.overrideReason ?? null) as string | null,
-    overrideUntil: (r.overrideUntil ?? null) as string | null,
-    overrideBy: (r.overrideBy ?? null) as string | null,
-    lastVisitAt: (r.lastVisitAt ?? null) as string | null,
-    nextVisitDue: (r.nextVisitDue ?? null) as string | null,
-    version: Number(r.version),
-    createdAt: String(r.createdAt),
-    updatedAt: String(r.updatedAt),
-  };
+/** One unit by id, or undefined. */
+export async function findUnit(db: Db, id: string): Promise<UnitRef | undefined> {
+  return db.select(unitRefColumns).from(units).where(eq(units.id, id)).get();
 }
 
-/** SELECT list for households, for building list queries. */
-export const householdSelect = `SELECT ${HOUSEHOLD_COLUMNS} FROM households`;
+/** Units by code (for an import), keyed by code. */
+export async function unitsByCode(db: Db, codes: readonly string[]): Promise<Map<string, UnitRef>> {
+  const rows = await db
+    .select({ ...unitRefColumns, code: units.code })
+    .from(units)
+    .where(inArray(units.code, jsonValues(codes)));
+  return new Map(rows.map(({ code, ...unit }) => [code, unit]));
+}
 
 /** One household by id, or undefined. */
 export async function findHousehold(db: Db, id: string): Promise<HouseholdRow | undefined> {
-  const rs = await db.$client.execute({ sql: `${householdSelect} WHERE id = ?`, args: [id] });
-  return rs.rows[0] ? toHouseholdRow(rs.rows[0] as Record<string, unknown>) : undefined;
+  return db.select().from(households).where(eq(households.id, id)).get();
 }
 
-const RESIDENT_COLUMNS = `id, household_id AS householdId, unit_path AS unitPath, name, gender, birth_date AS birthDate,
-  id_number_enc AS idNumberEnc, id_number_hmac AS idNumberHmac, id_number_masked AS idNumberMasked,
-  phone_enc AS phoneEnc, phone_masked AS phoneMasked, relationship, tags, version,
-  created_at AS createdAt, updated_at AS updatedAt`;
-
-export const residentSelect = `SELECT ${RESIDENT_COLUMNS} FROM residents`;
-
-/** Maps a raw libSQL row selected with `residentSelect` to a typed row. */
-export function toResidentRow(r: Record<string, unknown>): ResidentRow {
-  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
-  return {
-    id: String(r.id),
-    householdId: String(r.householdId),
-    unitPath: String(r.unitPath),
-    name: String(r.name),
-    gender: r.gender as "male" | "female",
-    birthDate: String(r.birthDate),
-    idNumberEnc: text(r.idNumberEnc),
-    idNumberHmac: text(r.idNumberHmac),
-    idNumberMasked: text(r.idNumberMasked),
-    phoneEnc: text(r.phoneEnc),
-    phoneMasked: text(r.phoneMasked),
-    relationship: String(r.relationship),
-    tags: String(r.tags),
-    version: Number(r.version),
-    createdAt: String(r.createdAt),
-    updatedAt: String(r.updatedAt),
-  };
+/** The cadence settings on the given units, with each unit's depth. */
+function cadenceSettingsOn(db: Db, unitIds: readonly string[]) {
+  return db
+    .select({
+      unitId: unitSettings.unitId,
+      depth: units.depth,
+      key: unitSettings.key,
+      value: unitSettings.value,
+    })
+    .from(unitSettings)
+    .innerJoin(units, eq(units.id, unitSettings.unitId))
+    .where(
+      and(
+        inArray(unitSettings.unitId, jsonValues(unitIds)),
+        inArray(unitSettings.key, Object.values(CADENCE_KEYS)),
+      ),
+    );
 }
 
-/** The household's village income totals and the cadence settings on its grid's path, in one round trip. */
+/** The cadence settings on a unit's path (itself and its ancestors), with the unit each sits on. */
+export async function cadenceSettingsOnPath(
+  db: Db,
+  unitPath: string,
+): Promise<Array<CadenceSetting & { unitId: string }>> {
+  return cadenceSettingsOn(db, pathIds(unitPath));
+}
+
+/** The cadence settings on the paths of several units (an import), resolved per unit. */
+export async function cadencesOf(db: Db, unitList: readonly UnitRef[]): Promise<Map<string, Cadence>> {
+  const settings = await cadenceSettingsOn(db, [...new Set(unitList.flatMap((u) => pathIds(u.path)))]);
+  const out = new Map<string, Cadence>();
+  for (const unit of unitList) {
+    const onPath = new Set(pathIds(unit.path));
+    out.set(unit.id, resolveCadence(settings.filter((s) => onPath.has(s.unitId))));
+  }
+  return out;
+}
+
+const villageIncome = {
+  incomeSum: sql<number>`coalesce(sum(${households.incomePerCapita}), 0)`.mapWith(Number),
+  households: count(),
+};
+
+/** The household's village income totals and the cadence in force on its grid's path, in one round trip. */
 export async function classificationContext(
   db: Db,
   villageId: string,
   unitPath: string,
 ): Promise<{ village: VillageIncome; cadence: Cadence }> {
-  const ids = pathIds(unitPath);
-  const [sums, settings] = await db.$client.batch(
-    [
-      {
-        sql: "SELECT coalesce(sum(income_per_capita), 0) AS s, count(*) AS n FROM households WHERE village_id = ?",
-        args: [villageId],
-      },
-      {
-        sql: `SELECT u.depth AS depth, s.key AS key, s.value AS value FROM unit_settings s JOIN units u ON u.id = s.unit_id
-              WHERE s.unit_id IN (SELECT value FROM json_each(?)) AND s.key IN (?, ?, ?)`,
-        args: [JSON.stringify(ids), CADENCE_KEYS.green, CADENCE_KEYS.yellow, CADENCE_KEYS.red],
-      },
-    ],
-    "read",
-  );
+  const [totals, settings] = await db.batch([
+    db.select(villageIncome).from(households).where(eq(households.villageId, villageId)),
+    cadenceSettingsOn(db, pathIds(unitPath)),
+  ]);
   return {
-    village: { incomeSum: Number(sums!.rows[0]!.s), households: Number(sums!.rows[0]!.n) },
-    cadence: resolveCadence(
-      settings!.rows.map((r) => ({ depth: Number(r.depth), key: String(r.key), value: String(r.value) })),
-    ),
+    village: totals[0] ?? { incomeSum: 0, households: 0 },
+    cadence: resolveCadence(settings),
   };
 }
 
-/** The ids of residents already holding any of these ID-number HMACs (other than `exceptResidentId`). */
-export async function existingIdHmacs(
+/** Income totals of several villages, keyed by village id (villages without households are absent). */
+export async function villageTotals(
   db: Db,
-  hmacs: string[],
-  exceptResidentId?: string,
-): Promise<Set<string>> {
-  if (hmacs.length === 0) return new Set();
-  const rs = await db.$client.execute({
-    sql: "SELECT id_number_hmac AS h FROM residents WHERE id_number_hmac IN (SELECT value FROM json_each(?)) AND id <> ?",
-    args: [JSON.stringify(hmacs), exceptResidentId ?? ""],
-  });
-  return new Set(rs.rows.map((r) => String(r.h)));
+  villageIds: readonly string[],
+): Promise<Map<string, VillageIncome>> {
+  const rows = await db
+    .select({ villageId: households.villageId, ...villageIncome })
+    .from(households)
+    .where(inArray(households.villageId, jsonValues(villageIds)))
+    .groupBy(households.villageId);
+  return new Map(rows.map(({ villageId, ...totals }) => [villageId, totals]));
+}
+
+/** A new household, classified, ready for `insertHouseholdsStatement`. */
+export interface NewHouseholdRow {
+  id: string;
+  unit: { id: string; path: string };
+  address: string;
+  location?: { latitude: number; longitude: number } | null;
+  headName: string;
+  incomePerCapita: number;
+  incomeStable: boolean;
+  safeFamilyYears: readonly number[];
+  notes?: string | null;
+  redTags: string;
+  memberCount: number;
+  class: HouseholdClass;
+  reasons: readonly string[];
+  nextVisitDue: string | null;
+}
+
+// Set-based over a JSON array (one bound parameter for up to 2,000 rows), and inserting nothing unless every
+// grid named still exists at the path read: a unit deleted or moved meanwhile leaves no orphan.
+const INSERT_HOUSEHOLDS = `INSERT INTO households (id, unit_id, unit_path, address, latitude, longitude, head_name, income_per_capita,
+    income_stable, safe_years_mask, notes, red_tags, member_count, computed_class, class, class_reasons, class_since,
+    classified_at, next_visit_due, version, created_at, updated_at)
+  SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9,
+    value->>10, value->>11, value->>12, value->>13, value->>13, value->>14, :now, :now, value->>15, 1, :now, :now
+  FROM json_each(:rows)
+  WHERE (SELECT count(*) FROM json_each(:units) AS g
+    JOIN units ON units.id = g.value->>0 AND units.path = g.value->>1 AND units.level = 'grid') = json_array_length(:units)`;
+
+/**
+ * One statement inserting households only if all their grids still exist (`rowsAffected` 0 otherwise: run
+ * it with `mustChange`).
+ */
+export function insertHouseholdsStatement(rows: readonly NewHouseholdRow[], now: string): InStatement {
+  const gridList = new Map(rows.map((h) => [h.unit.id, h.unit.path]));
+  return {
+    sql: INSERT_HOUSEHOLDS,
+    args: {
+      now,
+      units: JSON.stringify([...gridList]),
+      rows: JSON.stringify(
+        rows.map((h) => [
+          h.id,
+          h.unit.id,
+          h.unit.path,
+          h.address,
+          h.location?.latitude ?? null,
+          h.location?.longitude ?? null,
+          h.headName,
+          h.incomePerCapita,
+          h.incomeStable ? 1 : 0,
+          safeYearsMask(h.safeFamilyYears),
+          h.notes ?? null,
+          h.redTags,
+          h.memberCount,
+          h.class,
+          JSON.stringify(h.reasons),
+          h.nextVisitDue,
+        ]),
+      ),
+    },
+  };
+}
+
+/** The row `insertHouseholdsStatement` stores for a new household, as a read would return it. */
+export function insertedHouseholdRow(h: NewHouseholdRow, now: string): HouseholdRow {
+  return {
+    id: h.id,
+    unitId: h.unit.id,
+    unitPath: h.unit.path,
+    villageId: villageIdOf(h.unit.path) ?? "",
+    address: h.address,
+    latitude: h.location?.latitude ?? null,
+    longitude: h.location?.longitude ?? null,
+    headName: h.headName,
+    incomePerCapita: h.incomePerCapita,
+    incomeStable: h.incomeStable,
+    safeYearsMask: safeYearsMask(h.safeFamilyYears),
+    notes: h.notes ?? null,
+    redTags: h.redTags,
+    memberCount: h.memberCount,
+    computedClass: h.class,
+    class: h.class,
+    classReasons: JSON.stringify(h.reasons),
+    classSince: now,
+    classifiedAt: now,
+    overrideClass: null,
+    overrideReason: null,
+    overrideUntil: null,
+    overrideBy: null,
+    lastVisitAt: null,
+    nextVisitDue: h.nextVisitDue,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/**
+ * The UPDATE that stores a re-derived household, guarded by the version it was derived from (`rowsAffected`
+ * 0 when another writer got there first: run it with `mustChange`).
+ */
+export function updateHouseholdStatement(db: Db, row: HouseholdRow, expectedVersion: number): InStatement {
+  const { id: _id, villageId: _village, createdAt: _created, version: _version, ...fields } = row;
+  return stmt(
+    db
+      .update(households)
+      .set({ ...fields, version: sql`${households.version} + 1` })
+      .where(and(eq(households.id, row.id), eq(households.version, expectedVersion))),
+  );
+}
+
+/** The statements that carry a moved household's members, visits, helpers and pairings to its new path. */
+export function followHouseholdStatements(db: Db, householdId: string, unitPath: string): InStatement[] {
+  return [
+    stmt(db.update(residents).set({ unitPath }).where(eq(residents.householdId, householdId))),
+    stmt(db.update(visits).set({ unitPath }).where(eq(visits.householdId, householdId))),
+    stmt(db.update(householdHelpers).set({ unitPath }).where(eq(householdHelpers.householdId, householdId))),
+    stmt(db.update(contactPairings).set({ unitPath }).where(eq(contactPairings.householdId, householdId))),
+  ];
+}
+
+/** What a household list is filtered by. */
+export interface HouseholdFilter {
+  scopePath: string;
+  /** Effective class at `asOf`. */
+  class?: HouseholdClass;
+  asOf: Date;
+  /** Households with a member holding this ID-number HMAC. */
+  idNumberHmac?: string;
+  /** Address or head-of-household substring. */
+  text?: string;
+  after?: { unitPath: string; id: string } | null;
+  limit: number;
+}
+
+/** The effective class at `asOf` of a households row (an unexpired override wins). */
+function effectiveClassOf(asOf: Date): SQL {
+  return sql`(CASE WHEN ${households.overrideClass} IS NOT NULL AND ${households.overrideUntil} > ${asOf.toISOString()}
+    THEN ${households.overrideClass} ELSE ${households.computedClass} END)`;
+}
+
+/** A page of households in a subtree, by path then id (`limit` rows at most). */
+export async function listHouseholds(db: Db, f: HouseholdFilter): Promise<HouseholdRow[]> {
+  const [lo, hi] = subtreeRange(f.scopePath);
+  const where: SQL[] = [gte(households.unitPath, lo), lt(households.unitPath, hi)];
+  if (f.class) where.push(sql`${effectiveClassOf(f.asOf)} = ${f.class}`);
+  if (f.idNumberHmac) {
+    where.push(
+      inArray(
+        households.id,
+        db
+          .select({ id: residents.householdId })
+          .from(residents)
+          .where(eq(residents.idNumberHmac, f.idNumberHmac)),
+      ),
+    );
+  }
+  if (f.text) {
+    where.push(or(containsText(households.address, f.text), containsText(households.headName, f.text))!);
+  }
+  if (f.after)
+    where.push(sql`(${households.unitPath}, ${households.id}) > (${f.after.unitPath}, ${f.after.id})`);
+  return db
+    .select()
+    .from(households)
+    .where(and(...where))
+    .orderBy(asc(households.unitPath), asc(households.id))
+    .limit(f.limit);
+}
+
+/** A household's helpers, current and past, oldest first. */
+export async function helpersOf(db: Db, householdId: string): Promise<HelperRow[]> {
+  return db
+    .select()
+    .from(householdHelpers)
+    .where(eq(householdHelpers.householdId, householdId))
+    .orderBy(asc(householdHelpers.since), asc(householdHelpers.id));
+}
+
+/** A user who might help or visit a household: role, unit path and whether disabled. */
+export async function findUserRef(
+  db: Db,
+  id: string,
+): Promise<{ id: string; role: string; unitPath: string; disabled: boolean } | undefined> {
+  return db
+    .select({ id: users.id, role: users.role, unitPath: users.unitPath, disabled: users.disabled })
+    .from(users)
+    .where(eq(users.id, id))
+    .get();
+}
+
+/**
+ * Names a helper, unless the user already helps the household (the partial unique index on active pairings
+ * then makes it change no row: run it with `mustChange`).
+ */
+export function insertHelperStatement(db: Db, helper: typeof householdHelpers.$inferInsert): InStatement {
+  return stmt(db.insert(householdHelpers).values(helper).onConflictDoNothing());
+}
+
+/** Ends the user's active pairing with the household (no row when there is none: run it with `mustChange`). */
+export function endHelperStatement(db: Db, householdId: string, userId: string, until: string): InStatement {
+  return stmt(
+    db
+      .update(householdHelpers)
+      .set({ until })
+      .where(
+        and(
+          eq(householdHelpers.householdId, householdId),
+          eq(householdHelpers.userId, userId),
+          isNull(householdHelpers.until),
+        ),
+      ),
+  );
+}
+
+/** Sets a unit's own cadence of a class (`inherit` drops it, so the ancestors' value applies). */
+export function setCadenceStatement(
+  db: Db,
+  unitId: string,
+  klass: HouseholdClass,
+  value: number | "none" | "inherit",
+  now: string,
+): InStatement {
+  const key = CADENCE_KEYS[klass];
+  if (value === "inherit") {
+    return stmt(
+      db.delete(unitSettings).where(and(eq(unitSettings.unitId, unitId), eq(unitSettings.key, key))),
+    );
+  }
+  return stmt(
+    db
+      .insert(unitSettings)
+      .values({ unitId, key, value: String(value), updatedAt: now })
+      .onConflictDoUpdate({
+        target: [unitSettings.unitId, unitSettings.key],
+        set: { value: String(value), updatedAt: now },
+      }),
+  );
+}
+
+/** Households whose next contact was due before `asOf`, longest late first. */
+export interface OverdueRow {
+  id: string;
+  unitId: string;
+  address: string;
+  headName: string;
+  computedClass: HouseholdClass;
+  overrideClass: HouseholdClass | null;
+  overrideUntil: string | null;
+  lastVisitAt: string | null;
+  nextVisitDue: string;
+}
+
+/** A page of overdue households in a subtree, by due date then id. */
+export async function listOverdue(
+  db: Db,
+  scope: { path: string; level: string },
+  asOf: Date,
+  after: { due: string; id: string } | null,
+  limit: number,
+): Promise<OverdueRow[]> {
+  const [lo, hi] = subtreeRange(scope.path);
+  // Raw for INDEXED BY: the planner would otherwise pick the path index and read every household of a county.
+  return db.all<OverdueRow>(sql`SELECT id, unit_id AS unitId, address, head_name AS headName, computed_class AS computedClass,
+      override_class AS overrideClass, override_until AS overrideUntil, last_visit_at AS lastVisitAt,
+      next_visit_due AS nextVisitDue
+    FROM households INDEXED BY ${sql.raw(overdueIndex(scope.level))}
+    WHERE next_visit_due < ${asOf.toISOString()} AND unit_path >= ${lo} AND unit_path < ${hi}
+    ${after ? sql`AND (next_visit_due, id) > (${after.due}, ${after.id})` : sql``}
+    ORDER BY next_visit_due, id LIMIT ${limit}`);
 }
 
 /** SQL for "the effective class at :asOf" over a households row (an unexpired override wins). */
@@ -352,21 +627,6 @@ export function overdueIndex(level: string): string {
 export function storedRedTags(memberTagLists: readonly string[][]): string {
   const present = new Set(memberTagLists.flat());
   return JSON.stringify(RED_TAGS.filter((t) => present.has(t)));
-}
-
-/**
- * A statement that fails the surrounding write transaction unless the statement just before it changed
- * exactly one row: placed after a version-guarded UPDATE, a lost race rolls back everything (SQLite has no
- * RAISE outside triggers, so it fails by parsing invalid JSON; `isStaleGuardError` recognizes that).
- */
-export const STALE_GUARD: InStatement = {
-  sql: "SELECT CASE WHEN changes() = 1 THEN 1 ELSE json('stale version') END",
-  args: [],
-};
-
-/** Whether a write failed on `STALE_GUARD`. */
-export function isStaleGuardError(error: unknown): boolean {
-  return /malformed JSON/i.test(`${String(error)} ${String((error as { cause?: unknown })?.cause ?? "")}`);
 }
 
 /**

@@ -1,0 +1,97 @@
+import { chinaDate } from "../../domain/china-time";
+import { requiredVersion, setEtag } from "../../platform/http/if-match";
+import type { AppRouteHandler } from "../../platform/http/openapi";
+import { decodeCursor, toPage } from "../../platform/http/pagination";
+import * as households from "../../services/households";
+import type * as routes from "./households.routes";
+import { asOfDate } from "./schemas";
+import { actorOf, helperView, householdView, residentView } from "./views";
+
+export const create: AppRouteHandler<typeof routes.create> = async (c) => {
+  const row = await households.createHousehold(c.env, actorOf(c), c.req.valid("json"));
+  setEtag(c, row.version);
+  c.header("location", `/v1/households/${row.id}`);
+  return c.json(householdView(row, new Date(row.updatedAt), false), 201);
+};
+
+export const list: AppRouteHandler<typeof routes.list> = async (c) => {
+  const { cursor, asOf, ...query } = c.req.valid("query");
+  const after = decodeCursor(cursor, 2, ["string", "string"]);
+  const at = asOfDate(asOf);
+  const rows = await households.listHouseholds(c.env, actorOf(c), {
+    ...query,
+    asOf: at,
+    after: after ? { unitPath: String(after[0]), id: String(after[1]) } : null,
+    purpose: c.req.valid("header")["x-purpose"],
+  });
+  const page = toPage(
+    rows,
+    query.limit,
+    (h) => householdView(h, at, false),
+    (h) => [h.unitPath, h.id],
+  );
+  return c.json(page, 200);
+};
+
+export const getOne: AppRouteHandler<typeof routes.getOne> = async (c) => {
+  const { reveal, asOf } = c.req.valid("query");
+  const purpose = c.req.valid("header")["x-purpose"];
+  const detail = await households.householdDetail(c.env, actorOf(c), c.req.valid("param").id, {
+    reveal,
+    purpose,
+  });
+  const at = asOfDate(asOf);
+  const today = chinaDate(at);
+  setEtag(c, detail.household.version);
+  return c.json(
+    {
+      ...householdView(detail.household, at, detail.reveal),
+      residents: detail.members.map((r) => residentView(r, null, today)),
+      helpers: detail.helpers.map(helperView),
+    },
+    200,
+  );
+};
+
+export const patch: AppRouteHandler<typeof routes.patch> = async (c) => {
+  const expected = requiredVersion(c.req.valid("header")["if-match"]);
+  const { id } = c.req.valid("param");
+  const row = await households.updateHousehold(c.env, actorOf(c), id, expected, c.req.valid("json"));
+  setEtag(c, row.version);
+  return c.json(householdView(row, new Date(row.updatedAt), false), 200);
+};
+
+export const importHouseholds: AppRouteHandler<typeof routes.importHouseholds> = async (c) => {
+  const result = await households.importHouseholds(c.env, actorOf(c), c.req.valid("json").rows);
+  return c.json(result, 201);
+};
+
+export const reclassify: AppRouteHandler<typeof routes.reclassify> = async (c) => {
+  const asOf = asOfDate(c.req.valid("query").asOf);
+  return c.json(await households.reclassifyUnit(c.env, actorOf(c), c.req.valid("param").id, asOf), 200);
+};
+
+export const summary: AppRouteHandler<typeof routes.summary> = async (c) => {
+  const asOf = asOfDate(c.req.valid("query").asOf);
+  return c.json(await households.householdSummary(c.env, actorOf(c), c.req.valid("param").id, asOf), 200);
+};
+
+export const addHelper: AppRouteHandler<typeof routes.addHelper> = async (c) => {
+  const helper = await households.addHelper(c.env, actorOf(c), c.req.valid("param").id, c.req.valid("json"));
+  return c.json(helperView(helper), 201);
+};
+
+export const endHelper: AppRouteHandler<typeof routes.endHelper> = async (c) => {
+  const { id, userId } = c.req.valid("param");
+  await households.endHelper(c.env, actorOf(c), id, userId);
+  return c.body(null, 204);
+};
+
+export const getServicePlan: AppRouteHandler<typeof routes.getServicePlan> = async (c) => {
+  return c.json(await households.getServicePlan(c.env, actorOf(c), c.req.valid("param").id), 200);
+};
+
+export const putServicePlan: AppRouteHandler<typeof routes.putServicePlan> = async (c) => {
+  const { id } = c.req.valid("param");
+  return c.json(await households.setServicePlan(c.env, actorOf(c), id, c.req.valid("json")), 200);
+};

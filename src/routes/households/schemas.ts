@@ -1,0 +1,224 @@
+import { z } from "@hono/zod-openapi";
+import { chinaDate, chinaYear } from "../../domain/china-time";
+import {
+  HOUSEHOLD_CLASS_LABELS,
+  HOUSEHOLD_CLASSES,
+  RESIDENT_TAG_LABELS,
+  RESIDENT_TAGS,
+  SAFE_YEAR_BASE,
+  SAFE_YEAR_MAX,
+} from "../../domain/classification";
+import { parseIdNumber } from "../../domain/id-number";
+
+/** The schemas the household, resident and visit routes share. */
+
+const labels = (entries: Record<string, string>) =>
+  Object.entries(entries)
+    .map(([k, v]) => `\`${k}\` — ${v}`)
+    .join("; ");
+
+export const ClassEnum = z.enum(HOUSEHOLD_CLASSES).openapi({ description: labels(HOUSEHOLD_CLASS_LABELS) });
+export const Tag = z.enum(RESIDENT_TAGS).openapi({ description: labels(RESIDENT_TAG_LABELS) });
+
+/** A member's relationship to the head of household. */
+export const RELATIONSHIPS = [
+  "head",
+  "spouse",
+  "child",
+  "child_in_law",
+  "grandchild",
+  "parent",
+  "grandparent",
+  "sibling",
+  "other",
+] as const;
+
+/** A birth date: not in the future (China date), not before 1900. */
+export const BirthDate = z.iso
+  .date()
+  .refine((d) => d <= chinaDate(new Date()), "a birth date cannot be in the future")
+  .refine((d) => d >= "1900-01-01", "a birth date before 1900 is not plausible");
+
+export const Phone = z.string().regex(/^\+?\d{5,20}$/, "5–20 digits");
+
+export const ResidentInput = z
+  .strictObject({
+    name: z.string().trim().min(1).max(50),
+    gender: z.enum(["male", "female"]),
+    birthDate: BirthDate,
+    idNumber: z
+      .string()
+      .trim()
+      .max(18)
+      .optional()
+      .openapi({ description: "身份证号 (GB 11643), 18 characters" }),
+    phone: Phone.optional(),
+    relationship: z.enum(RELATIONSHIPS).openapi({ description: "Relationship to the head of household" }),
+    tags: z.array(Tag).max(20).default([]),
+  })
+  .superRefine((r, ctx) => {
+    if (r.idNumber === undefined) return;
+    const parsed = parseIdNumber(r.idNumber, chinaDate(new Date()));
+    const message = !parsed.ok
+      ? parsed.message
+      : parsed.birthDate !== r.birthDate
+        ? "the ID number's birth date is not birthDate"
+        : parsed.gender !== r.gender
+          ? "the ID number's gender digit is not gender"
+          : null;
+    if (message) ctx.addIssue({ code: "custom", path: ["idNumber"], message });
+  })
+  .openapi("NewResident");
+
+const Income = z
+  .number()
+  .int("whole yuan")
+  .min(0, "an income cannot be negative")
+  .max(10_000_000, "not a plausible annual per-capita income")
+  .openapi({ description: "Annual per-capita income in yuan" });
+const SafeYears = z
+  .array(z.number().int().min(SAFE_YEAR_BASE).max(SAFE_YEAR_MAX))
+  .max(SAFE_YEAR_MAX - SAFE_YEAR_BASE + 1)
+  .refine((ys) => ys.every((y) => y <= chinaYear(new Date())), "a rating cannot be for a future year")
+  .openapi({ description: "Years the household was rated a safe family (平安家庭)" });
+export const Location = z.strictObject({
+  latitude: z.number().min(-90).max(90),
+  longitude: z.number().min(-180).max(180),
+});
+
+/** A household's own fields, as registered or imported. */
+export const householdFields = {
+  address: z.string().trim().min(1).max(200),
+  location: Location.optional(),
+  headName: z.string().trim().min(1).max(50).openapi({ description: "Head of household (户主)" }),
+  incomePerCapita: Income,
+  incomeStable: z.boolean(),
+  safeFamilyYears: SafeYears.default([]),
+  notes: z.string().max(2000).optional(),
+  residents: z.array(ResidentInput).max(30).default([]),
+};
+
+export const HouseholdPatch = z
+  .strictObject({
+    unitId: z.uuid().optional().openapi({ description: "Move the household to another grid" }),
+    address: householdFields.address.optional(),
+    location: Location.nullable().optional(),
+    headName: householdFields.headName.optional(),
+    incomePerCapita: Income.optional(),
+    incomeStable: z.boolean().optional(),
+    safeFamilyYears: SafeYears.optional(),
+    notes: z.string().max(2000).nullable().optional(),
+    override: z
+      .strictObject({
+        class: ClassEnum,
+        reason: z.string().trim().min(4).max(500),
+        until: z.iso
+          .datetime()
+          .openapi({ description: "When the override stops applying (at most a year ahead)" }),
+      })
+      .nullable()
+      .optional()
+      .openapi({ description: "Manual class override (admin, center_staff); null removes it" }),
+  })
+  .openapi("HouseholdPatch");
+
+export const ResidentSchema = z
+  .object({
+    id: z.uuid(),
+    householdId: z.uuid(),
+    name: z.string(),
+    gender: z.enum(["male", "female"]),
+    birthDate: z.string().openapi({ description: "YYYY-MM-DD; `YYYY-**-**` when masked for a minor" }),
+    idNumber: z.string().nullable().openapi({ example: "6109**********1234" }),
+    phone: z.string().nullable(),
+    relationship: z.string(),
+    tags: z.array(z.string()).openapi({ description: "Sensitive tags read `restricted` when masked" }),
+    minor: z.boolean(),
+    masked: z.boolean(),
+    version: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("Resident");
+
+const OverrideSchema = z.object({
+  class: ClassEnum,
+  reason: z.string(),
+  until: z.string(),
+  by: z.string().nullable(),
+  active: z.boolean(),
+});
+
+export const HelperSchema = z
+  .object({
+    id: z.uuid(),
+    userId: z.uuid(),
+    line: z.string(),
+    kind: z.enum(["one_to_one", "one_to_many"]),
+    since: z.string(),
+    until: z.string().nullable(),
+  })
+  .openapi("HouseholdHelper");
+
+export const HouseholdSchema = z
+  .object({
+    id: z.uuid(),
+    unitId: z.uuid(),
+    villageId: z.uuid(),
+    address: z.string(),
+    location: Location.nullable(),
+    headName: z.string(),
+    incomePerCapita: z.number().int(),
+    incomeStable: z.boolean(),
+    safeFamilyYears: z.array(z.number().int()),
+    notes: z.string().nullable(),
+    memberCount: z.number().int(),
+    computedClass: ClassEnum.openapi({ description: "The class the rules give" }),
+    effectiveClass: ClassEnum.openapi({
+      description: "The class that applies: an unexpired override, else computed",
+    }),
+    classReasons: z
+      .array(z.string())
+      .openapi({ description: "Why; sensitive member tags read `member_sensitive_tag` when masked" }),
+    classSince: z.string(),
+    classifiedAt: z.string(),
+    override: OverrideSchema.nullable(),
+    lastVisitAt: z.string().nullable(),
+    nextVisitDue: z.string().nullable(),
+    overdueDays: z.number().int(),
+    masked: z.boolean(),
+    version: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("Household");
+
+/** `?reveal=true` asks for unmasked sensitive fields (see `src/domain/pii.ts`). */
+export const RevealQuery = {
+  reveal: z.enum(["true", "false"]).optional().openapi({
+    description:
+      "Unmasked sensitive fields: admin, center_staff, grid_worker only, with `x-purpose`; audited",
+  }),
+};
+
+/** The purpose of an unmasked read (or of a search by ID number), recorded in its audit row. */
+export const PurposeHeader = z.object({
+  "x-purpose": z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({ description: "Why unmasked data is read (4–200 characters); required with reveal=true" }),
+});
+
+/** `?asOf=` for reading classes and lateness at another instant (replays, tests); defaults to now. */
+export const AsOfQuery = {
+  asOf: z.iso
+    .datetime()
+    .optional()
+    .openapi({ description: "Evaluate overrides and lateness at this instant (default now)" }),
+};
+
+/** The instant `?asOf=` names, or now. */
+export function asOfDate(asOf: string | undefined): Date {
+  return asOf ? new Date(asOf) : new Date();
+}
