@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, isProblem, makeTree, makeUser, sql } from "../support/helpers";
+import { call, makeTree, makeUser, sql } from "../support/helpers";
 import { household, resident, storedHousehold } from "../support/household-fixtures";
 
 describe("POST /v1/households", () => {
@@ -66,7 +66,7 @@ describe("POST /v1/households", () => {
     ).toBe(201);
     const again = household(tree.grid, { residents: [resident(), { ...person, name: "李四" }] });
     const res = await call("/v1/households", { token: worker.token, body: again });
-    expect(isProblem(res, 409)).toBe(true);
+    expect(res).toBeProblem(409);
     expect(res.body.errors).toEqual([
       { path: "residents.1.idNumber", message: "a resident with this ID number is already registered" },
     ]);
@@ -85,7 +85,7 @@ describe("POST /v1/households", () => {
       token: worker.token,
       body: household(tree.grid, { residents: [person, { ...person, relationship: "spouse" }] }),
     });
-    expect(isProblem(res, 409)).toBe(true);
+    expect(res).toBeProblem(409);
     expect(res.body.errors[0].path).toBe("residents.1.idNumber");
   });
 
@@ -108,7 +108,7 @@ describe("POST /v1/households", () => {
       ],
     });
     const res = await call("/v1/households", { token: worker.token, body });
-    expect(isProblem(res, 400)).toBe(true);
+    expect(res).toBeProblem(400);
     const paths = res.body.errors.map((e: { path: string }) => e.path);
     expect(paths).toEqual(
       expect.arrayContaining([
@@ -124,13 +124,13 @@ describe("POST /v1/households", () => {
       token: worker.token,
       body: household(tree.grid, { incomePerCapita: 10.5 }),
     });
-    expect(isProblem(fractional, 400)).toBe(true);
+    expect(fractional).toBeProblem(400);
     expect(fractional.body.errors[0].path).toBe("incomePerCapita");
     const huge = await call("/v1/households", {
       token: worker.token,
       body: household(tree.grid, { incomePerCapita: 1e9 }),
     });
-    expect(isProblem(huge, 400)).toBe(true);
+    expect(huge).toBeProblem(400);
     const count = await sql().execute({
       sql: "SELECT count(*) AS n FROM households WHERE unit_id = ?",
       args: [tree.grid.id],
@@ -146,7 +146,7 @@ describe("POST /v1/households", () => {
       token: worker.token,
       body: household(tree.grid, { residents: [{ ...person, birthDate: "1980-01-02" }] }),
     });
-    expect(isProblem(res, 400)).toBe(true);
+    expect(res).toBeProblem(400);
     expect(res.body.errors).toEqual([
       { path: "residents.0.idNumber", message: "the ID number's birth date is not birthDate" },
     ]);
@@ -156,7 +156,7 @@ describe("POST /v1/households", () => {
     const tree = await makeTree();
     const staff = await makeUser("center_staff", tree.town);
     const res = await call("/v1/households", { token: staff.token, body: household(tree.village) });
-    expect(isProblem(res, 400)).toBe(true);
+    expect(res).toBeProblem(400);
     expect(res.body.errors[0].path).toBe("unitId");
   });
 
@@ -164,7 +164,7 @@ describe("POST /v1/households", () => {
     const tree = await makeTree();
     const leader = await makeUser("leader", tree.town);
     const res = await call("/v1/households", { token: leader.token, body: household(tree.grid) });
-    expect(isProblem(res, 403)).toBe(true);
+    expect(res).toBeProblem(403);
   });
 });
 
@@ -176,18 +176,18 @@ describe("scope", () => {
     const created = await call("/v1/households", { token: worker.token, body: household(tree.subgrid) });
     expect(created.status).toBe(201);
     const res = await call(`/v1/households/${created.body.id}`, { token: other.token });
-    expect(isProblem(res, 404)).toBe(true);
+    expect(res).toBeProblem(404);
     const patch = await call(`/v1/households/${created.body.id}`, {
       method: "PATCH",
       token: other.token,
       headers: { "if-match": '"1"' },
       body: { notes: "x" },
     });
-    expect(isProblem(patch, 404)).toBe(true);
+    expect(patch).toBeProblem(404);
     const list = await call("/v1/households", { token: other.token });
     expect(list.body.items).toEqual([]);
     const foreign = await call(`/v1/households?unitId=${tree.grid.id}`, { token: other.token });
-    expect(isProblem(foreign, 404)).toBe(true);
+    expect(foreign).toBeProblem(404);
     // The grid worker of the level-2 grid sees the level-3 grid's household.
     expect((await call(`/v1/households/${created.body.id}`, { token: worker.token })).status).toBe(200);
   });
@@ -256,7 +256,7 @@ describe("scope", () => {
     const person = resident();
     await call("/v1/households", { token: staff.token, body: household(tree.grid, { residents: [person] }) });
     const res = await call(`/v1/households?q=${person.idNumber}`, { token: leader.token });
-    expect(isProblem(res, 403)).toBe(true);
+    expect(res).toBeProblem(403);
     const audit = await sql().execute({
       sql: "SELECT count(*) AS n FROM audit_log WHERE actor_id = ?",
       args: [leader.id],
@@ -286,14 +286,14 @@ describe("PATCH /v1/households/{id}", () => {
       token: worker.token,
       body: { incomePerCapita: 9_000 },
     });
-    expect(isProblem(missing, 428)).toBe(true);
+    expect(missing).toBeProblem(428);
     const stale = await call(path, {
       method: "PATCH",
       token: worker.token,
       headers: { "if-match": '"7"' },
       body: { incomePerCapita: 9_000 },
     });
-    expect(isProblem(stale, 412)).toBe(true);
+    expect(stale).toBeProblem(412);
     expect(stale.body.currentVersion).toBe(1);
     expect(await storedHousehold(a.body.id)).toMatchObject({ income_per_capita: 12_000, version: 1 });
 
@@ -330,7 +330,7 @@ describe("PATCH /v1/households/{id}", () => {
       headers: { "if-match": '"2"' },
       body: { notes: "late" },
     });
-    expect(isProblem(again, 412)).toBe(true);
+    expect(again).toBeProblem(412);
   });
 
   it("overrides need a reason and an expiry, are audited, show computed and effective class, and expire", async () => {
@@ -347,7 +347,7 @@ describe("PATCH /v1/households/{id}", () => {
       headers: { "if-match": '"1"' },
       body: { override: { class: "red", until } },
     });
-    expect(isProblem(noReason, 400)).toBe(true);
+    expect(noReason).toBeProblem(400);
     expect(noReason.body.errors[0].path).toBe("override.reason");
     const noExpiry = await call(path, {
       method: "PATCH",
@@ -369,7 +369,7 @@ describe("PATCH /v1/households/{id}", () => {
       headers: { "if-match": '"1"' },
       body: { override: { class: "red", reason: "house fire last week", until } },
     });
-    expect(isProblem(byWorker, 403)).toBe(true);
+    expect(byWorker).toBeProblem(403);
 
     const set = await call(path, {
       method: "PATCH",
@@ -549,13 +549,13 @@ describe("sensitive data", () => {
       token: leader.token,
       headers: { "x-purpose": "annual statistics" },
     });
-    expect(isProblem(reveal, 403)).toBe(true);
+    expect(reveal).toBeProblem(403);
   });
 
   it("an unmasked read without x-purpose is refused and leaves no audit row", async () => {
     const { worker, headId } = await redHousehold();
     const res = await call(`/v1/residents/${headId}?reveal=true`, { token: worker.token });
-    expect(isProblem(res, 400)).toBe(true);
+    expect(res).toBeProblem(400);
     expect(res.body.type).toMatch(/purpose-required$/);
     expect(res.body.errors).toEqual([
       { path: "header.x-purpose", message: "required with reveal=true, 4–200 characters" },

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { expireOverrides } from "../../src/db/repos/households";
 import { classifyHousehold } from "../../src/domain/classification";
 import { getDb } from "../../src/platform/db/client";
-import { call, isProblem, makeTree, makeUser, sql } from "../support/helpers";
+import { call, makeTree, makeUser, sql } from "../support/helpers";
 import { household, lastYears, resident, storedHousehold } from "../support/household-fixtures";
 
 describe("POST /v1/units/{id}/reclassify", () => {
@@ -160,17 +160,11 @@ describe("POST /v1/units/{id}/reclassify", () => {
     const worker = await makeUser("grid_worker", tree.grid);
     const other = await makeUser("center_staff", tree.village2);
     expect(
-      isProblem(
-        await call(`/v1/units/${tree.grid.id}/reclassify`, { method: "POST", token: worker.token }),
-        403,
-      ),
-    ).toBe(true);
+      await call(`/v1/units/${tree.grid.id}/reclassify`, { method: "POST", token: worker.token }),
+    ).toBeProblem(403);
     expect(
-      isProblem(
-        await call(`/v1/units/${tree.village.id}/reclassify`, { method: "POST", token: other.token }),
-        404,
-      ),
-    ).toBe(true);
+      await call(`/v1/units/${tree.village.id}/reclassify`, { method: "POST", token: other.token }),
+    ).toBeProblem(404);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, isProblem, makeTree, makeUser, sql } from "../support/helpers";
+import { call, makeTree, makeUser, sql } from "../support/helpers";
 import { household, resident, storedHousehold } from "../support/household-fixtures";
 
 describe("residents", () => {
@@ -34,7 +34,7 @@ describe("residents", () => {
       headers: { "if-match": '"9"' },
       body: { tags: [] },
     });
-    expect(isProblem(stale, 412)).toBe(true);
+    expect(stale).toBeProblem(412);
     const cleared = await call(`/v1/residents/${added.body.id}`, {
       method: "PATCH",
       token: worker.token,
@@ -80,7 +80,7 @@ describe("residents", () => {
       token: worker.token,
       body: { ...person, name: "冒名" },
     });
-    expect(isProblem(dup, 409)).toBe(true);
+    expect(dup).toBeProblem(409);
     expect(await storedHousehold(h.body.id)).toMatchObject({ member_count: 1, version: 1 });
     const [id] = (
       await sql().execute({ sql: "SELECT id FROM residents WHERE household_id = ?", args: [h.body.id] })
@@ -90,7 +90,7 @@ describe("residents", () => {
       token: worker.token,
       body: { birthDate: "1901-01-01" },
     });
-    expect(isProblem(wrongDate, 400)).toBe(true);
+    expect(wrongDate).toBeProblem(400);
     expect(wrongDate.body.errors).toEqual([
       { path: "birthDate", message: "the ID number's birth date is not birthDate" },
     ]);
@@ -99,7 +99,7 @@ describe("residents", () => {
       token: worker.token,
       body: { tags: ["ghost"] },
     });
-    expect(isProblem(unknownTag, 400)).toBe(true);
+    expect(unknownTag).toBeProblem(400);
     expect(unknownTag.body.errors[0].path).toBe("tags.0");
     const stored = await sql().execute({
       sql: "SELECT birth_date, version FROM residents WHERE id = ?",
@@ -119,12 +119,12 @@ describe("residents", () => {
     const [id] = (
       await sql().execute({ sql: "SELECT id FROM residents WHERE household_id = ?", args: [h.body.id] })
     ).rows.map((r) => String(r.id));
-    expect(isProblem(await call(`/v1/residents/${id}`, { token: other.token }), 404)).toBe(true);
+    expect(await call(`/v1/residents/${id}`, { token: other.token })).toBeProblem(404);
     const reveal = await call(`/v1/residents/${id}?reveal=true`, {
       token: other.token,
       headers: { "x-purpose": "curiosity is not a purpose" },
     });
-    expect(isProblem(reveal, 404)).toBe(true);
+    expect(reveal).toBeProblem(404);
   });
 });
 
@@ -173,7 +173,7 @@ describe("POST /v1/households/import", () => {
       { ...good, unitCode: tree.village.code.padEnd(15, "9") }, // no such grid
     ];
     const res = await call("/v1/households/import", { token: staff.token, body: { rows } });
-    expect(isProblem(res, 400)).toBe(true);
+    expect(res).toBeProblem(400);
     expect(res.body.rowErrors.map((e: { index: number }) => e.index)).toEqual([1, 2]);
     expect(res.body.errors[0].path).toBe("rows.1.unitCode");
     const invalid = await call("/v1/households/import", {
@@ -185,7 +185,7 @@ describe("POST /v1/households/import", () => {
         ],
       },
     });
-    expect(isProblem(invalid, 400)).toBe(true);
+    expect(invalid).toBeProblem(400);
     expect(invalid.body.errors[0].path).toBe("rows.1.incomePerCapita");
     const person = resident();
     const dup = await call("/v1/households/import", {
@@ -201,7 +201,7 @@ describe("POST /v1/households/import", () => {
         ],
       },
     });
-    expect(isProblem(dup, 409)).toBe(true);
+    expect(dup).toBeProblem(409);
     expect(dup.body.errors).toEqual([
       { path: "rows.1.residents.1.idNumber", message: "the same ID number as rows.0.residents.0.idNumber" },
     ]);

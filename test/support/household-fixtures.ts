@@ -1,3 +1,4 @@
+import { chinaYear } from "../../src/domain/china-time";
 import { makeIdNumber } from "../../src/domain/id-number";
 import { sql, type TestUnit } from "./helpers";
 
@@ -44,7 +45,7 @@ export function household(unit: TestUnit, overrides: Record<string, unknown> = {
 
 /** The `n` calendar years before this one (China time), the window the green rule looks at. */
 export function lastYears(n: number, asOf = new Date()): number[] {
-  const year = new Date(asOf.getTime() + 8 * 3600_000).getUTCFullYear();
+  const year = chinaYear(asOf);
   return Array.from({ length: n }, (_, i) => year - n + i);
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, isProblem, makeTree, makeUser, sql } from "../support/helpers";
+import { call, makeTree, makeUser, sql } from "../support/helpers";
 import { household, resident, storedHousehold } from "../support/household-fixtures";
 
 const DAY = 86_400_000;
@@ -83,23 +83,23 @@ describe("visits and the service cadence", () => {
       token: worker.token,
       body: { kind: "visit", visitorUserId: outsider.id },
     });
-    expect(isProblem(bad, 400)).toBe(true);
+    expect(bad).toBeProblem(400);
     expect(bad.body.errors[0].path).toBe("visitorUserId");
     const byMember = await call(`/v1/households/${h.body.id}/visits`, {
       token: member.token,
       body: { kind: "visit", visitorUserId: worker.id },
     });
-    expect(isProblem(byMember, 403)).toBe(true);
+    expect(byMember).toBeProblem(403);
     const future = await call(`/v1/households/${h.body.id}/visits`, {
       token: worker.token,
       body: { kind: "visit", visitedAt: new Date(Date.now() + DAY).toISOString() },
     });
-    expect(isProblem(future, 400)).toBe(true);
+    expect(future).toBeProblem(400);
     const outside = await call(`/v1/households/${h.body.id}/visits`, {
       token: outsider.token,
       body: { kind: "visit" },
     });
-    expect(isProblem(outside, 404)).toBe(true);
+    expect(outside).toBeProblem(404);
   });
 
   it("lists overdue households longest-late first in cursor pages, and summarizes classes and overdue counts", async () => {
@@ -174,9 +174,7 @@ describe("visits and the service cadence", () => {
     const worker = await makeUser("grid_worker", tree.otherGrid);
     const mine = await call(`/v1/visits/overdue?asOf=${asOf}`, { token: worker.token });
     expect(mine.body.items.map((s: { householdId: string }) => s.householdId)).toEqual([ids[3]]);
-    expect(
-      isProblem(await call(`/v1/visits/overdue?unitId=${tree.grid.id}`, { token: worker.token }), 404),
-    ).toBe(true);
+    expect(await call(`/v1/visits/overdue?unitId=${tree.grid.id}`, { token: worker.token })).toBeProblem(404);
   });
 });
 
@@ -205,12 +203,12 @@ describe("named helpers", () => {
       token: worker.token,
       body: { userId: member.id, kind: "one_to_many" },
     });
-    expect(isProblem(twice, 409)).toBe(true);
+    expect(twice).toBeProblem(409);
     const far = await call(`/v1/households/${h.body.id}/helpers`, {
       token: worker.token,
       body: { userId: outsider.id, kind: "one_to_one" },
     });
-    expect(isProblem(far, 400)).toBe(true);
+    expect(far).toBeProblem(400);
     const ended = await call(`/v1/households/${h.body.id}/helpers/${member.id}`, {
       method: "DELETE",
       token: worker.token,
@@ -223,7 +221,7 @@ describe("named helpers", () => {
       method: "DELETE",
       token: worker.token,
     });
-    expect(isProblem(again, 404)).toBe(true);
+    expect(again).toBeProblem(404);
     const rows = await sql().execute({
       sql: "SELECT count(*) AS n FROM household_helpers WHERE household_id = ?",
       args: [h.body.id],
@@ -269,24 +267,18 @@ describe("service plans", () => {
     });
     expect(back.body.cadence).toEqual({ green: null, yellow: 30, red: 7 });
     expect(
-      isProblem(
-        await call(`/v1/units/${tree.village.id}/service-plan`, {
-          method: "PUT",
-          token: staff.token,
-          body: { yellow: 0 },
-        }),
-        400,
-      ),
-    ).toBe(true);
+      await call(`/v1/units/${tree.village.id}/service-plan`, {
+        method: "PUT",
+        token: staff.token,
+        body: { yellow: 0 },
+      }),
+    ).toBeProblem(400);
     expect(
-      isProblem(
-        await call(`/v1/units/${tree.village.id}/service-plan`, {
-          method: "PUT",
-          token: worker.token,
-          body: { yellow: 5 },
-        }),
-        403,
-      ),
-    ).toBe(true);
+      await call(`/v1/units/${tree.village.id}/service-plan`, {
+        method: "PUT",
+        token: worker.token,
+        body: { yellow: 5 },
+      }),
+    ).toBeProblem(403);
   });
 });
