@@ -5,7 +5,7 @@ import { type FanoutMessage, markOverdueReceipts } from "../../src/db/repos/dire
 import { getDb } from "../../src/platform/db/client";
 import { encodeCursor } from "../../src/platform/http/pagination";
 import { consumeDirectiveFanout, directivesWatchdog } from "../../src/queues/directives";
-import { call, isProblem, makeTree, makeUser, sql, type TestUser } from "../support/helpers";
+import { call, makeTree, makeUser, sql, type TestUser } from "../support/helpers";
 
 const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
 
@@ -118,7 +118,7 @@ describe("directive fan-out", () => {
       method: "POST",
       token: worker.token,
     });
-    expect(isProblem(again, 409)).toBe(true);
+    expect(again).toBeProblem(409);
 
     const done = await call(`/v1/directives/${id}/receipts/${tree.grid.id}/complete`, {
       token: worker.token,
@@ -227,12 +227,12 @@ describe("directive scope and bad input", () => {
     const villageStaff = await makeUser("center_staff", tree.village);
     const title = `越权指令 ${crypto.randomUUID()}`;
     const res = await issue(villageStaff, { title, unitIds: [tree.grid.id, other.grid.id] });
-    expect(isProblem(res, 404)).toBe(true);
+    expect(res).toBeProblem(404);
     expect(res.body.errors).toEqual([{ path: "unitIds.1", message: "no such unit below the issuer" }]);
     const sibling = await issue(villageStaff, { title, unitIds: [tree.otherGrid.id] });
-    expect(isProblem(sibling, 404)).toBe(true);
+    expect(sibling).toBeProblem(404);
     const self = await issue(villageStaff, { title, unitIds: [tree.village.id] });
-    expect(isProblem(self, 404)).toBe(true);
+    expect(self).toBeProblem(404);
     expect(await countDirectivesTitled(title)).toBe(0);
   });
 
@@ -253,7 +253,7 @@ describe("directive scope and bad input", () => {
     ];
     for (const [user, body, status] of cases) {
       const res = await issue(user, body);
-      expect(isProblem(res, status), JSON.stringify({ body, got: res.status })).toBe(true);
+      expect(res, JSON.stringify({ body, got: res.status })).toBeProblem(status);
     }
     expect(await countDirectivesTitled(title)).toBe(0);
   });
@@ -283,19 +283,19 @@ describe("directive scope and bad input", () => {
         token: user.token,
         ...(action === "complete" ? { body: { report: "不是我的" } } : {}),
       });
-      expect(isProblem(r, status), `${user.role} ${action} → ${r.status}`).toBe(true);
+      expect(r, `${user.role} ${action} → ${r.status}`).toBeProblem(status);
     }
     const missing = await call(`/v1/directives/${id}/receipts/${tree.grid2.id}/acknowledge`, {
       method: "POST",
       token: gridWorkerOfGrid2.token,
     });
-    expect(isProblem(missing, 404)).toBe(true);
+    expect(missing).toBeProblem(404);
     const worker = await makeUser("grid_worker", tree.grid);
     const noReport = await call(`/v1/directives/${id}/receipts/${tree.grid.id}/complete`, {
       token: worker.token,
       body: { report: "" },
     });
-    expect(isProblem(noReport, 400)).toBe(true);
+    expect(noReport).toBeProblem(400);
     const stored = await storedReceipts(id);
     expect(stored.get(tree.grid.id)).toMatchObject({
       state: "delivered",
@@ -304,9 +304,9 @@ describe("directive scope and bad input", () => {
     });
 
     const hidden = await call(`/v1/directives/${id}`, { token: foreignCentre.token });
-    expect(isProblem(hidden, 404)).toBe(true);
+    expect(hidden).toBeProblem(404);
     const notMine = await call(`/v1/directives?unitId=${tree.grid.id}`, { token: otherWorker.token });
-    expect(isProblem(notMine, 404)).toBe(true);
+    expect(notMine).toBeProblem(404);
   });
 
   it("keeps a forged receipts cursor inside the caller's subtree", async () => {

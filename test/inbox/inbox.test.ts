@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { markInboxHandledForCase } from "../../src/db/repos/inbox";
 import { getDb } from "../../src/platform/db/client";
-import { call, isProblem, makeTree, makeUser, sql, type TestTree } from "../support/helpers";
+import { call, makeTree, makeUser, sql, type TestTree } from "../support/helpers";
 import { deliver, escalationMessage } from "../support/queues";
 
 /** Fills the village's inbox: 5 escalations, 2 supervision notices, 1 overdue, at increasing times. */
@@ -74,25 +74,17 @@ describe("GET /v1/units/{id}/inbox", () => {
     expect((await call(`/v1/units/${tree.village.id}/inbox`, { token: town.token })).body.items).toHaveLength(
       8,
     );
-    expect(isProblem(await call(`/v1/units/${tree.village.id}/inbox`, { token: sibling.token }), 404)).toBe(
-      true,
-    );
-    expect(isProblem(await call(`/v1/units/${tree.village.id}/inbox`, { token: worker.token }), 404)).toBe(
-      true,
-    );
+    expect(await call(`/v1/units/${tree.village.id}/inbox`, { token: sibling.token })).toBeProblem(404);
+    expect(await call(`/v1/units/${tree.village.id}/inbox`, { token: worker.token })).toBeProblem(404);
     const household = await makeUser("household_lead", tree.village);
-    expect(isProblem(await call(`/v1/units/${tree.village.id}/inbox`, { token: household.token }), 403)).toBe(
-      true,
-    );
+    expect(await call(`/v1/units/${tree.village.id}/inbox`, { token: household.token })).toBeProblem(403);
   });
 
   it("refuses an unknown kind or state and a forged cursor with 400", async () => {
     const tree = await makeTree();
     const staff = await makeUser("center_staff", tree.village);
     for (const q of ["kind=party", "state=lost", "cursor=bm90LWEtY3Vyc29y"]) {
-      expect(
-        isProblem(await call(`/v1/units/${tree.village.id}/inbox?${q}`, { token: staff.token }), 400),
-      ).toBe(true);
+      expect(await call(`/v1/units/${tree.village.id}/inbox?${q}`, { token: staff.token })).toBeProblem(400);
     }
   });
 });
@@ -159,9 +151,9 @@ describe("marking inbox items", () => {
       { ids: ["x"], as: "read" },
       { ids: [crypto.randomUUID()], as: "gone" },
     ]) {
-      expect(
-        isProblem(await call(`/v1/units/${tree.village.id}/inbox/mark`, { token: staff.token, body }), 400),
-      ).toBe(true);
+      expect(await call(`/v1/units/${tree.village.id}/inbox/mark`, { token: staff.token, body })).toBeProblem(
+        400,
+      );
     }
   });
 

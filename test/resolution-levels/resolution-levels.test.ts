@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, isProblem, makeTree, makeUser, sql, type TestTree, type TestUnit } from "../support/helpers";
+import { call, makeTree, makeUser, sql, type TestTree, type TestUnit } from "../support/helpers";
 
 /** Puts a case straight into the libSQL projection, with the events the GridDesk would have recorded. */
 async function projected(
@@ -132,9 +132,9 @@ describe("GET /v1/units/{id}/resolution-levels", () => {
       "?from=2026-06-01T00:00:00Z&to=2026-05-01T00:00:00Z",
       "?from=yesterday&to=today",
     ]) {
-      expect(isProblem(await call(`${base}${q}`, { token: staff.token }), 400)).toBe(true);
+      expect(await call(`${base}${q}`, { token: staff.token })).toBeProblem(400);
     }
     const foreign = `/v1/units/${tree.village2.id}/resolution-levels?from=2026-05-01T00:00:00Z&to=2026-06-01T00:00:00Z`;
-    expect(isProblem(await call(foreign, { token: staff.token }), 404)).toBe(true);
+    expect(await call(foreign, { token: staff.token })).toBeProblem(404);
   });
 });

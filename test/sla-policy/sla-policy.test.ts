@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, isProblem, makeTree, makeUser, sql } from "../support/helpers";
+import { call, makeTree, makeUser, sql } from "../support/helpers";
 
 const shortCritical = {
   caseType: "*",
@@ -44,9 +44,7 @@ describe("GET /v1/units/{id}/sla-policy", () => {
   it("answers 404 for a unit outside the caller's subtree", async () => {
     const tree = await makeTree();
     const staff = await makeUser("center_staff", tree.village2);
-    expect(isProblem(await call(`/v1/units/${tree.grid.id}/sla-policy`, { token: staff.token }), 404)).toBe(
-      true,
-    );
+    expect(await call(`/v1/units/${tree.grid.id}/sla-policy`, { token: staff.token })).toBeProblem(404);
   });
 });
 
@@ -174,7 +172,7 @@ describe("PUT /v1/units/{id}/sla-policy", () => {
           token: staff.token,
           body: { rules },
         });
-        expect(isProblem(res, 400)).toBe(true);
+        expect(res).toBeProblem(400);
         expect(res.body.errors.map((e: any) => e.path)).toContain(path);
         expect(await stored(tree.village.id)).toBeNull();
       });
@@ -192,7 +190,7 @@ describe("PUT /v1/units/{id}/sla-policy", () => {
           token: staff.token,
           body: { rules },
         });
-        expect(isProblem(res, 400)).toBe(true);
+        expect(res).toBeProblem(400);
       }
       expect(await stored(tree.village.id)).toBeNull();
     });
@@ -217,7 +215,7 @@ describe("PUT /v1/units/{id}/sla-policy", () => {
           ],
         },
       });
-      expect(isProblem(res, 400)).toBe(true);
+      expect(res).toBeProblem(400);
       expect(res.body.errors[0].path).toBe(
         `descendants.${tree.grid.id}.dispute:critical.acceptWarnBeforeSeconds`,
       );
@@ -231,17 +229,11 @@ describe("PUT /v1/units/{id}/sla-policy", () => {
     const sideStaff = await makeUser("center_staff", tree.village2);
     const body = { rules: [shortCritical] };
     expect(
-      isProblem(
-        await call(`/v1/units/${tree.grid.id}/sla-policy`, { method: "PUT", token: worker.token, body }),
-        403,
-      ),
-    ).toBe(true);
+      await call(`/v1/units/${tree.grid.id}/sla-policy`, { method: "PUT", token: worker.token, body }),
+    ).toBeProblem(403);
     expect(
-      isProblem(
-        await call(`/v1/units/${tree.grid.id}/sla-policy`, { method: "PUT", token: sideStaff.token, body }),
-        404,
-      ),
-    ).toBe(true);
+      await call(`/v1/units/${tree.grid.id}/sla-policy`, { method: "PUT", token: sideStaff.token, body }),
+    ).toBeProblem(404);
     expect(await stored(tree.grid.id)).toBeNull();
   });
 });

@@ -9,7 +9,7 @@ import {
 import { verifyWebhookSignature } from "../../src/domain/webhook-signature";
 import { getDb } from "../../src/platform/db/client";
 import { consumeWebhooks } from "../../src/queues/webhooks";
-import { call, isProblem, makeTree, makeUser, sql, type TestTree } from "../support/helpers";
+import { call, makeTree, makeUser, sql, type TestTree } from "../support/helpers";
 import { deliver } from "../support/queues";
 
 const RECEIVER = "http://127.0.0.1:9999/grid321-hook";
@@ -119,7 +119,7 @@ describe("webhook endpoints", () => {
           token: staff.token,
           body: { url, events: ["case.escalated"] },
         });
-        expect(isProblem(res, 400)).toBe(true);
+        expect(res).toBeProblem(400);
         expect(res.body.errors).toEqual([{ path: "url", message: expect.any(String) }]);
         const n = await sql().execute({
           sql: "SELECT COUNT(*) AS n FROM webhook_endpoints WHERE unit_id = ?",
@@ -136,25 +136,22 @@ describe("webhook endpoints", () => {
     const worker = await makeUser("grid_worker", tree.grid);
     const sibling = await makeUser("center_staff", tree.village2);
     const body = { url: RECEIVER, events: ["case.escalated"] };
-    expect(
-      isProblem(await call(`/v1/units/${tree.grid.id}/webhooks`, { token: gridAdmin.token, body }), 400),
-    ).toBe(true);
-    expect(
-      isProblem(await call(`/v1/units/${tree.village.id}/webhooks`, { token: worker.token, body }), 403),
-    ).toBe(true);
-    expect(
-      isProblem(await call(`/v1/units/${tree.village.id}/webhooks`, { token: sibling.token, body }), 404),
-    ).toBe(true);
+    expect(await call(`/v1/units/${tree.grid.id}/webhooks`, { token: gridAdmin.token, body })).toBeProblem(
+      400,
+    );
+    expect(await call(`/v1/units/${tree.village.id}/webhooks`, { token: worker.token, body })).toBeProblem(
+      403,
+    );
+    expect(await call(`/v1/units/${tree.village.id}/webhooks`, { token: sibling.token, body })).toBeProblem(
+      404,
+    );
     const staff = await makeUser("center_staff", tree.village);
     expect(
-      isProblem(
-        await call(`/v1/units/${tree.village.id}/webhooks`, {
-          token: staff.token,
-          body: { url: RECEIVER, events: ["case.exploded"] },
-        }),
-        400,
-      ),
-    ).toBe(true);
+      await call(`/v1/units/${tree.village.id}/webhooks`, {
+        token: staff.token,
+        body: { url: RECEIVER, events: ["case.exploded"] },
+      }),
+    ).toBeProblem(400);
   });
 
   it("disables an endpoint (idempotently) and only within scope", async () => {
@@ -162,11 +159,8 @@ describe("webhook endpoints", () => {
     const { staff, endpoint } = await register(tree);
     const sibling = await makeUser("center_staff", tree.village2);
     expect(
-      isProblem(
-        await call(`/v1/webhooks/${endpoint.id}/disable`, { method: "POST", token: sibling.token }),
-        404,
-      ),
-    ).toBe(true);
+      await call(`/v1/webhooks/${endpoint.id}/disable`, { method: "POST", token: sibling.token }),
+    ).toBeProblem(404);
     const res = await call(`/v1/webhooks/${endpoint.id}/disable`, { method: "POST", token: staff.token });
     expect(res.status).toBe(200);
     expect(res.body.disabledAt).toEqual(expect.any(String));
