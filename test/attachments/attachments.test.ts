@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { act, deskCase, makeWorld, must, report } from "../support/case-fixtures";
-import { call, isProblem } from "../support/helpers";
+import { call } from "../support/helpers";
 import { bytes, HEIC, JPEG, PNG, WEBP } from "../support/images";
 
 function upload(token: string, caseId: string, body: Uint8Array, contentType: string) {
@@ -38,10 +38,8 @@ describe("evidence photos", () => {
     expect(got.headers.get("content-type")).toBe("image/jpeg");
     expect(got.headers.get("x-content-type-options")).toBe("nosniff");
     expect(got.text.length).toBe(JPEG.length);
-    expect(isProblem(await call(res.body.url, { token: w.otherGridWorker.token }), 404)).toBe(true);
-    expect(
-      isProblem(await call(`/v1/attachments/${crypto.randomUUID()}`, { token: w.leader.token }), 404),
-    ).toBe(true);
+    expect(await call(res.body.url, { token: w.otherGridWorker.token })).toBeProblem(404);
+    expect(await call(`/v1/attachments/${crypto.randomUUID()}`, { token: w.leader.token })).toBeProblem(404);
   });
 
   it("accepts PNG, WebP and HEIC by their bytes", async () => {
@@ -68,11 +66,11 @@ describe("evidence photos", () => {
     ];
     for (const [body, type, status] of cases) {
       const res = await upload(w.gridWorker.token, id, body, type);
-      expect(isProblem(res, status), `${type} → ${res.status}`).toBe(true);
+      expect(res, `${type} → ${res.status}`).toBeProblem(status);
     }
     const big = new Uint8Array(10 * 1024 * 1024 + 1);
     big.set(JPEG);
-    expect(isProblem(await upload(w.gridWorker.token, id, big, "image/jpeg"), 413)).toBe(true);
+    expect(await upload(w.gridWorker.token, id, big, "image/jpeg")).toBeProblem(413);
     expect((await deskCase(w.tree.grid.id, id))?.record).toMatchObject({ version: 1, attachments: [] });
   });
 
@@ -82,14 +80,14 @@ describe("evidence photos", () => {
     for (let i = 0; i < 20; i++)
       expect((await upload(w.gridWorker.token, id, JPEG, "image/jpeg")).status).toBe(201);
     const tooMany = await upload(w.gridWorker.token, id, JPEG, "image/jpeg");
-    expect(isProblem(tooMany, 409)).toBe(true);
+    expect(tooMany).toBeProblem(409);
     expect((await deskCase(w.tree.grid.id, id))?.record.attachments).toHaveLength(20);
 
     const other = await report(w.gridWorker);
-    expect(isProblem(await upload(w.leader.token, other.id, JPEG, "image/jpeg"), 403)).toBe(true);
-    expect(isProblem(await upload(w.otherGridWorker.token, other.id, JPEG, "image/jpeg"), 404)).toBe(true);
+    expect(await upload(w.leader.token, other.id, JPEG, "image/jpeg")).toBeProblem(403);
+    expect(await upload(w.otherGridWorker.token, other.id, JPEG, "image/jpeg")).toBeProblem(404);
     await must(w.villageCentre, other.id, "reject", 1, { reason: "not ours" });
-    expect(isProblem(await upload(w.gridWorker.token, other.id, JPEG, "image/jpeg"), 409)).toBe(true);
+    expect(await upload(w.gridWorker.token, other.id, JPEG, "image/jpeg")).toBeProblem(409);
   });
 
   it("a handling photo and a resolution note are enough evidence to close without a return visit", async () => {
@@ -97,7 +95,7 @@ describe("evidence photos", () => {
     const { id } = await report(w.gridWorker);
     await must(w.gridWorker, id, "accept", 1);
     await must(w.gridWorker, id, "resolve", 2, { note: "Swept and cleared" });
-    expect(isProblem(await act(w.gridWorker, id, "close", 3), 409)).toBe(true);
+    expect(await act(w.gridWorker, id, "close", 3)).toBeProblem(409);
     const photo = await upload(w.gridWorker.token, id, JPEG, "image/jpeg");
     expect(photo.body.caseVersion).toBe(4);
     const closed = await must(w.gridWorker, id, "close", 4);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { forgetLocatedCases } from "../../src/services/cases";
 import { act, deskCase, makeWorld, must, newReport, projected, report } from "../support/case-fixtures";
-import { call, isProblem, sql } from "../support/helpers";
+import { call, sql } from "../support/helpers";
 
 describe("reporting a case", () => {
   it("a grid worker reports in their grid: 201, version 1 as ETag, stored in the grid's desk", async () => {
@@ -39,12 +39,12 @@ describe("reporting a case", () => {
       token: w.gridWorker.token,
       body: { ...body, title: "Something else" },
     });
-    expect(isProblem(changed, 422)).toBe(true);
+    expect(changed).toBeProblem(422);
     const byOther = await call("/v1/cases", {
       token: w.villageCentre.token,
       body: { ...body, gridId: w.tree.grid.id },
     });
-    expect(isProblem(byOther, 422)).toBe(true);
+    expect(byOther).toBeProblem(422);
     const stored = await deskCase(w.tree.grid.id, body.id);
     expect(stored?.record.title).toBe(body.title);
     expect(stored?.events).toHaveLength(1);
@@ -81,7 +81,7 @@ describe("reporting a case", () => {
       body: { ...body, title: "changed" },
       headers: { "idempotency-key": key },
     });
-    expect(isProblem(c, 422)).toBe(true);
+    expect(c).toBeProblem(422);
     const other = await call("/v1/cases", {
       token: w.villageCentre.token,
       body: { ...body, gridId: w.tree.grid.id },
@@ -103,12 +103,12 @@ describe("reporting a case", () => {
       token: w.gridWorker.token,
       body: newReport({ gridId: w.tree.otherGrid.id }),
     });
-    expect(isProblem(outside, 404)).toBe(true);
+    expect(outside).toBeProblem(404);
     const leader = await call("/v1/cases", {
       token: w.leader.token,
       body: newReport({ gridId: w.tree.grid.id }),
     });
-    expect(isProblem(leader, 403)).toBe(true);
+    expect(leader).toBeProblem(403);
   });
 
   it("bad input is a 400 problem and stores nothing", async () => {
@@ -125,13 +125,13 @@ describe("reporting a case", () => {
     ];
     for (const body of bad) {
       const res = await call("/v1/cases", { token: w.gridWorker.token, body });
-      expect(isProblem(res, 400), `${JSON.stringify(body).slice(0, 80)} → ${res.status}`).toBe(true);
+      expect(res, `${JSON.stringify(body).slice(0, 80)} → ${res.status}`).toBeProblem(400);
       if (typeof body.id === "string" && body.id.length === 36) {
         expect(await deskCase(w.tree.grid.id, body.id)).toBeNull();
       }
     }
     const noAuth = await call("/v1/cases", { body: newReport() });
-    expect(isProblem(noAuth, 401)).toBe(true);
+    expect(noAuth).toBeProblem(401);
   });
 });
 
@@ -189,16 +189,16 @@ describe("the closed loop through the API", () => {
     const w = await makeWorld();
     const { id } = await report(w.gridWorker);
     const missing = await act(w.villageCentre, id, "accept", null);
-    expect(isProblem(missing, 428)).toBe(true);
+    expect(missing).toBeProblem(428);
     const malformed = await call(`/v1/cases/${id}/accept`, {
       token: w.villageCentre.token,
       body: {},
       headers: { "if-match": "yesterday" },
     });
-    expect(isProblem(malformed, 400)).toBe(true);
+    expect(malformed).toBeProblem(400);
     await must(w.villageCentre, id, "accept", 1);
     const stale = await act(w.villageCentre, id, "dispatch", 1, { unitId: w.tree.grid.id });
-    expect(isProblem(stale, 412)).toBe(true);
+    expect(stale).toBeProblem(412);
     expect(stale.body.currentVersion).toBe(2);
     expect(stale.headers.get("etag")).toBe('"2"');
     expect((await deskCase(w.tree.grid.id, id))?.record).toMatchObject({
@@ -211,18 +211,18 @@ describe("the closed loop through the API", () => {
     const w = await makeWorld();
     const { id } = await report(w.gridWorker);
     const close = await act(w.villageCentre, id, "close", 1);
-    expect(isProblem(close, 409)).toBe(true);
+    expect(close).toBeProblem(409);
     expect(close.body.type).toMatch(/illegal-transition$/);
     const reject = await act(w.gridWorker, id, "reject", 1, { reason: "not mine" });
-    expect(isProblem(reject, 403)).toBe(true);
+    expect(reject).toBeProblem(403);
     const leader = await act(w.leader, id, "accept", 1);
-    expect(isProblem(leader, 403)).toBe(true);
+    expect(leader).toBeProblem(403);
     const foreign = await act(w.otherGridWorker, id, "accept", 1);
-    expect(isProblem(foreign, 404)).toBe(true);
+    expect(foreign).toBeProblem(404);
     const noEvidence = await must(w.villageCentre, id, "accept", 1);
     await must(w.villageCentre, id, "resolve", noEvidence.version, { note: "done" });
     const closeWithoutEvidence = await act(w.villageCentre, id, "close", 3);
-    expect(isProblem(closeWithoutEvidence, 409)).toBe(true);
+    expect(closeWithoutEvidence).toBeProblem(409);
     expect(closeWithoutEvidence.body.type).toMatch(/closure-needs-evidence$/);
     expect((await deskCase(w.tree.grid.id, id))?.record).toMatchObject({
       version: 3,
@@ -233,18 +233,12 @@ describe("the closed loop through the API", () => {
   it("bad command bodies are 400: unknown satisfaction, missing reason, unknown dispatch unit", async () => {
     const w = await makeWorld();
     const { id } = await report(w.gridWorker);
-    expect(isProblem(await act(w.villageCentre, id, "reject", 1, {}), 400)).toBe(true);
+    expect(await act(w.villageCentre, id, "reject", 1, {})).toBeProblem(400);
     await must(w.villageCentre, id, "accept", 1);
-    expect(
-      isProblem(await act(w.villageCentre, id, "dispatch", 2, { unitId: crypto.randomUUID() }), 400),
-    ).toBe(true);
-    expect(
-      isProblem(await act(w.villageCentre, id, "dispatch", 2, { unitId: w.tree.otherGrid.id }), 400),
-    ).toBe(true);
+    expect(await act(w.villageCentre, id, "dispatch", 2, { unitId: crypto.randomUUID() })).toBeProblem(400);
+    expect(await act(w.villageCentre, id, "dispatch", 2, { unitId: w.tree.otherGrid.id })).toBeProblem(400);
     await must(w.villageCentre, id, "resolve", 2, { note: "ok" });
-    expect(isProblem(await act(w.villageCentre, id, "return-visit", 3, { satisfaction: "meh" }), 400)).toBe(
-      true,
-    );
+    expect(await act(w.villageCentre, id, "return-visit", 3, { satisfaction: "meh" })).toBeProblem(400);
     const dissatisfied = await must(w.villageCentre, id, "return-visit", 3, { satisfaction: "dissatisfied" });
     expect(dissatisfied).toMatchObject({ state: "reopened", reopenCount: 1 });
   });
@@ -254,13 +248,11 @@ describe("the closed loop through the API", () => {
     const a = await report(w.gridWorker);
     const b = await report(w.gridWorker);
     const foreign = await report(w.otherGridWorker);
-    expect(isProblem(await act(w.gridWorker, b.id, "merge", 1, { intoCaseId: foreign.id }), 400)).toBe(true);
-    expect(
-      isProblem(await act(w.gridWorker, b.id, "merge", 1, { intoCaseId: crypto.randomUUID() }), 400),
-    ).toBe(true);
+    expect(await act(w.gridWorker, b.id, "merge", 1, { intoCaseId: foreign.id })).toBeProblem(400);
+    expect(await act(w.gridWorker, b.id, "merge", 1, { intoCaseId: crypto.randomUUID() })).toBeProblem(400);
     const merged = await must(w.gridWorker, b.id, "merge", 1, { intoCaseId: a.id });
     expect(merged).toMatchObject({ state: "merged", mergedInto: a.id, actions: [] });
-    expect(isProblem(await act(w.gridWorker, a.id, "merge", 1, { intoCaseId: b.id }), 409)).toBe(true);
+    expect(await act(w.gridWorker, a.id, "merge", 1, { intoCaseId: b.id })).toBeProblem(409);
   });
 });
 
@@ -268,11 +260,9 @@ describe("reading cases", () => {
   it("GET /v1/cases/{id} is scoped: another grid's worker gets 404, the county leader sees it", async () => {
     const w = await makeWorld();
     const { id } = await report(w.gridWorker);
-    expect(isProblem(await call(`/v1/cases/${id}`, { token: w.otherGridWorker.token }), 404)).toBe(true);
+    expect(await call(`/v1/cases/${id}`, { token: w.otherGridWorker.token })).toBeProblem(404);
     expect((await call(`/v1/cases/${id}`, { token: w.leader.token })).status).toBe(200);
-    expect(isProblem(await call(`/v1/cases/${crypto.randomUUID()}`, { token: w.leader.token }), 404)).toBe(
-      true,
-    );
+    expect(await call(`/v1/cases/${crypto.randomUUID()}`, { token: w.leader.token })).toBeProblem(404);
   });
 
   it("a case is found through the directory, or through ?gridId= before the projection has it", async () => {
@@ -311,9 +301,9 @@ describe("reading cases", () => {
       token: w.villageCentre.token,
     });
     expect(accepted.body.items.map((i: any) => [i.id, i.version])).toEqual([[b.id, 2]]);
-    expect(
-      isProblem(await call(`/v1/grids/${w.tree.grid.id}/cases`, { token: w.otherGridWorker.token }), 404),
-    ).toBe(true);
+    expect(await call(`/v1/grids/${w.tree.grid.id}/cases`, { token: w.otherGridWorker.token })).toBeProblem(
+      404,
+    );
   });
 
   it("GET /v1/cases searches the projection in scope, with filters and cursor pages", async () => {
@@ -351,12 +341,10 @@ describe("reading cases", () => {
     expect(await q(`from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).toEqual([]);
 
     expect(
-      isProblem(await call(`/v1/cases?unitId=${w.tree.village2.id}`, { token: w.villageCentre.token }), 404),
-    ).toBe(true);
-    expect(isProblem(await call("/v1/cases?state=lost", { token: w.villageCentre.token }), 400)).toBe(true);
-    expect(isProblem(await call("/v1/cases?cursor=garbage", { token: w.villageCentre.token }), 400)).toBe(
-      true,
-    );
+      await call(`/v1/cases?unitId=${w.tree.village2.id}`, { token: w.villageCentre.token }),
+    ).toBeProblem(404);
+    expect(await call("/v1/cases?state=lost", { token: w.villageCentre.token })).toBeProblem(400);
+    expect(await call("/v1/cases?cursor=garbage", { token: w.villageCentre.token })).toBeProblem(400);
   });
 
   it("GET /v1/cases from/to given in whole seconds count a case reported within that second as at or after it", async () => {
@@ -453,11 +441,63 @@ describe("offline sync", () => {
       token: w.villageCentre.token,
       body: { reports: Array.from({ length: 101 }, () => newReport()) },
     });
-    expect(isProblem(tooMany, 400)).toBe(true);
+    expect(tooMany).toBeProblem(400);
     const noIds = await call("/v1/cases/sync", {
       token: w.villageCentre.token,
       body: { reports: [{ ...newReport(), id: undefined }] },
     });
-    expect(isProblem(noIds, 400)).toBe(true);
+    expect(noIds).toBeProblem(400);
+  });
+});
+
+describe("report sizes against the queue message a report becomes", () => {
+  /** 2,000 Chinese characters (6,000 UTF-8 bytes). */
+  const longChinese = "村道塌方群众出行困难请尽快处理".repeat(134).slice(0, 2000);
+  /** Content that fits the schema but not one queue message: control characters are 6 bytes each in JSON. */
+  const control = (n: number) => "\u0001".repeat(n);
+  const oversized = () =>
+    newReport({
+      type: "dispute",
+      description: control(4000),
+      mediation: {
+        parties: Array.from({ length: 50 }, () => ({ name: control(100), role: control(100) })),
+      },
+    });
+
+  it("an offline sync of 100 reports of 2,000 Chinese characters each is accepted in full", async () => {
+    const w = await makeWorld();
+    const reports = Array.from({ length: 100 }, (_, i) =>
+      newReport({ gridId: w.tree.grid.id, title: `第${i + 1}号报告`, description: longChinese }),
+    );
+    const res = await call("/v1/cases/sync", { token: w.villageCentre.token, body: { reports } });
+    expect(res.status, JSON.stringify(res.body).slice(0, 500)).toBe(200);
+    expect(res.body.results.map((r: any) => r.status)).toEqual(reports.map(() => "created"));
+    const stored = await deskCase(w.tree.grid.id, reports[99]!.id);
+    expect(stored?.record.description).toBe(longChinese);
+  });
+
+  it("a report too large for one queue message is refused up front: 413 alone, its own 413 in a sync", async () => {
+    const w = await makeWorld();
+    const single = oversized();
+    expect(await call("/v1/cases", { token: w.gridWorker.token, body: single })).toBeProblem(
+      413,
+      "message-too-large",
+    );
+    expect(await deskCase(w.tree.grid.id, single.id)).toBeNull();
+
+    const fine = newReport({ gridId: w.tree.grid.id, description: longChinese });
+    const big = { ...oversized(), gridId: w.tree.grid.id };
+    const res = await call("/v1/cases/sync", {
+      token: w.villageCentre.token,
+      body: { reports: [fine, big] },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.results.map((r: any) => [r.id, r.status, r.error?.status])).toEqual([
+      [fine.id, "created", undefined],
+      [big.id, "error", 413],
+    ]);
+    expect(res.body.results[1].error.type).toMatch(/\/message-too-large$/);
+    expect((await deskCase(w.tree.grid.id, fine.id))?.record.state).toBe("reported");
+    expect(await deskCase(w.tree.grid.id, big.id)).toBeNull();
   });
 });

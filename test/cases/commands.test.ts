@@ -10,7 +10,7 @@ import {
   MIN,
   setPolicy,
 } from "../support/desk";
-import { isProblem, makeUser } from "../support/helpers";
+import { makeUser } from "../support/helpers";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -24,8 +24,7 @@ async function refused(
 ) {
   const before = await fingerprint(unitId, caseId);
   const res = await attempt();
-  expect(isProblem(res, status), JSON.stringify(res.body)).toBe(true);
-  expect(res.body.type).toMatch(new RegExp(`/${code}$`));
+  expect(res).toBeProblem(status, code);
   expect(await fingerprint(unitId, caseId)).toEqual(before);
   return res;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { act, deskCase, projected } from "../support/case-fixtures";
-import { call, isProblem, makeTree, makeUser, sql, type TestTree, type TestUser } from "../support/helpers";
+import { call, makeTree, makeUser, sql, type TestTree, type TestUser } from "../support/helpers";
 
 async function rows(query: string, args: Array<string | number>) {
   return (await sql().execute({ sql: query, args })).rows;
@@ -70,7 +70,7 @@ describe("liaison stations", () => {
       token: w.townStaff.token,
       body: { name: "网格站", unitId: w.tree.grid.id },
     });
-    expect(isProblem(atGrid, 400)).toBe(true);
+    expect(atGrid).toBeProblem(400);
     const otherBranch = await makeUser("deputy", w.tree.village2);
     const village = await call("/v1/liaison-stations", {
       token: w.villageStaff.token,
@@ -81,12 +81,12 @@ describe("liaison stations", () => {
       token: w.townStaff.token,
       body: { userIds: [otherBranch.id] },
     });
-    expect(isProblem(wrongBranch, 400)).toBe(true);
+    expect(wrongBranch).toBeProblem(400);
     const notDeputy = await call(`/v1/liaison-stations/${village.body.id}/deputies`, {
       token: w.townStaff.token,
       body: { userIds: [w.villageStaff.id] },
     });
-    expect(isProblem(notDeputy, 404)).toBe(true);
+    expect(notDeputy).toBeProblem(404);
     expect(
       await rows("SELECT user_id FROM contact_profiles WHERE station_id = ?", [village.body.id]),
     ).toHaveLength(0);
@@ -130,17 +130,17 @@ describe("liaison stations", () => {
       token: w.townStaff.token,
       body: { attendance: [stranger.id] },
     });
-    expect(isProblem(badAttendance, 400)).toBe(true);
+    expect(badAttendance).toBeProblem(400);
     const notAttached = await call(`/v1/liaison-stations/${w.stationId}/activities`, {
       token: stranger.token,
       body: { kind: "visit", title: "x", scheduledAt: "2026-05-10T01:00:00Z" },
     });
-    expect(isProblem(notAttached, 403)).toBe(true);
+    expect(notAttached).toBeProblem(403);
     const badKind = await call(`/v1/liaison-stations/${w.stationId}/activities`, {
       token: w.deputy.token,
       body: { kind: "party", title: "x", scheduledAt: "2026-05-10T01:00:00Z" },
     });
-    expect(isProblem(badKind, 400)).toBe(true);
+    expect(badKind).toBeProblem(400);
     const [stored] = await rows("SELECT attendance, record FROM station_activities WHERE id = ?", [research]);
     expect(JSON.parse(String(stored!.attendance))).toEqual([w.deputy.id, w.countyDeputy.id]);
     expect(stored!.record).toBe("调研农村饮水安全");
@@ -201,7 +201,7 @@ describe("reception-day matters become cases", () => {
       token: w.deputy.token,
       body: { ...body, summary: "另一件事" },
     });
-    expect(isProblem(reused, 422)).toBe(true);
+    expect(reused).toBeProblem(422);
     expect(await rows("SELECT id FROM activity_matters WHERE activity_id = ?", [reception])).toHaveLength(1);
   });
 
@@ -219,13 +219,13 @@ describe("reception-day matters become cases", () => {
       });
     };
     const wrongDay = await matter(w.deputy, research);
-    expect(isProblem(wrongDay, 409)).toBe(true);
+    expect(wrongDay).toBeProblem(409);
     const elsewhere = await matter(w.deputy, reception, { gridId: (await makeTree()).grid.id });
-    expect(isProblem(elsewhere, 400)).toBe(true);
+    expect(elsewhere).toBeProblem(400);
     const stranger = await makeUser("deputy", w.tree.town);
-    expect(isProblem(await matter(stranger, reception), 403)).toBe(true);
+    expect(await matter(stranger, reception)).toBeProblem(403);
     const admin = await makeUser("admin", w.tree.town);
-    expect(isProblem(await matter(admin, reception), 403)).toBe(true);
+    expect(await matter(admin, reception)).toBeProblem(403);
     expect(await rows("SELECT id FROM activity_matters WHERE station_id = ?", [w.stationId])).toHaveLength(0);
     for (const id of tried) expect(await deskCase(w.tree.grid.id, id)).toBeNull();
   });
