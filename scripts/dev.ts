@@ -7,10 +7,11 @@ import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { createClient } from "@libsql/client/web";
-import { ensureDevVars } from "./lib/dev-vars";
+import { DEV_VARS_PATH, ensureDevVars, moveLegacyDevVars } from "./lib/dev-vars";
 import { migrate } from "./lib/migrate";
 import { apiUrl, apiPort as configuredApiPort, sqldPort } from "./lib/ports";
 import { freePort, startSqld } from "./lib/sqld";
+import { WranglerOutput } from "./lib/wrangler-output";
 import { seedDemoCases } from "./seed/cases";
 import { DEMO_PASSWORD, seedDemo } from "./seed/demo";
 
@@ -106,7 +107,8 @@ async function main() {
     console.log(
       applied.length ? `grid321 dev: applied ${applied.join(", ")}` : "grid321 dev: schema up to date",
     );
-    await ensureDevVars(join(root, ".dev.vars"), sqld.url, api);
+    if (await moveLegacyDevVars()) console.log("grid321 dev: moved .dev.vars to .data/dev.vars");
+    await ensureDevVars(DEV_VARS_PATH, sqld.url, api);
     const seeded = await seedDemo(client);
     console.log(
       seeded ? "grid321 dev: seeded the demo city (password grid321-demo)" : "grid321 dev: demo city present",
@@ -128,13 +130,28 @@ async function main() {
       String(apiPort),
       "--local",
       "--show-interactive-dev-session=false",
+      "--env-file",
+      DEV_VARS_PATH,
     ],
     {
       cwd: root,
-      stdio: ["ignore", "inherit", "inherit"],
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: "false",
+        // Miniflare otherwise downloads a sample `Request.cf` from workers.cloudflare.com and prints a stack
+        // trace when offline; the built-in placeholder is enough locally.
+        CLOUDFLARE_CF_FETCH_ENABLED: "false",
+        // A registry of this checkout only, so other `wrangler dev` sessions on the machine neither see these
+        // queues nor make wrangler print the bindings table again.
+        WRANGLER_REGISTRY_PATH: join(root, ".wrangler", "registry"),
+        ...(process.stdout.isTTY && !process.env.NO_COLOR ? { FORCE_COLOR: "1" } : {}),
+      },
     },
   );
+  const output = new WranglerOutput();
+  if (wrangler.stdout) output.pipe(wrangler.stdout, process.stdout);
+  if (wrangler.stderr) output.pipe(wrangler.stderr, process.stderr);
   wrangler.on("exit", (code) => {
     if (!stopping) {
       console.error(`grid321 dev: wrangler exited (${code}); stopping sqld`);

@@ -3,7 +3,7 @@
  * green exactly at the village average, yellow by each failed condition (below average, 2 safe years only,
  * unstable income, the literal yellow rule), red by each red tag, an active and an expired override, an
  * overdue red household, visits, and named helpers. Idempotent: stable ids and INSERT OR IGNORE.
- * ID numbers and phones are encrypted with PII_KEY (from the environment or `.dev.vars`).
+ * ID numbers and phones are encrypted with PII_KEY (from the environment or `.data/dev.vars`).
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { Client, InStatement } from "@libsql/client/web";
@@ -17,7 +17,7 @@ import {
 import { makeIdNumber } from "../../src/domain/id-number";
 import { DEFAULT_CADENCE, nextVisitDue } from "../../src/domain/service-plan";
 import { encryptPii, lookupHmac, maskIdNumber, maskPhone, piiKeys } from "../../src/platform/crypto/pii";
-import { parseDevVars } from "../lib/dev-vars";
+import { DEV_VARS_PATH, parseDevVars } from "../lib/dev-vars";
 import type { DemoTree, DemoUnit } from "./demo";
 import { stableId } from "./ids";
 
@@ -49,9 +49,11 @@ interface SeedHousehold {
 
 function piiKeyFromEnvironment(): string {
   if (process.env.PII_KEY) return process.env.PII_KEY;
-  const path = new URL("../../.dev.vars", import.meta.url).pathname;
-  const key = existsSync(path) ? parseDevVars(readFileSync(path, "utf8")).get("PII_KEY") : undefined;
-  if (!key) throw new Error("PII_KEY is neither in the environment nor in .dev.vars; run npm run dev once");
+  const key = existsSync(DEV_VARS_PATH)
+    ? parseDevVars(readFileSync(DEV_VARS_PATH, "utf8")).get("PII_KEY")
+    : undefined;
+  if (!key)
+    throw new Error("PII_KEY is neither in the environment nor in .data/dev.vars; run npm run dev once");
   return key;
 }
 
