@@ -1,5 +1,5 @@
 import type { InStatement } from "@libsql/client/web";
-import { and, asc, desc, eq, exists, gt, gte, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, exists, gt, gte, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import {
   type DirectivePriority,
   FANOUT_CHUNK,
@@ -11,7 +11,7 @@ import { subtreeRange, type UnitLevel } from "../../domain/units";
 import { type Db, getDb } from "../../platform/db/client";
 import { stmt } from "../../platform/db/statements";
 import { sendInBatches } from "../../platform/queues/send";
-import { directiveReceiptCounts, directiveReceipts, directives } from "../schema";
+import { directiveReceiptCounts, directiveReceipts, directives, units } from "../schema";
 
 /** One fan-out job on the `directives` queue: a keyset range of target units, or a list of named ones. */
 export type FanoutMessage =
@@ -100,11 +100,11 @@ export async function unitPathsByIds(
   ids: readonly string[],
 ): Promise<Map<string, string>> {
   // json_each: up to 5,000 ids in one parameter, where an IN list would hit the bound-variable limit.
-  const rs = await getDb(env).$client.execute({
-    sql: "SELECT id, path FROM units WHERE id IN (SELECT value FROM json_each(?))",
-    args: [JSON.stringify(ids)],
-  });
-  return new Map(rs.rows.map((r) => [String(r.id), String(r.path)]));
+  const rows = await getDb(env)
+    .select({ id: units.id, path: units.path })
+    .from(units)
+    .where(inArray(units.id, sql`(SELECT value FROM json_each(${JSON.stringify(ids)}))`));
+  return new Map(rows.map((r) => [r.id, r.path]));
 }
 
 /** The INSERT of a new directive. */
