@@ -43,7 +43,7 @@ export default defineConfig({
     })),
   ],
   test: {
-    globalSetup: ["./test/global-setup.ts"],
+    globalSetup: ["./test/global-setup.ts", "./test/platform/http/empty-sqld.global-setup.ts"],
     setupFiles: ["./test/support/setup.ts"],
     include: ["test/**/*.test.ts"],
     silent: "passed-only",
