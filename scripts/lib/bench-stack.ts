@@ -9,6 +9,10 @@
  *   Objects with SQLite from the migrations, R2 buckets, every queue producer, and the consumers the bench
  *   asks for with their wrangler.toml batch settings), with generated keys (scripts/lib/dev-keys.ts).
  *
+ * With `libsqlLatencyMs` (or BENCH_LIBSQL_LATENCY_MS in the environment) above 0, the Worker reaches sqld
+ * through a loopback TCP proxy (startLatencyProxy) that holds every chunk for half that time in each
+ * direction, so each libSQL round trip costs what a Worker sees to Turso; `db` still talks to sqld directly.
+ *
  * Everything is loopback-only and in memory apart from the sqld temp dir. Use it through `withBenchStack`,
  * which stops the stack in a `finally` (and on SIGINT/SIGTERM), so no sqld or workerd process outlives a
  * run; `startBenchStack` cleans up after itself when it fails half-way, and a detached reaper stops sqld
@@ -22,6 +26,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { createServer, connect as netConnect, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Client, createClient } from "@libsql/client/web";
@@ -64,6 +69,12 @@ export interface BenchStackOptions {
    * `runtimeErrors`. Set to echo each error line to stderr as it arrives as well (default false).
    */
   echoErrors?: boolean;
+  /**
+   * Milliseconds added to every libSQL round trip of the Worker by a loopback proxy in front of sqld (half
+   * on the way there, half on the way back). Default: BENCH_LIBSQL_LATENCY_MS from the environment, else 0
+   * (no proxy).
+   */
+  libsqlLatencyMs?: number;
 }
 
 export interface BenchStack {
@@ -71,6 +82,8 @@ export interface BenchStack {
   /** The Worker's loopback HTTP address, e.g. `http://127.0.0.1:41234` (no trailing slash). */
   url: string;
   sqldUrl: string;
+  /** The round-trip latency the Worker's libSQL calls get from the proxy (0: no proxy, LIBSQL_URL is sqld). */
+  libsqlLatencyMs: number;
   /** A raw libSQL client on the bench sqld, for arranging data and probing state; closed by `stop`. */
   db: Client;
   vars: BenchVars;
@@ -162,6 +175,60 @@ async function bundleWorker(outdir: string): Promise<string> {
   return bundle;
 }
 
+/** A loopback TCP proxy that delays traffic; see {@link startLatencyProxy}. */
+export interface LatencyProxy {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of `target` (host:port) that forwards every chunk after `oneWayMs`, in
+ * order, in both directions: an HTTP request and its answer each wait once, so a round trip over a kept-alive
+ * connection costs `2 × oneWayMs` more. Connects only to loopback.
+ */
+export async function startLatencyProxy(
+  target: { host: string; port: number },
+  oneWayMs: number,
+): Promise<LatencyProxy> {
+  if (target.host !== "127.0.0.1" && target.host !== "localhost") throw new Error("loopback targets only");
+  const sockets = new Set<Socket>();
+  /** Pipes `from` into `to`, each chunk `oneWayMs` late; timers of equal delay fire in order, so order holds. */
+  const delayed = (from: Socket, to: Socket) => {
+    from.on("data", (chunk) => {
+      setTimeout(() => {
+        if (!to.destroyed) to.write(chunk);
+      }, oneWayMs);
+    });
+    from.on("end", () => setTimeout(() => to.end(), oneWayMs));
+    from.on("error", () => to.destroy());
+    from.on("close", () => setTimeout(() => to.destroy(), oneWayMs + 1));
+  };
+  const server: Server = createServer((client) => {
+    const upstream = netConnect(target.port, target.host);
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
+    sockets.add(client).add(upstream);
+    client.on("close", () => sockets.delete(client));
+    upstream.on("close", () => sockets.delete(upstream));
+    delayed(client, upstream);
+    delayed(upstream, client);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 /**
  * workerd exits with the Node process that started it (its control pipe closes), sqld does not. Signal
  * handlers cannot cover every way a bench ends (tsx force-kills a child that is slow to acknowledge a
@@ -190,6 +257,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   let sqld: Awaited<ReturnType<typeof startSqld>> | undefined;
   let db: Client | undefined;
   let mf: Miniflare | undefined;
+  let proxy: LatencyProxy | undefined;
   let reaper: ChildProcess | undefined;
   let stopped: Promise<void> | undefined;
   const stop = () => {
@@ -198,6 +266,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       db?.close();
       // A runtime that failed to start can throw on dispose; sqld must stop and the dirs go regardless.
       await mf?.dispose().catch((error: unknown) => console.error("miniflare dispose failed:", error));
+      await proxy?.stop();
       await sqld?.stop();
       await rm(dataDir, { recursive: true, force: true });
       await rm(bundleDir, { recursive: true, force: true });
@@ -211,12 +280,16 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     reaper = startReaper(sqld.process.pid!, [dataDir, bundleDir]);
     db = createClient({ url: sqld.url });
     await migrate(db);
+    const libsqlLatencyMs = options.libsqlLatencyMs ?? Number(process.env.BENCH_LIBSQL_LATENCY_MS ?? 0);
+    if (libsqlLatencyMs > 0) {
+      proxy = await startLatencyProxy({ host: "127.0.0.1", port: sqld.port }, libsqlLatencyMs / 2);
+    }
     await mkdir(bundleDir, { recursive: true });
     const bundle = await bundleWorker(bundleDir);
 
     const vars: BenchVars = {
       ENVIRONMENT: "bench",
-      LIBSQL_URL: sqld.url,
+      LIBSQL_URL: proxy?.url ?? sqld.url,
       LIBSQL_AUTH_TOKEN: "",
       JWT_PRIVATE_JWK: await generateJwtPrivateJwk(),
       PII_KEY: generatePiiKey(),
@@ -254,6 +327,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       mf: running,
       url,
       sqldUrl: sqld.url,
+      libsqlLatencyMs,
       db,
       vars,
       runtimeErrors,
