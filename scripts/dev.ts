@@ -1,12 +1,16 @@
 /**
  * `npm run dev`: starts a local libSQL server (sqld) with a file database under .data/, applies pending
  * migrations, seeds the demo city once, and runs `wrangler dev` on 127.0.0.1:8787. Ctrl-C stops all of it.
- * `GRID321_PORT` moves the API and `GRID321_SQLD_PORT` sqld (scripts/lib/ports.ts).
+ * `GRID321_PORT` moves the API and `GRID321_SQLD_PORT` sqld (scripts/lib/ports.ts). The cron triggers of
+ * wrangler.toml run on their schedule through wrangler's `--test-scheduled` endpoint, as in production.
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { createClient } from "@libsql/client/web";
+import { cronsFromWranglerToml } from "./lib/cron";
+import { scheduleCrons } from "./lib/dev-cron";
 import { DEV_VARS_PATH, ensureDevVars, moveLegacyDevVars } from "./lib/dev-vars";
 import { migrate } from "./lib/migrate";
 import { apiUrl, apiPort as configuredApiPort, sqldPort } from "./lib/ports";
@@ -76,11 +80,13 @@ async function main() {
   const sqld = await startSqld({ dbPath: join(root, ".data", "sqld"), port });
   let stopping = false;
   let wrangler: ReturnType<typeof spawn> | undefined;
+  let stopCrons = () => {};
 
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     stoppingFlag = true;
+    stopCrons();
     if (wrangler && wrangler.exitCode === null) {
       wrangler.kill("SIGINT");
       await new Promise<void>((resolve) => {
@@ -130,6 +136,8 @@ async function main() {
       String(apiPort),
       "--local",
       "--show-interactive-dev-session=false",
+      // wrangler does not run cron triggers locally; this lets the schedule below run them via /__scheduled.
+      "--test-scheduled",
       "--env-file",
       DEV_VARS_PATH,
     ],
@@ -166,6 +174,11 @@ async function main() {
       console.error("grid321 dev: demo cases not seeded:", error);
     }
     console.log(`grid321 dev: API on ${api}  (docs: ${api}/docs, health: ${api}/health)`);
+    const crons = cronsFromWranglerToml(readFileSync(join(root, "wrangler.toml"), "utf8"));
+    if (crons.length && !stoppingNow()) {
+      stopCrons = scheduleCrons(api, crons, (line) => console.log(line));
+      console.log(`grid321 dev: running the cron triggers of wrangler.toml (${crons.join(", ")}, UTC)`);
+    }
   }
 }
 
