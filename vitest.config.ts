@@ -18,6 +18,16 @@ const QUEUE_CONSUMERS = {
 };
 const TEST_BATCH_TIMEOUT_S = 0.05;
 
+/*
+ * Tests use their own generated secrets (test/global-setup.ts), never a developer's `.dev.vars`. The pool
+ * reads wrangler.toml through wrangler, which also loads a `.dev.vars` beside it, and neither the pool nor
+ * wrangler has an option to skip that file (the `.dev.vars.<env>` shadow needs an `[env.<env>]` section and
+ * still announces itself). So every value the Worker reads is bound below, which overrides anything from
+ * `.dev.vars`, and wrangler logs at "warn" here so it does not print "Using secrets defined in .dev.vars"
+ * once per test file. `npm run dev` keeps its secrets in .data/dev.vars, so normally there is no such file.
+ */
+process.env.WRANGLER_LOG ??= "warn";
+
 export default defineConfig({
   plugins: [
     cloudflareTest(({ inject }) => ({
@@ -35,6 +45,8 @@ export default defineConfig({
           LIBSQL_AUTH_TOKEN: "",
           JWT_PRIVATE_JWK: inject("jwtPrivateJwk"),
           PII_KEY: inject("piiKey"),
+          AUDIT_KEY: inject("auditKey"),
+          JWT_PREVIOUS_PUBLIC_JWKS: "",
           JWT_ISSUER: "https://grid321.test",
           JWT_AUDIENCE: "grid321-api",
           CORS_ORIGINS: "https://console.grid321.test",
