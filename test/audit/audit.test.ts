@@ -1,6 +1,6 @@
 import type { InStatement, InValue } from "@libsql/client/web";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, isProblem, makeTree, makeUser, sql, type TestTree, type TestUser } from "../support/helpers";
+import { call, makeTree, makeUser, sql, type TestTree, type TestUser } from "../support/helpers";
 
 // Only this file calls /v1/audit/verify: it briefly breaks the shared chain on purpose and mends it again.
 
@@ -118,15 +118,15 @@ describe("GET /v1/audit", () => {
     const after = await call(`/v1/audit?objectId=${tree.grid2.id}&from=${later}`, { token: admin.token });
     expect(after.body.items).toEqual([]);
     for (const query of ["from=yesterday", "actorId=42", "cursor=WyJ4Il0", "limit=1000"]) {
-      expect(isProblem(await call(`/v1/audit?${query}`, { token: admin.token }), 400), query).toBe(true);
+      expect(await call(`/v1/audit?${query}`, { token: admin.token }), query).toBeProblem(400);
     }
   });
 
   it("is for admins only", async () => {
     for (const role of ["center_staff", "leader"] as const) {
       const user = await makeUser(role, tree.town);
-      expect(isProblem(await call("/v1/audit", { token: user.token }), 403)).toBe(true);
-      expect(isProblem(await call("/v1/audit/verify", { token: user.token }), 403)).toBe(true);
+      expect(await call("/v1/audit", { token: user.token })).toBeProblem(403);
+      expect(await call("/v1/audit/verify", { token: user.token })).toBeProblem(403);
     }
   });
 });

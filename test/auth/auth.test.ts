@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/platform/crypto/tokens";
-import { call, isProblem, makeTree, makeUser, sql, type TestTree } from "../support/helpers";
+import { call, makeTree, makeUser, sql, type TestTree } from "../support/helpers";
 
 const PASSWORD = "correct horse battery";
 let tree: TestTree;
@@ -90,7 +90,7 @@ describe("POST /v1/auth/login", () => {
     const user = await makeUser("grid_worker", tree.grid, PASSWORD);
     const requestId = `login-bad-${crypto.randomUUID()}`;
     const wrong = await login(user.username, "not the password", requestId);
-    expect(isProblem(wrong, 401)).toBe(true);
+    expect(wrong).toBeProblem(401);
     expect(wrong.body.accessToken).toBeUndefined();
     expect(await failureCount(user.username)).toBe(1);
     expect(await auditRows(requestId)).toEqual([
@@ -105,7 +105,7 @@ describe("POST /v1/auth/login", () => {
 
     const ghost = `ghost-${crypto.randomUUID().slice(0, 8)}`;
     const unknown = await login(ghost, PASSWORD);
-    expect(isProblem(unknown, 401)).toBe(true);
+    expect(unknown).toBeProblem(401);
     expect(unknown.body.detail).toBe(wrong.body.detail);
     expect(await failureCount(ghost)).toBe(1);
   });
@@ -127,7 +127,7 @@ describe("POST /v1/auth/login", () => {
     expect(await failureCount(user.username)).toBe(5);
     const requestId = `login-throttled-${crypto.randomUUID()}`;
     const blocked = await login(user.username, PASSWORD, requestId);
-    expect(isProblem(blocked, 429)).toBe(true);
+    expect(blocked).toBeProblem(429);
     const retryAfter = Number(blocked.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThan(14 * 60);
     expect(retryAfter).toBeLessThanOrEqual(15 * 60);
@@ -162,10 +162,10 @@ describe("POST /v1/auth/login", () => {
 
   it("rejects bodies without a username or with extra fields", async () => {
     const missing = await call("/v1/auth/login", { body: { password: PASSWORD } });
-    expect(isProblem(missing, 400)).toBe(true);
+    expect(missing).toBeProblem(400);
     expect(missing.body.errors).toContainEqual(expect.objectContaining({ path: "username" }));
     const extra = await call("/v1/auth/login", { body: { username: "a", password: "b", remember: true } });
-    expect(isProblem(extra, 400)).toBe(true);
+    expect(extra).toBeProblem(400);
   });
 });
 
@@ -198,7 +198,7 @@ describe("POST /v1/auth/refresh", () => {
       body: { refreshToken: first.body.refreshToken },
       headers: { "x-request-id": requestId },
     });
-    expect(isProblem(replay, 401)).toBe(true);
+    expect(replay).toBeProblem(401);
     const family = (await tokenRow(first.body.refreshToken))!.family_id;
     expect(await auditRows(requestId)).toEqual([
       {
@@ -212,7 +212,7 @@ describe("POST /v1/auth/refresh", () => {
     expect((await tokenRow(second.body.refreshToken))!.revoked_at).not.toBeNull();
     expect((await tokenRow(first.body.refreshToken))!.revoked_at).not.toBeNull();
     const afterTheft = await call("/v1/auth/refresh", { body: { refreshToken: second.body.refreshToken } });
-    expect(isProblem(afterTheft, 401)).toBe(true);
+    expect(afterTheft).toBeProblem(401);
 
     // Another login of the same user is another family and keeps working.
     expect((await tokenRow(other.body.refreshToken))!.revoked_at).toBeNull();
@@ -223,7 +223,7 @@ describe("POST /v1/auth/refresh", () => {
 
   it("refuses an unknown or expired refresh token", async () => {
     const unknown = await call("/v1/auth/refresh", { body: { refreshToken: "x".repeat(43) } });
-    expect(isProblem(unknown, 401)).toBe(true);
+    expect(unknown).toBeProblem(401);
 
     const user = await makeUser("center_staff", tree.village, PASSWORD);
     const first = await login(user.username, PASSWORD);
@@ -232,7 +232,7 @@ describe("POST /v1/auth/refresh", () => {
       args: [new Date(Date.now() - 1000).toISOString(), await sha256Hex(first.body.refreshToken)],
     });
     const expired = await call("/v1/auth/refresh", { body: { refreshToken: first.body.refreshToken } });
-    expect(isProblem(expired, 401)).toBe(true);
+    expect(expired).toBeProblem(401);
     expect((await tokenRow(first.body.refreshToken))!.rotated_at).toBeNull();
   });
 });
@@ -262,7 +262,7 @@ describe("POST /v1/auth/logout", () => {
       },
     ]);
     const refused = await call("/v1/auth/refresh", { body: { refreshToken: session.body.refreshToken } });
-    expect(isProblem(refused, 401)).toBe(true);
+    expect(refused).toBeProblem(401);
   });
 
   it("with all: true revokes every session of the caller", async () => {
@@ -294,10 +294,10 @@ describe("POST /v1/auth/logout", () => {
   });
 
   it("needs a bearer token, and either a refresh token or all", async () => {
-    expect(isProblem(await call("/v1/auth/logout", { body: { all: true } }), 401)).toBe(true);
+    expect(await call("/v1/auth/logout", { body: { all: true } })).toBeProblem(401);
     const user = await makeUser("center_staff", tree.village);
     const empty = await call("/v1/auth/logout", { token: user.token, body: {} });
-    expect(isProblem(empty, 400)).toBe(true);
+    expect(empty).toBeProblem(400);
     expect(empty.body.errors).toEqual([{ path: "refreshToken", message: "required unless all is true" }]);
   });
 });

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
-import { call, isProblem, makeTree, makeUser } from "../support/helpers";
+import { call, makeTree, makeUser } from "../support/helpers";
 
 /** The app with libSQL pointed at a closed loopback port, as when the database is down. */
 async function withDbDown(path: string, token?: string) {
@@ -29,7 +29,7 @@ describe("platform routes", () => {
 
   it("unknown routes answer a 404 problem", async () => {
     const res = await call("/v2/nothing");
-    expect(isProblem(res, 404)).toBe(true);
+    expect(res).toBeProblem(404);
   });
 
   it("publishes the ES256 public key without its private part", async () => {
@@ -43,7 +43,7 @@ describe("platform routes", () => {
 
   it("GET /health answers a 503 problem with Retry-After when libSQL is down", async () => {
     const res = await withDbDown("/health");
-    expect(isProblem(res, 503)).toBe(true);
+    expect(res).toBeProblem(503);
     expect(res.body.type).toMatch(/db-unavailable$/);
     expect(res.headers.get("retry-after")).toBe("5");
     expect(res.headers.get("x-request-id")).toBeTruthy();
@@ -53,7 +53,7 @@ describe("platform routes", () => {
     const tree = await makeTree();
     const admin = await makeUser("admin", tree.town);
     const res = await withDbDown(`/v1/units/${tree.town.id}`, admin.token);
-    expect(isProblem(res, 503)).toBe(true);
+    expect(res).toBeProblem(503);
     expect(res.headers.get("retry-after")).toBe("5");
   });
 });

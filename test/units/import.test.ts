@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, isProblem, makeTree, makeUser, sql, type TestTree } from "../support/helpers";
+import { call, makeTree, makeUser, sql, type TestTree } from "../support/helpers";
 
 interface Row {
   code: string;
@@ -105,7 +105,7 @@ describe("POST /v1/units/import", () => {
     const requestId = `import-bad-${crypto.randomUUID()}`;
 
     const res = await importRows(admin.token, rows, requestId);
-    expect(isProblem(res, 400)).toBe(true);
+    expect(res).toBeProblem(400);
     expect(res.body.type).toMatch(/import-rows-invalid$/);
     expect(res.body.errors).toEqual([
       { path: `rows.${bad}.code`, message: "the code must start with the parent's code" },
@@ -132,7 +132,7 @@ describe("POST /v1/units/import", () => {
     ];
     const before = await count("path LIKE ?", [`${t.town.path}%`]);
     const res = await importRows(admin.token, rows, `import-mixed-${crypto.randomUUID()}`);
-    expect(isProblem(res, 400)).toBe(true);
+    expect(res).toBeProblem(400);
     const byIndex = new Map<number, string[]>();
     for (const e of res.body.rowErrors as Array<{ index: number; message: string }>) {
       byIndex.set(e.index, [...(byIndex.get(e.index) ?? []), e.message]);
@@ -157,7 +157,7 @@ describe("POST /v1/units/import", () => {
       [{ code: `${other.village.code}099`, name: "x", level: "grid", parentCode: other.village.code }],
       `import-scope-${crypto.randomUUID()}`,
     );
-    expect(isProblem(res, 400)).toBe(true);
+    expect(res).toBeProblem(400);
     expect(res.body.errors).toEqual([
       { path: "rows.0.parentCode", message: "no such parent unit in your scope" },
     ]);
@@ -176,14 +176,12 @@ describe("POST /v1/units/import", () => {
       ],
       `import-schema-${crypto.randomUUID()}`,
     );
-    expect(isProblem(malformed, 400)).toBe(true);
+    expect(malformed).toBeProblem(400);
     const paths = (malformed.body.errors as Array<{ path: string }>).map((e) => e.path);
     expect(paths).toContain("rows.1.code");
     expect(paths).toContain("rows.2.level");
     expect(paths.some((p) => p.startsWith("rows.2"))).toBe(true);
-    expect(isProblem(await call("/v1/units/import", { token: admin.token, body: { rows: [] } }), 400)).toBe(
-      true,
-    );
+    expect(await call("/v1/units/import", { token: admin.token, body: { rows: [] } })).toBeProblem(400);
 
     const worker = await makeUser("grid_worker", t.grid);
     const forbidden = await importRows(
@@ -191,7 +189,7 @@ describe("POST /v1/units/import", () => {
       [{ code: `${t.town.code}301`, name: "x", level: "village", parentCode: t.town.code }],
       `import-403-${crypto.randomUUID()}`,
     );
-    expect(isProblem(forbidden, 403)).toBe(true);
+    expect(forbidden).toBeProblem(403);
     expect(await count("code = ?", [`${t.town.code}301`])).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, isProblem, makeTree, makeUser, sql, type TestTree, type TestUser } from "../support/helpers";
+import { api, read } from "../support/client";
+import { call, makeTree, makeUser, sql, type TestTree, type TestUser } from "../support/helpers";
 
 let tree: TestTree;
 let admin: TestUser;
@@ -73,11 +74,11 @@ describe("GET /v1/units/{id}", () => {
     const foreign = await call(`/v1/units/${other.village.id}`, { token: admin.token });
     const above = await call(`/v1/units/${tree.county.id}`, { token: admin.token });
     const missing = await call(`/v1/units/${crypto.randomUUID()}`, { token: admin.token });
-    for (const res of [foreign, above, missing]) expect(isProblem(res, 404)).toBe(true);
+    for (const res of [foreign, above, missing]) expect(res).toBeProblem(404);
     expect(foreign.body.detail).toBe(missing.body.detail);
 
     const worker = await makeUser("grid_worker", tree.grid);
-    expect(isProblem(await call(`/v1/units/${tree.grid2.id}`, { token: worker.token }), 404)).toBe(true);
+    expect(await call(`/v1/units/${tree.grid2.id}`, { token: worker.token })).toBeProblem(404);
     expect((await call(`/v1/units/${tree.subgrid.id}`, { token: worker.token })).status).toBe(200);
   });
 });
@@ -98,9 +99,7 @@ describe("GET /v1/units/{id}/children", () => {
 
   it("answers 404 for a unit outside the caller's subtree", async () => {
     const other = await makeTree();
-    expect(isProblem(await call(`/v1/units/${other.town.id}/children`, { token: admin.token }), 404)).toBe(
-      true,
-    );
+    expect(await call(`/v1/units/${other.town.id}/children`, { token: admin.token })).toBeProblem(404);
   });
 });
 
@@ -146,7 +145,7 @@ describe("GET /v1/units", () => {
   it("rejects a bad level, an oversized limit and a forged cursor with 400", async () => {
     for (const query of ["level=hamlet", "limit=500", "limit=0", "cursor=bm90LWEtY3Vyc29y", "parentId=42"]) {
       const res = await call(`/v1/units?${query}`, { token: admin.token });
-      expect(isProblem(res, 400), query).toBe(true);
+      expect(res, query).toBeProblem(400);
       expect(res.body.errors?.length, query).toBeGreaterThan(0);
     }
   });
@@ -201,8 +200,8 @@ describe("POST /v1/units", () => {
       token: townAdmin.token,
       body: { code: `${t.town.code}102`, name: "X", level: "grid", parentId: t.town.id },
     });
-    expect(isProblem(wrongLevel, 404)).toBe(true);
-    expect(isProblem(wrongLevelInScope, 400)).toBe(true);
+    expect(wrongLevel).toBeProblem(404);
+    expect(wrongLevelInScope).toBeProblem(400);
     expect(wrongLevelInScope.body.errors).toEqual([
       { path: "level", message: "a town can only have village children, not grid" },
     ]);
@@ -211,14 +210,14 @@ describe("POST /v1/units", () => {
       token: townAdmin.token,
       body: { code: "999999001", name: "X", level: "village", parentId: t.town.id },
     });
-    expect(isProblem(badCode, 400)).toBe(true);
+    expect(badCode).toBeProblem(400);
     expect(badCode.body.errors[0].path).toBe("code");
 
     const duplicate = await call("/v1/units", {
       token: townAdmin.token,
       body: { code: t.village.code, name: "Again", level: "village", parentId: t.town.id },
     });
-    expect(isProblem(duplicate, 409)).toBe(true);
+    expect(duplicate).toBeProblem(409);
     expect(await countUnitsUnder(t.town.path)).toBe(before);
   });
 
@@ -229,10 +228,10 @@ describe("POST /v1/units", () => {
     const before = await countUnitsUnder(t.town.path);
     for (const user of [worker, staff]) {
       const res = await createVillage(t, user.token, "103");
-      expect(isProblem(res, 403)).toBe(true);
+      expect(res).toBeProblem(403);
     }
     const outsider = await createVillage(t, admin.token, "104");
-    expect(isProblem(outsider, 404)).toBe(true);
+    expect(outsider).toBeProblem(404);
     expect(await countUnitsUnder(t.town.path)).toBe(before);
   });
 });
@@ -260,7 +259,7 @@ describe("PATCH /v1/units/{id}", () => {
       body: { name: "Stale" },
       headers: { "if-match": '"1"' },
     });
-    expect(isProblem(stale, 412)).toBe(true);
+    expect(stale).toBeProblem(412);
     expect(stale.body.currentVersion).toBe(2);
     expect(await unitRow(t.village.id)).toMatchObject({ name: "Renamed village", version: 2 });
   });
@@ -303,7 +302,7 @@ describe("PATCH /v1/units/{id}", () => {
       token: townAdmin.token,
       body: { parentId: t.subgrid.id, code: `${t.town.code}555` },
     });
-    expect(isProblem(cycle, 409)).toBe(true);
+    expect(cycle).toBeProblem(409);
     expect(cycle.body.type).toMatch(/unit-cycle$/);
 
     const codeOnly = await call(`/v1/units/${t.grid.id}`, {
@@ -311,14 +310,14 @@ describe("PATCH /v1/units/{id}", () => {
       token: townAdmin.token,
       body: { code: `${t.village.code}077` },
     });
-    expect(isProblem(codeOnly, 400)).toBe(true);
+    expect(codeOnly).toBeProblem(400);
 
     const wrongLevel = await call(`/v1/units/${t.grid.id}`, {
       method: "PATCH",
       token: townAdmin.token,
       body: { parentId: t.town.id, code: `${t.town.code}077` },
     });
-    expect(isProblem(wrongLevel, 400)).toBe(true);
+    expect(wrongLevel).toBeProblem(400);
 
     const badIfMatch = await call(`/v1/units/${t.grid.id}`, {
       method: "PATCH",
@@ -326,10 +325,10 @@ describe("PATCH /v1/units/{id}", () => {
       body: { name: "x" },
       headers: { "if-match": "yesterday" },
     });
-    expect(isProblem(badIfMatch, 400)).toBe(true);
+    expect(badIfMatch).toBeProblem(400);
 
     const empty = await call(`/v1/units/${t.grid.id}`, { method: "PATCH", token: townAdmin.token, body: {} });
-    expect(isProblem(empty, 400)).toBe(true);
+    expect(empty).toBeProblem(400);
     expect(await unitRow(t.grid.id)).toMatchObject({
       parent_id: t.village.id,
       code: t.grid.code,
@@ -345,13 +344,13 @@ describe("PATCH /v1/units/{id}", () => {
       token: leader.token,
       body: { name: "Nope" },
     });
-    expect(isProblem(forbidden, 403)).toBe(true);
+    expect(forbidden).toBeProblem(403);
     const hidden = await call(`/v1/units/${t.village.id}`, {
       method: "PATCH",
       token: admin.token,
       body: { name: "Nope" },
     });
-    expect(isProblem(hidden, 404)).toBe(true);
+    expect(hidden).toBeProblem(404);
     expect(await unitRow(t.village.id)).toMatchObject({ name: `village ${t.village.code}`, version: 1 });
   });
 });
@@ -371,19 +370,19 @@ describe("DELETE /v1/units/{id}", () => {
     expect((await auditFor(requestId)).map((r) => [r.action, r.object_id])).toEqual([
       ["unit.delete", t.grid2.id],
     ]);
-    expect(isProblem(await call(`/v1/units/${t.grid2.id}`, { token: townAdmin.token }), 404)).toBe(true);
+    expect(await call(`/v1/units/${t.grid2.id}`, { token: townAdmin.token })).toBeProblem(404);
   });
 
   it("refuses units with children or with users (409) and keeps them", async () => {
     const t = await makeTree();
     const townAdmin = await makeUser("admin", t.town);
     const withChildren = await call(`/v1/units/${t.grid.id}`, { method: "DELETE", token: townAdmin.token });
-    expect(isProblem(withChildren, 409)).toBe(true);
+    expect(withChildren).toBeProblem(409);
     expect(withChildren.body.detail).toMatch(/children/);
 
     await makeUser("grid_worker", t.otherGrid);
     const withUsers = await call(`/v1/units/${t.otherGrid.id}`, { method: "DELETE", token: townAdmin.token });
-    expect(isProblem(withUsers, 409)).toBe(true);
+    expect(withUsers).toBeProblem(409);
     expect(withUsers.body.detail).toMatch(/users/);
     expect(await unitRow(t.grid.id)).toBeDefined();
     expect(await unitRow(t.otherGrid.id)).toBeDefined();
@@ -392,12 +391,37 @@ describe("DELETE /v1/units/{id}", () => {
   it("forbids non-admins (403) and hides units outside the subtree (404)", async () => {
     const t = await makeTree();
     const worker = await makeUser("grid_worker", t.grid2);
-    expect(
-      isProblem(await call(`/v1/units/${t.grid2.id}`, { method: "DELETE", token: worker.token }), 403),
-    ).toBe(true);
-    expect(
-      isProblem(await call(`/v1/units/${t.grid2.id}`, { method: "DELETE", token: admin.token }), 404),
-    ).toBe(true);
+    expect(await call(`/v1/units/${t.grid2.id}`, { method: "DELETE", token: worker.token })).toBeProblem(403);
+    expect(await call(`/v1/units/${t.grid2.id}`, { method: "DELETE", token: admin.token })).toBeProblem(404);
     expect(await unitRow(t.grid2.id)).toBeDefined();
+  });
+});
+
+describe("PATCH /v1/units/{id} racing another writer", () => {
+  it("answers 412 to the rename that loses the version, and audits only the winner", async () => {
+    for (let trial = 0; trial < 3; trial++) {
+      const t = await makeTree();
+      const townAdmin = await makeUser("admin", t.town);
+      const rename = (name: string, ifMatch?: string) =>
+        api(townAdmin.token)
+          .v1.units[":id"].$patch({
+            param: { id: t.village.id },
+            json: { name },
+            header: ifMatch === undefined ? {} : { "if-match": ifMatch },
+          })
+          .then(read);
+      // One with If-Match, one without: the guard in the UPDATE catches the race either way.
+      const results = await Promise.all([rename("东风村", '"1"'), rename("红旗村")]);
+      expect(results.map((r) => r.status).sort(), JSON.stringify(results)).toEqual([200, 412]);
+      const loser = results.find((r) => r.status !== 200)!;
+      expect(loser).toBeProblem(412, "stale-version");
+      const winner = results.find((r) => r.status === 200)!.body as { name: string };
+      expect(await unitRow(t.village.id)).toMatchObject({ name: winner.name, version: 2 });
+      const audits = await sql().execute({
+        sql: "SELECT count(*) AS n FROM audit_log WHERE action = 'unit.update' AND object_id = ?",
+        args: [t.village.id],
+      });
+      expect(Number(audits.rows[0]!.n)).toBe(1);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, isProblem, makeTree, makeUser, sql, type TestTree, type TestUser } from "../support/helpers";
+import { api, read } from "../support/client";
+import { call, makeTree, makeUser, sql, type TestTree, type TestUser } from "../support/helpers";
 
 const PASSWORD = "a long enough password";
 let tree: TestTree;
@@ -96,7 +97,7 @@ describe("POST /v1/users", () => {
       unitId: tree.town.id,
       password: PASSWORD,
     });
-    expect(isProblem(duplicate, 409)).toBe(true);
+    expect(duplicate).toBeProblem(409);
 
     const username = uniqueName("misfit");
     const misfit = await createUser(admin.token, {
@@ -106,7 +107,7 @@ describe("POST /v1/users", () => {
       unitId: tree.town.id,
       password: PASSWORD,
     });
-    expect(isProblem(misfit, 400)).toBe(true);
+    expect(misfit).toBeProblem(400);
     expect(misfit.body.errors).toEqual([{ path: "role", message: "a grid_worker cannot belong to a town" }]);
 
     const invalid = await createUser(admin.token, {
@@ -117,7 +118,7 @@ describe("POST /v1/users", () => {
       password: "short",
       shoeSize: 42,
     });
-    expect(isProblem(invalid, 400)).toBe(true);
+    expect(invalid).toBeProblem(400);
     const paths = (invalid.body.errors as Array<{ path: string }>).map((e) => e.path);
     for (const path of ["username", "displayName", "role", "unitId", "password"])
       expect(paths).toContain(path);
@@ -135,7 +136,7 @@ describe("POST /v1/users", () => {
       unitId: other.grid.id,
       password: PASSWORD,
     });
-    expect(isProblem(outside, 404)).toBe(true);
+    expect(outside).toBeProblem(404);
     const staff = await makeUser("center_staff", tree.town);
     const forbidden = await createUser(staff.token, {
       username,
@@ -144,7 +145,7 @@ describe("POST /v1/users", () => {
       unitId: tree.grid.id,
       password: PASSWORD,
     });
-    expect(isProblem(forbidden, 403)).toBe(true);
+    expect(forbidden).toBeProblem(403);
     expect(await countUsers(username)).toBe(0);
   });
 });
@@ -198,12 +199,10 @@ describe("GET /v1/users", () => {
 
   it("forbids roles without oversight (403) and answers 404 for a unit filter outside the subtree", async () => {
     const worker = await makeUser("grid_worker", tree.grid);
-    expect(isProblem(await call("/v1/users", { token: worker.token }), 403)).toBe(true);
+    expect(await call("/v1/users", { token: worker.token })).toBeProblem(403);
     const other = await makeTree();
-    expect(isProblem(await call(`/v1/users?unitId=${other.town.id}`, { token: admin.token }), 404)).toBe(
-      true,
-    );
-    expect(isProblem(await call("/v1/users?cursor=%%%", { token: admin.token }), 400)).toBe(true);
+    expect(await call(`/v1/users?unitId=${other.town.id}`, { token: admin.token })).toBeProblem(404);
+    expect(await call("/v1/users?cursor=%%%", { token: admin.token })).toBeProblem(400);
   });
 });
 
@@ -216,10 +215,10 @@ describe("GET /v1/users/{id}", () => {
     expect(res.headers.get("etag")).toBe('"1"');
     expect(res.body).toMatchObject({ id: worker.id, username: worker.username, role: "grid_worker" });
     expect((await call(`/v1/users/${worker.id}`, { token: worker.token })).status).toBe(200);
-    expect(isProblem(await call(`/v1/users/${colleague.id}`, { token: worker.token }), 403)).toBe(true);
+    expect(await call(`/v1/users/${colleague.id}`, { token: worker.token })).toBeProblem(403);
     const otherAdmin = await makeUser("admin", (await makeTree()).town);
-    expect(isProblem(await call(`/v1/users/${worker.id}`, { token: otherAdmin.token }), 404)).toBe(true);
-    expect(isProblem(await call(`/v1/users/${crypto.randomUUID()}`, { token: admin.token }), 404)).toBe(true);
+    expect(await call(`/v1/users/${worker.id}`, { token: otherAdmin.token })).toBeProblem(404);
+    expect(await call(`/v1/users/${crypto.randomUUID()}`, { token: admin.token })).toBeProblem(404);
   });
 });
 
@@ -267,10 +266,10 @@ describe("PATCH /v1/users/{id}", () => {
     expect(audit.rows.map((r) => r.action)).toEqual(["user.disable"]);
 
     const login = await call("/v1/auth/login", { body: { username: user.username, password: PASSWORD } });
-    expect(isProblem(login, 401)).toBe(true);
+    expect(login).toBeProblem(401);
     expect(login.body.accessToken).toBeUndefined();
     const refresh = await call("/v1/auth/refresh", { body: { refreshToken: session.body.refreshToken } });
-    expect(isProblem(refresh, 401)).toBe(true);
+    expect(refresh).toBeProblem(401);
 
     const enable = await call(`/v1/users/${user.id}`, {
       method: "PATCH",
@@ -310,35 +309,112 @@ describe("PATCH /v1/users/{id}", () => {
       token: admin.token,
       body: { disabled: true },
     });
-    expect(isProblem(self, 409)).toBe(true);
+    expect(self).toBeProblem(409);
     const worker = await makeUser("grid_worker", tree.grid);
     const misfit = await call(`/v1/users/${worker.id}`, {
       method: "PATCH",
       token: admin.token,
       body: { role: "department" },
     });
-    expect(isProblem(misfit, 400)).toBe(true);
+    expect(misfit).toBeProblem(400);
     const other = await makeTree();
     const away = await call(`/v1/users/${worker.id}`, {
       method: "PATCH",
       token: admin.token,
       body: { unitId: other.grid.id },
     });
-    expect(isProblem(away, 404)).toBe(true);
+    expect(away).toBeProblem(404);
     const staff = await makeUser("center_staff", tree.town);
     const forbidden = await call(`/v1/users/${worker.id}`, {
       method: "PATCH",
       token: staff.token,
       body: { displayName: "x" },
     });
-    expect(isProblem(forbidden, 403)).toBe(true);
+    expect(forbidden).toBeProblem(403);
     const empty = await call(`/v1/users/${worker.id}`, { method: "PATCH", token: admin.token, body: {} });
-    expect(isProblem(empty, 400)).toBe(true);
+    expect(empty).toBeProblem(400);
     expect(await userRow(admin.id)).toMatchObject({ disabled: 0, version: 1 });
     expect(await userRow(worker.id)).toMatchObject({
       role: "grid_worker",
       unit_id: tree.grid.id,
       version: 1,
     });
+  });
+});
+
+describe("PATCH /v1/users/{id} with If-Match", () => {
+  function rename(token: string, id: string, displayName: string, ifMatch?: string) {
+    return api(token)
+      .v1.users[":id"].$patch({
+        param: { id },
+        json: { displayName },
+        header: ifMatch === undefined ? {} : { "if-match": ifMatch },
+      })
+      .then(read);
+  }
+
+  it("honours a current version, refuses a stale one (412) and a malformed one (400), writing nothing", async () => {
+    const worker = await makeUser("grid_worker", tree.grid);
+    const ok = await rename(admin.token, worker.id, "张网格", '"1"');
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("etag")).toBe('"2"');
+    expect(ok.body).toMatchObject({ displayName: "张网格", version: 2 });
+
+    const stale = await rename(admin.token, worker.id, "过期的名字", '"1"');
+    expect(stale).toBeProblem(412, "stale-version");
+    expect((stale.body as { currentVersion?: number }).currentVersion).toBe(2);
+    expect(stale.headers.get("etag")).toBe('"2"');
+    expect(await rename(admin.token, worker.id, "坏的版本", "yesterday")).toBeProblem(400);
+    expect(await userRow(worker.id)).toMatchObject({ display_name: "张网格", version: 2 });
+
+    // Without If-Match the change is unconditional, as before.
+    const unconditional = await rename(admin.token, worker.id, "李网格");
+    expect(unconditional.status).toBe(200);
+    expect(await userRow(worker.id)).toMatchObject({ display_name: "李网格", version: 3 });
+  });
+
+  it("answers 412, not 409, to the writer that loses the version to a concurrent one", async () => {
+    for (let trial = 0; trial < 3; trial++) {
+      const worker = await makeUser("grid_worker", tree.grid);
+      const results = await Promise.all([
+        rename(admin.token, worker.id, "王一", '"1"'),
+        rename(admin.token, worker.id, "王二", '"1"'),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual([200, 412]);
+      const [winner, loser] = results[0]!.status === 200 ? results : [results[1]!, results[0]!];
+      expect(loser).toBeProblem(412, "stale-version");
+      const name = (winner!.body as { displayName: string }).displayName;
+      expect(await userRow(worker.id)).toMatchObject({ display_name: name, version: 2 });
+      const audits = await sql().execute({
+        sql: "SELECT count(*) AS n FROM audit_log WHERE action = 'user.update' AND object_id = ?",
+        args: [worker.id],
+      });
+      expect(Number(audits.rows[0]!.n)).toBe(1);
+    }
+  });
+
+  it("refuses a user in a unit that is gone: no user row names a deleted unit", async () => {
+    const t = await makeTree();
+    const townAdmin = await makeUser("admin", t.town);
+    expect((await api(townAdmin.token).v1.units[":id"].$delete({ param: { id: t.grid2.id } })).status).toBe(
+      204,
+    );
+    const res = await read(
+      await api(townAdmin.token).v1.users.$post({
+        json: {
+          username: uniqueName("ghost"),
+          displayName: "无单位的人",
+          role: "grid_worker",
+          unitId: t.grid2.id,
+          password: PASSWORD,
+        },
+      }),
+    );
+    expect(res).toBeProblem(404);
+    const rows = await sql().execute({
+      sql: "SELECT count(*) AS n FROM users WHERE unit_id = ?",
+      args: [t.grid2.id],
+    });
+    expect(Number(rows.rows[0]!.n)).toBe(0);
   });
 });

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type CallOptions,
   call,
-  isProblem,
   makeTree,
   makeUser,
   sql,
@@ -74,14 +73,14 @@ describe("bad input answers a 4xx problem", () => {
         rawBody,
         headers: { "content-type": "application/json" },
       });
-      expect(isProblem(res, 400), JSON.stringify(rawBody)).toBe(true);
+      expect(res, JSON.stringify(rawBody)).toBeProblem(400);
     }
   });
 
   it("a body that is JSON but not an object → 400 at the root", async () => {
     for (const body of [null, [1, 2], "village", 42]) {
       const res = await tagged("/v1/units", { token: admin.token, body });
-      expect(isProblem(res, 400), JSON.stringify(body)).toBe(true);
+      expect(res, JSON.stringify(body)).toBeProblem(400);
       expect(res.body.errors).toEqual([expect.objectContaining({ path: "(root)" })]);
     }
   });
@@ -91,7 +90,7 @@ describe("bad input answers a 4xx problem", () => {
       token: admin.token,
       body: newVillage({ colour: "red", owner: 1 }),
     });
-    expect(isProblem(res, 400)).toBe(true);
+    expect(res).toBeProblem(400);
     expect(res.body.errors).toEqual([
       { path: "colour", message: "unknown field" },
       { path: "owner", message: "unknown field" },
@@ -103,7 +102,7 @@ describe("bad input answers a 4xx problem", () => {
       token: admin.token,
       body: newVillage({ code: 610902001901, name: ["x"] }),
     });
-    expect(isProblem(res, 400)).toBe(true);
+    expect(res).toBeProblem(400);
     expect((res.body.errors as Array<{ path: string }>).map((e) => e.path).sort()).toEqual(["code", "name"]);
   });
 
@@ -112,17 +111,17 @@ describe("bad input answers a 4xx problem", () => {
       token: admin.token,
       body: newVillage({ name: "长".repeat(101) }),
     });
-    expect(isProblem(res, 400)).toBe(true);
+    expect(res).toBeProblem(400);
     expect(res.body.errors).toEqual([expect.objectContaining({ path: "name" })]);
     const login = await tagged("/v1/auth/login", { body: { username: "u".repeat(65), password: "p" } });
-    expect(isProblem(login, 400)).toBe(true);
+    expect(login).toBeProblem(400);
     expect(login.body.errors).toEqual([expect.objectContaining({ path: "username" })]);
   });
 
   it("a bad cursor → 400 naming the cursor", async () => {
     for (const cursor of ["garbage", "W10", "WyJhIiwiYiJd", "eyJhIjoxfQ", "%E0%A4%A", "x".repeat(600)]) {
       const res = await tagged(`/v1/units?cursor=${cursor}`, { token: admin.token });
-      expect(isProblem(res, 400), cursor).toBe(true);
+      expect(res, cursor).toBeProblem(400);
       expect(res.body.errors[0].path).toMatch(/cursor/);
     }
   });
@@ -130,11 +129,11 @@ describe("bad input answers a 4xx problem", () => {
   it("a bad id → 400 naming the path parameter", async () => {
     for (const path of ["/v1/units/not-a-uuid", "/v1/users/123", "/v1/units/x'%20OR%201=1/children"]) {
       const res = await tagged(path, { token: admin.token });
-      expect(isProblem(res, 400), path).toBe(true);
+      expect(res, path).toBeProblem(400);
       expect(res.body.errors).toEqual([expect.objectContaining({ path: "param.id" })]);
     }
     const patch = await tagged("/v1/units/42", { method: "PATCH", token: admin.token, body: { name: "x" } });
-    expect(isProblem(patch, 400)).toBe(true);
+    expect(patch).toBeProblem(400);
   });
 
   it("a body over 1 MiB → 413, on public and authenticated routes", async () => {
@@ -145,13 +144,13 @@ describe("bad input answers a 4xx problem", () => {
       rawBody: big,
       headers: { "content-type": "application/json" },
     });
-    expect(isProblem(res, 413)).toBe(true);
+    expect(res).toBeProblem(413);
     const login = await tagged("/v1/auth/login", {
       method: "POST",
       rawBody: JSON.stringify({ username: "x", password: "y".repeat(1024 * 1024) }),
       headers: { "content-type": "application/json" },
     });
-    expect(isProblem(login, 413)).toBe(true);
+    expect(login).toBeProblem(413);
   });
 
   it("import paths take bodies over 1 MiB, up to their own documented limit", async () => {
@@ -169,7 +168,7 @@ describe("bad input answers a 4xx problem", () => {
       rawBody: body,
       headers: { "content-type": "application/json" },
     });
-    expect(isProblem(res, 400)).toBe(true);
+    expect(res).toBeProblem(400);
     expect(res.body.type).toMatch(/import-rows-invalid$/);
 
     const huge = `{"rows":[${'"x",'.repeat(4.3 * 1024 * 1024)}"x"]}`;
@@ -180,7 +179,7 @@ describe("bad input answers a 4xx problem", () => {
       rawBody: huge,
       headers: { "content-type": "application/json" },
     });
-    expect(isProblem(tooBig, 413)).toBe(true);
+    expect(tooBig).toBeProblem(413);
   });
 
   it("a write body that is not JSON → 415", async () => {
@@ -195,17 +194,17 @@ describe("bad input answers a 4xx problem", () => {
         rawBody: JSON.stringify(newVillage()),
         headers: { "content-type": type },
       });
-      expect(isProblem(res, 415), type).toBe(true);
+      expect(res, type).toBeProblem(415);
     }
     const untyped = await tagged("/v1/units", { method: "POST", token: admin.token, rawBody: "{}" });
-    expect(isProblem(untyped, 415)).toBe(true);
+    expect(untyped).toBeProblem(415);
     const typed = await tagged("/v1/units", {
       method: "POST",
       token: admin.token,
       rawBody: "{}",
       headers: { "content-type": "application/json; charset=utf-8" },
     });
-    expect(isProblem(typed, 400)).toBe(true);
+    expect(typed).toBeProblem(400);
   });
 });
 
@@ -222,7 +221,7 @@ describe("routing", () => {
     ];
     for (const [method, path, allow] of cases) {
       const res = await tagged(path, { method, token: admin.token });
-      expect(isProblem(res, 405), `${method} ${path}`).toBe(true);
+      expect(res, `${method} ${path}`).toBeProblem(405);
       expect(res.headers.get("allow"), `${method} ${path}`).toBe(allow);
     }
   });
@@ -230,7 +229,7 @@ describe("routing", () => {
   it("an unknown path → 404 problem without Allow", async () => {
     for (const path of ["/v2/units", "/v1/units/x/y/z", "/"]) {
       const res = await tagged(path, { token: admin.token });
-      expect(isProblem(res, 404), path).toBe(true);
+      expect(res, path).toBeProblem(404);
       expect(res.headers.get("allow")).toBeNull();
     }
   });

@@ -34,7 +34,10 @@ async function withLibsql(libsqlUrl: string, path: string, init: { method?: stri
 }
 
 /** The JSON lines written to console.error that carry `requestId`. */
-function errorLinesFor(spy: ReturnType<typeof vi.spyOn>, requestId: string): Array<Record<string, unknown>> {
+function errorLinesFor(
+  spy: { mock: { calls: unknown[][] } },
+  requestId: string,
+): Array<Record<string, unknown>> {
   return spy.mock.calls
     .map((args) => String(args[0]))
     .filter((line) => line.includes(requestId))

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { act, deskCase, makeWorld, must, newReport, projected, report } from "../../support/case-fixtures";
-import { call, isProblem, sql } from "../../support/helpers";
+import { call, sql } from "../../support/helpers";
 
 // JSON can spell a lone UTF-16 surrogate ("\ud800"); JSON.stringify below sends exactly that escape. libSQL
 // cannot carry such a string, so it must be refused at the door instead of reaching a desk or the database.
@@ -11,7 +11,7 @@ describe("lone surrogates in JSON bodies", () => {
     const w = await makeWorld();
     const body = newReport({ title: LONE });
     const res = await call("/v1/cases", { token: w.gridWorker.token, body });
-    expect(isProblem(res, 400)).toBe(true);
+    expect(res).toBeProblem(400);
     expect(res.body.errors).toEqual([
       { path: "title", message: "not valid Unicode text (a lone surrogate)" },
     ]);
@@ -27,7 +27,7 @@ describe("lone surrogates in JSON bodies", () => {
     const good = newReport();
     const bad = newReport({ location: { address: LONE } });
     const res = await call("/v1/cases/sync", { token: w.gridWorker.token, body: { reports: [good, bad] } });
-    expect(isProblem(res, 400)).toBe(true);
+    expect(res).toBeProblem(400);
     expect(res.body.errors[0].path).toBe("reports.1.location.address");
     expect(await deskCase(w.tree.grid.id, good.id)).toBeNull();
     expect(await deskCase(w.tree.grid.id, bad.id)).toBeNull();
@@ -37,7 +37,7 @@ describe("lone surrogates in JSON bodies", () => {
     const w = await makeWorld();
     const c = await report(w.gridWorker);
     const res = await act(w.villageCentre, c.id, "reject", 1, { reason: LONE });
-    expect(isProblem(res, 400)).toBe(true);
+    expect(res).toBeProblem(400);
     expect(res.body.errors[0].path).toBe("reason");
     const stored = await deskCase(w.tree.grid.id, c.id);
     expect(stored?.record.state).toBe("reported");
@@ -52,7 +52,7 @@ describe("lone surrogates in JSON bodies", () => {
       token: w.villageCentre.token,
       body: { url: "https://hooks.example.com/grid321", events: ["case.escalated"], description: LONE },
     });
-    expect(isProblem(res, 400)).toBe(true);
+    expect(res).toBeProblem(400);
     expect(res.body.errors[0].path).toBe("description");
     const rows = await sql().execute({
       sql: "SELECT count(*) AS n FROM webhook_endpoints WHERE unit_id = ?",
