@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { INBOX_STATES } from "../../db/repos/inbox";
 import { INBOX_KIND_LABELS, INBOX_KINDS } from "../../domain/escalation";
+import { INBOX_ACCESS_RULE } from "../../domain/inbox";
 import { errorResponses, guarded, IdParam, jsonBody, jsonResponse } from "../../platform/http/openapi";
 import { pageQuery, pageSchema } from "../../platform/http/pagination";
 
@@ -34,6 +35,7 @@ export const list = createRoute({
   operationId: "listInbox",
   summary:
     "A unit's inbox: escalations, supervision and urging notices, overdue cases, cases sent down, alerts",
+  description: INBOX_ACCESS_RULE,
   ...guarded("inbox.read"),
   request: {
     params: IdParam,
@@ -51,8 +53,7 @@ export const mark = createRoute({
   tags: ["inbox"],
   operationId: "markInbox",
   summary: "Mark inbox items read or handled",
-  description:
-    "Items that are not this unit's are left alone and not listed in `updated`. Marking is idempotent.",
+  description: `Items that are not this unit's are left alone and not listed in \`updated\`. Marking is idempotent. ${INBOX_ACCESS_RULE} A caller who may only read the inbox gets 403 and nothing is marked.`,
   ...guarded("inbox.mark"),
   request: {
     params: IdParam,
