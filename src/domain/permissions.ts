@@ -84,6 +84,27 @@ export const PERMISSIONS = {
   "resolution-levels.read": ["center_staff", "admin", "leader"],
 
   // --- three lines: contacts, contact logs, party points, household leads
+  "contacts.read": ANY,
+  "contacts.profile": STAFF,
+  "contacts.pair": REGISTRY_WRITERS,
+  "contacts.coverage": ["admin", "center_staff", "leader", "grid_worker"],
+  "contact-logs.read": ANY,
+  /** Linking a log; a three-line contact links only their own (the rule in `services/contact-logs.ts`). */
+  "contact-logs.link": ["admin", "center_staff", "grid_worker", "party_member", "deputy", "household_lead"],
+  "party-points.read": ANY,
+  /** Pledges and fulfilments: a member records them only for themself. */
+  "party-points.record": ["party_member"],
+  "party-points.correct": STAFF,
+  "party-points.review": STAFF,
+  "party-points.rank": ["admin", "center_staff", "leader", "grid_worker", "party_member"],
+  "household-leads.read-settings": ANY,
+  "household-leads.settings": STAFF,
+  "household-leads.record": REGISTRY_WRITERS,
+  /** A lead reads only their own statement (the rule in `services/household-leads.ts`). */
+  "household-leads.statement": ["admin", "center_staff", "leader", "grid_worker", "household_lead"],
+  "household-leads.settle": STAFF,
+  "household-leads.flag": STAFF,
+  "household-leads.list": ["admin", "center_staff", "leader", "grid_worker"],
 } as const satisfies Record<string, readonly Role[]>;
 
 /** An action some role may perform. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { call, isProblem, makeTree, makeUser, sql } from "../support/helpers";
+import { api, read } from "../support/client";
+import { call, makeTree, makeUser, sql } from "../support/helpers";
 import { makeHousehold, nameHelper } from "../support/three-line-fixtures";
 
 async function activePairings(contactId: string) {
@@ -48,7 +49,7 @@ describe("contact pairings", () => {
       method: "DELETE",
       token: staff.token,
     });
-    expect(isProblem(twice, 404)).toBe(true);
+    expect(twice).toBeProblem(404);
   });
 
   it("refuses a household outside the contact's subtree, or the wrong line, and writes nothing", async () => {
@@ -68,7 +69,7 @@ describe("contact pairings", () => {
           ],
         },
       });
-      expect(isProblem(res, 404)).toBe(true);
+      expect(res).toBeProblem(404);
       expect(res.body.errors).toEqual([
         { path: "pairings.1.householdId", message: "no such household in the contact's subtree" },
       ]);
@@ -77,19 +78,19 @@ describe("contact pairings", () => {
       token: townStaff.token,
       body: { pairings: [{ householdId: inside, line: "deputy" }] },
     });
-    expect(isProblem(wrongLine, 400)).toBe(true);
+    expect(wrongLine).toBeProblem(400);
     const worker = await makeUser("grid_worker", tree.grid);
     const notAContact = await call(`/v1/contacts/${worker.id}/households`, {
       token: townStaff.token,
       body: { pairings: [{ householdId: inside, line: "party_member" }] },
     });
-    expect(isProblem(notAContact, 400)).toBe(true);
+    expect(notAContact).toBeProblem(400);
     const foreignStaff = await makeUser("center_staff", (await makeTree()).town);
     const foreign = await call(`/v1/contacts/${member.id}/households`, {
       token: foreignStaff.token,
       body: { pairings: [{ householdId: inside, line: "party_member" }] },
     });
-    expect(isProblem(foreign, 404)).toBe(true);
+    expect(foreign).toBeProblem(404);
     expect(await activePairings(member.id)).toHaveLength(0);
   });
 
@@ -113,7 +114,7 @@ describe("contact pairings", () => {
       token: staff.token,
       body: { deputyLevel: "town" },
     });
-    expect(isProblem(bad, 400)).toBe(true);
+    expect(bad).toBeProblem(400);
   });
 });
 
@@ -167,8 +168,33 @@ describe("GET /v1/units/{id}/coverage", () => {
     expect(grid.body.redWithoutHelper).toEqual({ count: 1, householdIds: [red2] });
 
     const outsider = await makeUser("center_staff", tree.village2);
-    expect(
-      isProblem(await call(`/v1/units/${tree.village.id}/coverage`, { token: outsider.token }), 404),
-    ).toBe(true);
+    expect(await call(`/v1/units/${tree.village.id}/coverage`, { token: outsider.token })).toBeProblem(404);
+  });
+});
+
+describe("pairing under concurrency", () => {
+  it("two requests pairing one household at once leave one active pairing; the later lists it as already paired", async () => {
+    const tree = await makeTree();
+    const staff = await makeUser("center_staff", tree.village);
+    const lead = await makeUser("household_lead", tree.grid);
+    const household = await makeHousehold(tree.grid);
+    const pair = () =>
+      api(staff.token)
+        .v1.contacts[":userId"].households.$post({
+          param: { userId: lead.id },
+          json: { pairings: [{ householdId: household, line: "household_lead" }] },
+        })
+        .then(read);
+    const results = await Promise.all([pair(), pair()]);
+    expect(results.map((r) => r.status)).toEqual([201, 201]);
+    const bodies = results.map(
+      (r) => r.body as { paired: Array<{ householdId: string }>; alreadyPaired: string[] },
+    );
+    expect(bodies.flatMap((b) => b.paired.map((p) => p.householdId))).toEqual([household]);
+    expect(bodies.flatMap((b) => b.alreadyPaired)).toEqual([household]);
+    const rows = await activePairings(lead.id);
+    expect(rows).toEqual([
+      expect.objectContaining({ household_id: household, line: "household_lead", ended_at: null }),
+    ]);
   });
 });
