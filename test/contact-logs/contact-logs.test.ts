@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { projected } from "../support/case-fixtures";
-import { call, isProblem, makeTree, makeUser, sql, type TestUser } from "../support/helpers";
+import { call, makeTree, makeUser, sql, type TestUser } from "../support/helpers";
 import { makeHousehold } from "../support/three-line-fixtures";
 
 async function links(contactId: string) {
@@ -41,7 +41,7 @@ describe("contact logs linked to cases", () => {
       token: member.token,
       body: { evidenceKind: "mediation", evidenceId: dispute },
     });
-    expect(isProblem(early, 400)).toBe(true);
+    expect(early).toBeProblem(400);
 
     const info = await call(`/v1/contacts/${member.id}/case-links`, {
       token: member.token,
@@ -71,7 +71,7 @@ describe("contact logs linked to cases", () => {
       token: member.token,
       body: { evidenceKind: "case", evidenceId: hazard },
     });
-    expect(isProblem(unlinked, 400)).toBe(true);
+    expect(unlinked).toBeProblem(400);
   });
 
   it("refuses a mediation of a non-dispute, a foreign visit or case, another contact's log, and a repeat", async () => {
@@ -114,7 +114,7 @@ describe("contact logs linked to cases", () => {
       [403, await post(lead, member.id, { caseId: hazard, kind: "information" })],
       [400, await post(worker, worker.id, { caseId: hazard, kind: "information" })],
     ];
-    for (const [status, res] of cases) expect(isProblem(res, status), JSON.stringify(res.body)).toBe(true);
+    for (const [status, res] of cases) expect(res, JSON.stringify(res.body)).toBeProblem(status);
     expect(await links(member.id)).toHaveLength(0);
     expect(await links(lead.id)).toHaveLength(0);
 
@@ -122,7 +122,10 @@ describe("contact logs linked to cases", () => {
       (await post(lead, lead.id, { caseId: hazard, kind: "information", visitId: leadsVisit.body.id }))
         .status,
     ).toBe(201);
-    expect(isProblem(await post(lead, lead.id, { caseId: hazard, kind: "information" }), 409)).toBe(true);
+    expect(await post(lead, lead.id, { caseId: hazard, kind: "information" })).toBeProblem(
+      409,
+      "already-linked",
+    );
     expect(await links(lead.id)).toHaveLength(1);
   });
 });
