@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { rankByPoints } from "../../src/domain/points";
 import { projected } from "../support/case-fixtures";
-import { call, isProblem, makeTree, makeUser, sql, type TestUser } from "../support/helpers";
+import { api, read } from "../support/client";
+import { call, makeTree, makeUser, sql, type TestUser } from "../support/helpers";
 import { makeHousehold } from "../support/three-line-fixtures";
 
 async function rows(query: string, args: Array<string | number>) {
@@ -42,14 +43,14 @@ describe("party pledges", () => {
     expect(ok.body).toMatchObject({ memberId: a.id, year: 2026, target: "12 次走访" });
 
     const forOther = await call(`/v1/party-members/${b.id}/pledges`, { token: a.token, body });
-    expect(isProblem(forOther, 403)).toBe(true);
+    expect(forOther).toBeProblem(403);
     const byStaff = await call(`/v1/party-members/${b.id}/pledges`, { token: staff.token, body });
-    expect(isProblem(byStaff, 403)).toBe(true);
+    expect(byStaff).toBeProblem(403);
     const wrongYear = await call(`/v1/party-members/${a.id}/pledges`, {
       token: a.token,
       body: { ...body, dueDate: "2027-01-01" },
     });
-    expect(isProblem(wrongYear, 400)).toBe(true);
+    expect(wrongYear).toBeProblem(400);
     expect(wrongYear.body.errors).toEqual([{ path: "dueDate", message: "not in 2026" }]);
 
     expect(await rows("SELECT id FROM party_pledges WHERE member_id = ?", [b.id])).toHaveLength(0);
@@ -113,13 +114,13 @@ describe("fulfilments and the points ledger", () => {
       token: member.token,
       body: { evidenceKind: "visit", evidenceId: visitId },
     });
-    expect(isProblem(twice, 409)).toBe(true);
+    expect(twice).toBeProblem(409, "evidence-claimed");
     const othersVisit = await visit(other, household);
     const notMine = await call(`/v1/party-members/${member.id}/fulfilments`, {
       token: member.token,
       body: { evidenceKind: "visit", evidenceId: othersVisit },
     });
-    expect(isProblem(notMine, 400)).toBe(true);
+    expect(notMine).toBeProblem(400);
     expect(notMine.body.errors).toEqual([
       { path: "evidenceId", message: "the visit was made by someone else" },
     ]);
@@ -127,12 +128,12 @@ describe("fulfilments and the points ledger", () => {
       token: member.token,
       body: { evidenceKind: "visit", evidenceId: crypto.randomUUID() },
     });
-    expect(isProblem(missing, 400)).toBe(true);
+    expect(missing).toBeProblem(400);
     const forOther = await call(`/v1/party-members/${other.id}/fulfilments`, {
       token: member.token,
       body: { evidenceKind: "visit", evidenceId: othersVisit },
     });
-    expect(isProblem(forOther, 403)).toBe(true);
+    expect(forOther).toBeProblem(403);
     expect(await ledger(member.id)).toHaveLength(1);
     expect(await ledger(other.id)).toHaveLength(0);
     expect(
@@ -168,11 +169,11 @@ describe("fulfilments and the points ledger", () => {
     });
     expect((await fulfil("mediation", dispute)).body).toMatchObject({ points: 8 });
     const notDispute = await fulfil("mediation", hazard);
-    expect(isProblem(notDispute, 400)).toBe(true);
+    expect(notDispute).toBeProblem(400);
     expect(notDispute.body.errors[0].message).toBe("a mediation is a dispute case");
     const notTheirs = await fulfil("mediation", workers);
-    expect(isProblem(notTheirs, 400)).toBe(true);
-    expect(isProblem(await fulfil("case", crypto.randomUUID()), 400)).toBe(true);
+    expect(notTheirs).toBeProblem(400);
+    expect(await fulfil("case", crypto.randomUUID())).toBeProblem(400);
     expect((await ledger(member.id)).map((e) => e.points)).toEqual([5, 8]);
   });
 
@@ -217,17 +218,17 @@ describe("fulfilments and the points ledger", () => {
       token: staff.token,
       body: { correctsSeq: seq, points: 0, reason: "x" },
     });
-    expect(isProblem(zero, 400)).toBe(true);
+    expect(zero).toBeProblem(400);
     const unknown = await call(`/v1/party-members/${member.id}/point-corrections`, {
       token: staff.token,
       body: { correctsSeq: 2_000_000_000, points: 1, reason: "x" },
     });
-    expect(isProblem(unknown, 400)).toBe(true);
+    expect(unknown).toBeProblem(400);
     const self = await call(`/v1/party-members/${member.id}/point-corrections`, {
       token: member.token,
       body: { correctsSeq: seq, points: 10, reason: "x" },
     });
-    expect(isProblem(self, 403)).toBe(true);
+    expect(self).toBeProblem(403);
     expect(await ledger(member.id)).toHaveLength(2);
   });
 });
@@ -249,12 +250,12 @@ describe("annual review and ranking", () => {
       token: villageStaff.token,
       body: { year: 2025, rating: "excellent" },
     });
-    expect(isProblem(village, 403)).toBe(true);
+    expect(village).toBeProblem(403);
     const outside = await call(`/v1/party-members/${member.id}/reviews`, {
       token: otherVillage.token,
       body: { year: 2025, rating: "excellent" },
     });
-    expect(isProblem(outside, 404)).toBe(true);
+    expect(outside).toBeProblem(404);
     const ok = await call(`/v1/party-members/${member.id}/reviews`, {
       token: townStaff.token,
       body: { year: 2025, rating: "qualified", note: "完成承诺" },
@@ -264,7 +265,7 @@ describe("annual review and ranking", () => {
       token: townStaff.token,
       body: { year: 2025, rating: "excellent" },
     });
-    expect(isProblem(again, 409)).toBe(true);
+    expect(again).toBeProblem(409, "already-reviewed");
     const stored = await rows("SELECT rating, reviewed_by FROM party_reviews WHERE member_id = ?", [
       member.id,
     ]);
@@ -327,16 +328,53 @@ describe("annual review and ranking", () => {
 
     const foreign = await makeUser("center_staff", tree.village2);
     expect(
-      isProblem(
-        await call(`/v1/units/${tree.village.id}/party-points?year=2026`, { token: foreign.token }),
-        404,
-      ),
-    ).toBe(true);
+      await call(`/v1/units/${tree.village.id}/party-points?year=2026`, { token: foreign.token }),
+    ).toBeProblem(404);
     expect(
-      isProblem(
-        await call(`/v1/units/${tree.village.id}/party-points?year=20x6`, { token: staff.token }),
-        400,
-      ),
-    ).toBe(true);
+      await call(`/v1/units/${tree.village.id}/party-points?year=20x6`, { token: staff.token }),
+    ).toBeProblem(400);
+  });
+});
+
+describe("one review per member and year, under concurrency", () => {
+  it("two reviews of one year at once: one 201, one 409, one stored review and one audit row", async () => {
+    const tree = await makeTree();
+    const member = await makeUser("party_member", tree.grid);
+    const staff = await makeUser("center_staff", tree.village);
+    const review = (rating: "excellent" | "qualified") =>
+      api(staff.token)
+        .v1["party-members"][":memberId"].reviews.$post({
+          param: { memberId: member.id },
+          json: { year: 2025, rating, note: "年度评议" },
+        })
+        .then(read);
+    const results = await Promise.all([review("excellent"), review("qualified")]);
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
+    expect(results.find((r) => r.status === 409)).toBeProblem(409, "already-reviewed");
+    const stored = await rows("SELECT id FROM party_reviews WHERE member_id = ?", [member.id]);
+    expect(stored).toHaveLength(1);
+    expect(
+      await rows("SELECT object_id FROM audit_log WHERE action = 'party.review' AND object_id IN (?, ?)", [
+        String(stored[0]!.id),
+        crypto.randomUUID(),
+      ]),
+    ).toHaveLength(1);
+  });
+
+  it("the points response's review is null before the review, and the served schema allows null there", async () => {
+    const tree = await makeTree();
+    const member = await makeUser("party_member", tree.grid);
+    const res = await read(
+      await api(member.token).v1["party-members"][":memberId"].points.$get({
+        param: { memberId: member.id },
+        query: { year: "2025" },
+      }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ memberId: member.id, year: 2025, total: 0, entries: [], review: null });
+    const doc = await call("/openapi.json");
+    const operation = doc.body.paths["/v1/party-members/{memberId}/points"].get;
+    const review = operation.responses["200"].content["application/json"].schema.properties.review;
+    expect(review).toMatchObject({ anyOf: [{ $ref: "#/components/schemas/PartyReview" }, { type: "null" }] });
   });
 });
