@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { periodOf } from "../../src/domain/subsidy";
 import { projected } from "../support/case-fixtures";
-import { call, isProblem, makeTree, makeUser, sql, type TestTree, type TestUser } from "../support/helpers";
+import { api, read } from "../support/client";
+import { call, makeTree, makeUser, sql, type TestTree, type TestUser } from "../support/helpers";
 import { makeHousehold, makeResident } from "../support/three-line-fixtures";
 
 async function rows(query: string, args: Array<string | number>) {
@@ -86,7 +87,7 @@ describe("subsidy settings in integer fen", () => {
         token: staff.token,
         body,
       });
-      expect(isProblem(bad, 400), JSON.stringify(body)).toBe(true);
+      expect(bad, JSON.stringify(body)).toBeProblem(400);
     }
     expect(await settingsOf(tree.village.id)).toEqual(before);
     const foreign = await makeUser("center_staff", (await makeTree()).town);
@@ -95,7 +96,7 @@ describe("subsidy settings in integer fen", () => {
       token: foreign.token,
       body: { caseFen: 1 },
     });
-    expect(isProblem(outside, 404)).toBe(true);
+    expect(outside).toBeProblem(404);
     expect(await settingsOf(tree.village.id)).toEqual(before);
   });
 
@@ -106,7 +107,7 @@ describe("subsidy settings in integer fen", () => {
         token: w.staff.token,
         body: { description: "组织清理河道", occurredAt: new Date().toISOString(), amountFen },
       });
-      expect(isProblem(bad, 400)).toBe(true);
+      expect(bad).toBeProblem(400);
     }
     expect(await rows("SELECT id FROM lead_subsidy_items WHERE lead_id = ?", [w.lead.id])).toHaveLength(0);
   });
@@ -119,7 +120,7 @@ describe("subsidy settings in integer fen", () => {
         token: w.staff.token,
         body: { description: "组织清理河道", occurredAt },
       });
-      expect(isProblem(bad, 400)).toBe(true);
+      expect(bad).toBeProblem(400);
       expect(bad.body.errors).toEqual([
         { path: "occurredAt", message: "in the future or not in a YYYY-MM month" },
       ]);
@@ -145,18 +146,17 @@ describe("ratings by the lead's residents", () => {
       rating: 4,
     });
 
-    for (const rating of [0, 6, 2.5, "5"])
-      expect(isProblem(await rate(w.residents[1], rating), 400)).toBe(true);
+    for (const rating of [0, 6, 2.5, "5"]) expect(await rate(w.residents[1], rating)).toBeProblem(400);
     const second = await rate(w.residents[0], 1);
-    expect(isProblem(second, 409)).toBe(true);
+    expect(second).toBeProblem(409, "already-rated");
     const stranger = await makeResident(await makeHousehold(w.tree.grid), w.tree.grid);
     const notTheirs = await rate(stranger, 5);
-    expect(isProblem(notTheirs, 400)).toBe(true);
+    expect(notTheirs).toBeProblem(400);
     const byLead = await call(`/v1/household-leads/${w.lead.id}/ratings`, {
       token: w.lead.token,
       body: { residentId: w.residents[1], rating: 5 },
     });
-    expect(isProblem(byLead, 403)).toBe(true);
+    expect(byLead).toBeProblem(403);
 
     const stored = await rows("SELECT resident_id, rating FROM lead_ratings WHERE lead_id = ?", [w.lead.id]);
     expect(stored).toEqual([expect.objectContaining({ resident_id: w.residents[0], rating: 4 })]);
@@ -278,17 +278,11 @@ describe("GET /v1/household-leads/{id}/statement", () => {
     // Another lead may not read it; a bad month is 400.
     const otherLead = await makeUser("household_lead", w.tree.grid);
     expect(
-      isProblem(
-        await call(`/v1/household-leads/${w.lead.id}/statement?month=${month}`, { token: otherLead.token }),
-        404,
-      ),
-    ).toBe(true);
+      await call(`/v1/household-leads/${w.lead.id}/statement?month=${month}`, { token: otherLead.token }),
+    ).toBeProblem(404);
     expect(
-      isProblem(
-        await call(`/v1/household-leads/${w.lead.id}/statement?month=2026-13`, { token: w.staff.token }),
-        400,
-      ),
-    ).toBe(true);
+      await call(`/v1/household-leads/${w.lead.id}/statement?month=2026-13`, { token: w.staff.token }),
+    ).toBeProblem(400);
   });
 });
 
@@ -311,12 +305,12 @@ describe("flagging leads for adjustment", () => {
       token: w.staff.token,
       body: { period: "2026-02" },
     });
-    expect(isProblem(notBelow, 409)).toBe(true);
+    expect(notBelow).toBeProblem(409, "not-below-threshold");
     const noRatings = await call(`/v1/household-leads/${other.id}/flag`, {
       token: w.staff.token,
       body: { period: "2026-02" },
     });
-    expect(isProblem(noRatings, 409)).toBe(true);
+    expect(noRatings).toBeProblem(409, "not-below-threshold");
     expect(
       await rows("SELECT id FROM lead_flags WHERE lead_id IN (?, ?)", [w.lead.id, other.id]),
     ).toHaveLength(0);
@@ -337,14 +331,11 @@ describe("flagging leads for adjustment", () => {
       reason: "average rating 3.33 below 3.50",
     });
     expect(
-      isProblem(
-        await call(`/v1/household-leads/${w.lead.id}/flag`, {
-          token: w.staff.token,
-          body: { period: "2026-02" },
-        }),
-        409,
-      ),
-    ).toBe(true);
+      await call(`/v1/household-leads/${w.lead.id}/flag`, {
+        token: w.staff.token,
+        body: { period: "2026-02" },
+      }),
+    ).toBeProblem(409, "already-flagged");
 
     const list = await call(`/v1/units/${w.tree.village.id}/household-leads?flagged=true`, {
       token: w.staff.token,
@@ -358,11 +349,8 @@ describe("flagging leads for adjustment", () => {
     expect(unflagged.body.items.map((l: any) => l.leadId)).toEqual([other.id]);
     const town = await makeUser("center_staff", w.tree.village2);
     expect(
-      isProblem(
-        await call(`/v1/units/${w.tree.village.id}/household-leads?flagged=true`, { token: town.token }),
-        404,
-      ),
-    ).toBe(true);
+      await call(`/v1/units/${w.tree.village.id}/household-leads?flagged=true`, { token: town.token }),
+    ).toBeProblem(404);
 
     expect(
       (await call(`/v1/household-leads/${w.lead.id}/flag`, { method: "DELETE", token: w.staff.token }))
@@ -373,11 +361,8 @@ describe("flagging leads for adjustment", () => {
     });
     expect(cleared.body.items).toEqual([]);
     expect(
-      isProblem(
-        await call(`/v1/household-leads/${w.lead.id}/flag`, { method: "DELETE", token: w.staff.token }),
-        404,
-      ),
-    ).toBe(true);
+      await call(`/v1/household-leads/${w.lead.id}/flag`, { method: "DELETE", token: w.staff.token }),
+    ).toBeProblem(404);
   });
 });
 
@@ -390,5 +375,64 @@ describe("a household lead reports on behalf of a household", () => {
     const [row] = await rows("SELECT reporter_id, doc FROM cases WHERE id = ?", [created.id]);
     expect(row!.reporter_id).toBe(w.lead.id);
     expect(JSON.parse(String(row!.doc)).householdIds).toEqual([w.households[0]]);
+  });
+});
+
+describe("one rating per resident and period, under concurrency", () => {
+  it("two identical ratings at once: one 201, one 409, one stored rating and one audit row", async () => {
+    const w = await leadWorld();
+    const rate = () =>
+      api(w.worker.token)
+        .v1["household-leads"][":id"].ratings.$post({
+          param: { id: w.lead.id },
+          json: { residentId: w.residents[0], rating: 4, period: "2026-05" },
+        })
+        .then(read);
+    const results = await Promise.all([rate(), rate()]);
+    const created = results.filter((r) => r.status === 201);
+    const refused = results.filter((r) => r.status !== 201);
+    expect(created).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toBeProblem(409, "already-rated");
+    expect(await rows("SELECT rating FROM lead_ratings WHERE lead_id = ?", [w.lead.id])).toEqual([
+      expect.objectContaining({ rating: 4 }),
+    ]);
+    expect(
+      await rows("SELECT id FROM audit_log WHERE action = 'lead.rating' AND object_id = ?", [w.lead.id]),
+    ).toHaveLength(1);
+  });
+});
+
+describe("GET /v1/units/{id}/household-leads and its schema", () => {
+  it("answers flag null for an unflagged lead, and the served schema allows null there", async () => {
+    const w = await leadWorld();
+    const res = await read(
+      await api(w.staff.token).v1.units[":id"]["household-leads"].$get({
+        param: { id: w.tree.village.id },
+        query: {},
+      }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      items: [
+        {
+          leadId: w.lead.id,
+          displayName: "Test household_lead",
+          unitId: w.tree.grid.id,
+          households: 2,
+          flag: null,
+        },
+      ],
+      nextCursor: null,
+    });
+
+    const doc = await call("/openapi.json");
+    expect(doc.status).toBe(200);
+    const schemas: Record<string, { properties: Record<string, unknown> }> = doc.body.components.schemas;
+    const nullableRef = (ref: string) => ({
+      anyOf: [{ $ref: `#/components/schemas/${ref}` }, { type: "null" }],
+    });
+    expect(schemas.HouseholdLeadSummary!.properties.flag).toMatchObject(nullableRef("LeadFlag"));
+    expect(schemas.HouseholdLeadSummary!.properties.flag).not.toHaveProperty("allOf");
   });
 });
