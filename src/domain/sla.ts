@@ -64,11 +64,43 @@ export const DEFAULT_SLA: Readonly<Record<CaseSeverity, Readonly<SlaValues>>> = 
 /** `*` in a rule applies to every case type of that severity; a rule for a named type wins over it. */
 export type SlaCaseType = CaseType | "*";
 
+/**
+ * The time limits a unit above may cap, where a smaller value is tighter. Warning leads are not capped: they
+ * only have to fall before their deadline.
+ */
+export const CAPPED_SLA_FIELDS = [
+  "acceptWithinSeconds",
+  "resolveWithinSeconds",
+  "escalateGraceSeconds",
+] as const satisfies readonly SlaField[];
+export type CappedSlaField = (typeof CAPPED_SLA_FIELDS)[number];
+
+const isCapped = (field: SlaField): field is CappedSlaField =>
+  (CAPPED_SLA_FIELDS as readonly SlaField[]).includes(field);
+
+/**
+ * A time limit set by a unit, which bounds the units below it: the unit, the rule it is in (`*` or a named
+ * type) and its value in seconds.
+ */
+export interface SlaCap {
+  unitId: string;
+  ruleType: SlaCaseType;
+  value: number;
+}
+
+/**
+ * Leave to exceed a cap, granted by the unit that set it or by an admin when the rule was written. It holds
+ * while that unit's value is no tighter than `value`; once the unit tightens further the cap applies again.
+ */
+export type SlaWaiver = SlaCap;
+
 /** One rule a unit sets: some of the values for a (type, severity). Unset values are inherited. */
 export interface SlaRule {
   caseType: SlaCaseType;
   severity: CaseSeverity;
   values: Partial<SlaValues>;
+  /** Caps from units above that this rule's values may exceed (recorded by the service, never sent by clients). */
+  waivers?: Partial<Record<CappedSlaField, SlaWaiver[]>>;
 }
 
 /** The rules one unit sets itself. */
@@ -83,6 +115,11 @@ export interface EffectiveSlaEntry {
   severity: CaseSeverity;
   values: SlaValues;
   sources: Record<SlaField, string | null>;
+  /**
+   * For each time limit a unit above bounds at the last unit of the chain, the tightest such value and the
+   * unit that set it (a cap that unit holds leave to exceed is not listed).
+   */
+  caps: Partial<Record<CappedSlaField, SlaCap>>;
 }
 
 /** The policy in force at a unit: one entry for every (type, severity). */
@@ -98,7 +135,9 @@ export interface SlaError {
 
 /**
  * The policy in force at a unit, from the rules of the unit and its ancestors (`chain`, root first): for each
- * value the nearest unit that sets it wins; at one unit a rule for the named type wins over `*`.
+ * value the nearest unit that sets it wins, at one unit a rule for the named type wins over `*`, and a time
+ * limit is never looser than the tightest value a unit above set (its cap), unless the unit holds leave to
+ * exceed that cap (see `applySlaCaps`). A value cut to a cap names the capping unit as its source.
  *
  * @example
  * effectivePolicy([{ unitId: city, rules: [] }, { unitId: town, rules: [{ caseType: "*", severity: "critical", values: { acceptWithinSeconds: 600 } }] }])
@@ -107,29 +146,201 @@ export function effectivePolicy(
   chain: readonly UnitSlaRules[],
   defaults: Readonly<Record<CaseSeverity, Readonly<SlaValues>>> = DEFAULT_SLA,
 ): EffectiveSlaPolicy {
-  const nearestFirst = [...chain].reverse();
   const entries: EffectiveSlaEntry[] = [];
   for (const caseType of CASE_TYPES) {
     for (const severity of CASE_SEVERITIES) {
-      const values = { ...defaults[severity] } as SlaValues;
-      const sources = Object.fromEntries(SLA_FIELDS.map((f) => [f, null])) as Record<SlaField, string | null>;
-      for (const field of SLA_FIELDS) {
-        search: for (const unit of nearestFirst) {
-          for (const wanted of [caseType, "*"] as const) {
-            const rule = unit.rules.find((r) => r.caseType === wanted && r.severity === severity);
-            const value = rule?.values[field];
-            if (value !== undefined) {
-              values[field] = value;
-              sources[field] = unit.unitId;
-              break search;
-            }
-          }
-        }
-      }
-      entries.push({ caseType, severity, values, sources });
+      const { values, sources, ceilings } = walkChain(chain, caseType, severity, defaults);
+      entries.push({ caseType, severity, values, sources, caps: ceilings });
     }
   }
   return { entries };
+}
+
+/** The value a unit's rules set for one (type, severity) and field, and the rule it is in. */
+function valueSetBy(
+  rules: readonly SlaRule[],
+  caseType: CaseType,
+  severity: CaseSeverity,
+  field: SlaField,
+): { value: number; rule: SlaRule } | null {
+  for (const wanted of [caseType, "*"] as const) {
+    const rule = rules.find((r) => r.caseType === wanted && r.severity === severity);
+    const value = rule?.values[field];
+    if (rule && value !== undefined) return { value, rule };
+  }
+  return null;
+}
+
+/** Whether `rule` holds leave to exceed `cap` for `field` (granted at a value the cap has not gone below). */
+function waives(rule: SlaRule, field: CappedSlaField, cap: SlaCap): boolean {
+  return (rule.waivers?.[field] ?? []).some(
+    (w) => w.unitId === cap.unitId && w.ruleType === cap.ruleType && cap.value >= w.value,
+  );
+}
+
+/** The tightest cap (the farthest unit above wins a tie), or null. */
+function tightest(caps: readonly SlaCap[]): SlaCap | null {
+  return caps.reduce<SlaCap | null>((t, c) => (t === null || c.value < t.value ? c : t), null);
+}
+
+const WARNINGS = [
+  ["acceptWarnBeforeSeconds", "acceptWithinSeconds"],
+  ["resolveWarnBeforeSeconds", "resolveWithinSeconds"],
+] as const;
+
+interface ChainWalk {
+  values: SlaValues;
+  sources: Record<SlaField, string | null>;
+  /** The caps in force below the chain's last unit, per field. */
+  caps: Record<CappedSlaField, SlaCap[]>;
+  /** The tightest cap from above that binds the chain's last unit, per field. */
+  ceilings: Partial<Record<CappedSlaField, SlaCap>>;
+}
+
+/**
+ * Walks the chain root first for one (type, severity), keeping every cap set so far. A value above a cap it
+ * holds no leave for is cut to the tightest such cap; a warning left at or after a deadline cut that way takes
+ * the capping unit's warning lead, so a unit above can tighten without tripping on a warning set below.
+ */
+function walkChain(
+  chain: readonly UnitSlaRules[],
+  caseType: CaseType,
+  severity: CaseSeverity,
+  defaults: Readonly<Record<CaseSeverity, Readonly<SlaValues>>>,
+): ChainWalk {
+  const values = { ...defaults[severity] } as SlaValues;
+  const sources = Object.fromEntries(SLA_FIELDS.map((f) => [f, null])) as Record<SlaField, string | null>;
+  const caps: Record<CappedSlaField, SlaCap[]> = {
+    acceptWithinSeconds: [],
+    resolveWithinSeconds: [],
+    escalateGraceSeconds: [],
+  };
+  const ceilings: Partial<Record<CappedSlaField, SlaCap>> = {};
+  const seen = new Map<string, { values: SlaValues; sources: Record<SlaField, string | null> }>();
+  chain.forEach((unit, i) => {
+    const cutBy: Partial<Record<SlaField, string>> = {};
+    for (const field of SLA_FIELDS) {
+      const set = valueSetBy(unit.rules, caseType, severity, field);
+      if (!isCapped(field)) {
+        if (set) [values[field], sources[field]] = [set.value, unit.unitId];
+        continue;
+      }
+      const above = caps[field];
+      const open = set ? above.filter((c) => !waives(set.rule, field, c)) : above;
+      if (i === chain.length - 1) {
+        const ceiling = tightest(open);
+        if (ceiling) ceilings[field] = ceiling;
+      }
+      if (!set) continue;
+      const binding = tightest(open.filter((c) => set.value > c.value));
+      if (binding) cutBy[field] = binding.unitId;
+      [values[field], sources[field]] = binding ? [binding.value, binding.unitId] : [set.value, unit.unitId];
+      // Caps this value holds leave to exceed no longer bind the subtree below, where this value applies.
+      const kept = above.filter((c) => set.value <= c.value || open.includes(c));
+      caps[field] = [...kept, { unitId: unit.unitId, ruleType: set.rule.caseType, value: set.value }];
+    }
+    for (const [warn, within] of WARNINGS) {
+      const capper = cutBy[within];
+      const then = capper === undefined ? undefined : seen.get(capper);
+      if (then && values[warn] >= values[within] && then.values[warn] < values[within]) {
+        [values[warn], sources[warn]] = [then.values[warn], then.sources[warn]];
+      }
+    }
+    seen.set(unit.unitId, { values: { ...values }, sources: { ...sources } });
+  });
+  return { values, sources, caps, ceilings };
+}
+
+/** A value a unit wants to set above a cap it may not lift. */
+export interface SlaCapViolation {
+  /** `rules.<i>.<field>` of the request. */
+  path: string;
+  field: CappedSlaField;
+  /** The first case type (and the severity) the value would apply to above the cap. */
+  caseType: CaseType;
+  severity: CaseSeverity;
+  value: number;
+  /** The tightest cap it exceeds without leave, and the unit that set it. */
+  cap: number;
+  capUnitId: string;
+}
+
+/**
+ * Checks the rules a unit wants to set against the caps of the units above it (`above`: their own rules, root
+ * first). A unit may tighten what it inherits; a value above a cap needs the unit that set the cap (the
+ * actor's unit) or an admin, or leave already held for at least that value in the unit's `previous` rules.
+ * Returns the rules with every lifted cap recorded as a waiver, and a violation for each value above a cap
+ * that may not be lifted (the tightest one per rule and field).
+ *
+ * @example
+ * applySlaCaps([{ unitId: town, rules: [{ caseType: "*", severity: "critical", values: { acceptWithinSeconds: 1800 } }] }],
+ *   [{ caseType: "*", severity: "critical", values: { acceptWithinSeconds: 31536000 } }], [], { unitId: village, admin: false })
+ *   .violations // [{ path: "rules.0.acceptWithinSeconds", cap: 1800, capUnitId: town, … }]
+ */
+export function applySlaCaps(
+  above: readonly UnitSlaRules[],
+  rules: readonly SlaRule[],
+  previous: readonly SlaRule[],
+  actor: { unitId: string; admin: boolean },
+): { rules: SlaRule[]; violations: SlaCapViolation[] } {
+  const walks = new Map<string, ChainWalk>();
+  const capsFor = (caseType: CaseType, severity: CaseSeverity, field: CappedSlaField) => {
+    const key = `${caseType}:${severity}`;
+    const walk = walks.get(key) ?? walkChain(above, caseType, severity, DEFAULT_SLA);
+    walks.set(key, walk);
+    return walk.caps[field];
+  };
+  const violations: SlaCapViolation[] = [];
+  const out = rules.map((rule, i): SlaRule => {
+    const { waivers: _ignored, ...bare } = rule;
+    const granted: Partial<Record<CappedSlaField, SlaWaiver[]>> = {};
+    const before = previous.find((p) => p.caseType === rule.caseType && p.severity === rule.severity);
+    for (const field of CAPPED_SLA_FIELDS) {
+      const value = rule.values[field];
+      if (value === undefined) continue;
+      const held = (cap: SlaCap) => {
+        const was = before?.values[field];
+        return before !== undefined && was !== undefined && value <= was && waives(before, field, cap);
+      };
+      const refused = new Map<string, SlaCapViolation>();
+      for (const caseType of typesOf(rules, rule, field)) {
+        for (const cap of capsFor(caseType, rule.severity, field)) {
+          if (value <= cap.value) continue;
+          if (actor.admin || actor.unitId === cap.unitId || held(cap)) {
+            const list = granted[field] ?? [];
+            granted[field] = list;
+            if (!list.some((w) => w.unitId === cap.unitId && w.ruleType === cap.ruleType))
+              list.push({ ...cap });
+            continue;
+          }
+          const known = refused.get(field);
+          if (!known || cap.value < known.cap) {
+            refused.set(field, {
+              path: `rules.${i}.${field}`,
+              field,
+              caseType,
+              severity: rule.severity,
+              value,
+              cap: cap.value,
+              capUnitId: cap.unitId,
+            });
+          }
+        }
+      }
+      violations.push(...refused.values());
+    }
+    return Object.keys(granted).length ? { ...bare, waivers: granted } : bare;
+  });
+  return { rules: out, violations };
+}
+
+/** The case types a rule's value for `field` applies to among `rules` (a `*` rule yields to a named one setting it). */
+function typesOf(rules: readonly SlaRule[], rule: SlaRule, field: SlaField): CaseType[] {
+  if (rule.caseType !== "*") return [rule.caseType];
+  return CASE_TYPES.filter(
+    (t) =>
+      !rules.some((r) => r.caseType === t && r.severity === rule.severity && r.values[field] !== undefined),
+  );
 }
 
 /** The values in force for one (type, severity). */

@@ -1,9 +1,11 @@
 import { loadSlaNeighbourhood, saveSlaRulesStatement, slaChainOf } from "../db/repos/sla-policy";
 import {
+  applySlaCaps,
   checkEffectivePolicy,
   checkSlaRules,
   type EffectiveSlaPolicy,
   effectivePolicy,
+  type SlaCapViolation,
   type SlaError,
   type SlaRule,
   type UnitSlaRules,
@@ -12,7 +14,7 @@ import { pathIds } from "../domain/units";
 import type { Principal } from "../env";
 import { writeAudited } from "../platform/db/audit";
 import { getDb } from "../platform/db/client";
-import { problems } from "../platform/http/problem";
+import { Problem, problems } from "../platform/http/problem";
 import { auditBy, type Caller, unitInScope } from "./caller";
 
 /** A unit's own time-limit rules and the policy in force there. */
@@ -36,7 +38,9 @@ export async function slaPolicyOf(
 /**
  * Replaces a unit's own time-limit rules. The rules must be valid on their own, and the policy they make
  * must keep every warning before its deadline at the unit and at every unit below it that sets rules of
- * its own; otherwise 400 and nothing is written. Audited with the previous rules.
+ * its own; otherwise 400 and nothing is written. A time limit above a cap set by a unit above needs that
+ * unit's staff or an admin (who thereby record leave to exceed it), or leave already held; otherwise 409
+ * naming the field, the cap and the unit that set it, and nothing is written. Audited with the previous rules.
  */
 export async function setSlaPolicy(
   env: Cloudflare.Env,
@@ -49,8 +53,14 @@ export async function setSlaPolicy(
   if (ruleErrors.length) throw problems.badRequest("The time-limit rules are not valid", ruleErrors);
 
   const { chain, descendants } = await loadSlaNeighbourhood(env, unit.path);
+  const previous = chain[chain.length - 1]?.rules ?? [];
+  const capped = applySlaCaps(chain.slice(0, -1), rules, previous, {
+    unitId: caller.principal.unitId,
+    admin: caller.principal.role === "admin",
+  });
+  if (capped.violations.length) throw aboveCap(capped.violations);
   const own = new Map<string, SlaRule[]>(chain.map((u) => [u.unitId, u.rules]));
-  own.set(unit.id, rules);
+  own.set(unit.id, capped.rules);
   for (const d of descendants) own.set(d.unitId, d.rules);
   const chainOf = (path: string): UnitSlaRules[] =>
     pathIds(path).map((id) => ({ unitId: id, rules: own.get(id) ?? [] }));
@@ -68,23 +78,54 @@ export async function setSlaPolicy(
     );
   }
   const db = getDb(env);
-  const previous = chain[chain.length - 1]?.rules ?? [];
   await writeAudited(
     db,
-    [saveSlaRulesStatement(db, unit.id, rules, new Date().toISOString())],
+    [saveSlaRulesStatement(db, unit.id, capped.rules, new Date().toISOString())],
     [
       auditBy(
         caller,
         "sla-policy.update",
         { type: "unit", id: unit.id, scopePath: unit.path },
-        { rules: rules.map(flatRule), previous: previous.map(flatRule) },
+        { rules: capped.rules.map(auditedRule), previous: previous.map(auditedRule) },
       ),
     ],
   );
-  return { unitId: unit.id, rules, policy };
+  return { unitId: unit.id, rules: capped.rules, policy };
+}
+
+/** A rule as the audit row records it: the API's spelling, with any leave to exceed caps above. */
+function auditedRule(r: SlaRule) {
+  return r.waivers ? { ...flatRule(r), waivers: r.waivers } : flatRule(r);
 }
 
 /** A rule as the API spells it: its values beside its case type and severity. */
 export function flatRule(r: SlaRule) {
   return { caseType: r.caseType, severity: r.severity, ...r.values };
+}
+
+/** The 409 for values above caps set by units above: each field, its cap and the unit that set it. */
+function aboveCap(violations: SlaCapViolation[]): Problem {
+  const first = violations[0]!;
+  return new Problem(
+    409,
+    "sla-above-cap",
+    `${first.path} (${first.value} s) is looser than the ${first.cap} s that unit ${first.capUnitId} set above this unit; only that unit's staff or an admin may loosen it`,
+    {
+      errors: violations.map((v) => ({
+        path: v.path,
+        message: `above the cap of ${v.cap} s set by unit ${v.capUnitId} (for ${v.caseType}:${v.severity})`,
+      })),
+      extensions: {
+        caps: violations.map((v) => ({
+          path: v.path,
+          field: v.field,
+          caseType: v.caseType,
+          severity: v.severity,
+          value: v.value,
+          cap: v.cap,
+          unitId: v.capUnitId,
+        })),
+      },
+    },
+  );
 }

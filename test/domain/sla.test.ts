@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import type { CaseSeverity, CaseType } from "../../src/domain/case-model";
 import {
+  applySlaCaps,
   checkEffectivePolicy,
   checkSlaRules,
   computeDeadlines,
@@ -8,6 +10,7 @@ import {
   dueSlaSteps,
   effectivePolicy,
   nextSlaStepAt,
+  type SlaRule,
   type SlaStep,
   slaPhaseOf,
   slaValuesFor,
@@ -124,6 +127,232 @@ describe("effectivePolicy", () => {
       path: "dispute:normal.acceptWarnBeforeSeconds",
       message: expect.stringMatching(/before the deadline/),
     });
+  });
+});
+
+const YEAR = 365 * 86400;
+/** A unit's rules for critical cases of every type (`*`), or of one named type. */
+const critical = (values: SlaRule["values"], extra: Partial<SlaRule> = {}): SlaRule => ({
+  caseType: "*",
+  severity: "critical",
+  values,
+  ...extra,
+});
+const unit = (unitId: string, ...rules: SlaRule[]) => ({ unitId, rules });
+const entryOf = (
+  chain: Parameters<typeof effectivePolicy>[0],
+  caseType: CaseType = "dispute",
+  severity: CaseSeverity = "critical",
+) => effectivePolicy(chain).entries.find((e) => e.caseType === caseType && e.severity === severity)!;
+
+describe("caps: a unit may tighten the time limits it inherits, never loosen them", () => {
+  const town = unit("town", critical({ acceptWithinSeconds: 1800 }));
+
+  it("cuts a looser value below to the tightest value set above, naming the capping unit", () => {
+    const e = entryOf([unit("city"), town, unit("village", critical({ acceptWithinSeconds: YEAR }))]);
+    expect(e.values.acceptWithinSeconds).toBe(1800);
+    expect(e.sources.acceptWithinSeconds).toBe("town");
+    expect(e.caps).toEqual({ acceptWithinSeconds: { unitId: "town", ruleType: "*", value: 1800 } });
+  });
+
+  it("keeps an equal or tighter value below, with the cap still shown", () => {
+    for (const value of [1800, 1799, 60]) {
+      const e = entryOf([town, unit("village", critical({ acceptWithinSeconds: value }))]);
+      expect(e.values.acceptWithinSeconds).toBe(value);
+      expect(e.sources.acceptWithinSeconds).toBe("village");
+      expect(e.caps.acceptWithinSeconds).toMatchObject({ unitId: "town", value: 1800 });
+    }
+  });
+
+  it("cuts a value that was looser only one second", () => {
+    const e = entryOf([town, unit("village", critical({ acceptWithinSeconds: 1801 }))]);
+    expect(e.values.acceptWithinSeconds).toBe(1800);
+  });
+
+  it("takes the tightest of several units above, the farthest winning a tie", () => {
+    const chain = [
+      unit("city", critical({ acceptWithinSeconds: 900 })),
+      unit("county", critical({ acceptWithinSeconds: 900 })),
+      town,
+      unit("village", critical({ acceptWithinSeconds: 1200 })),
+    ];
+    const e = entryOf(chain);
+    expect(e.values.acceptWithinSeconds).toBe(900);
+    expect(e.sources.acceptWithinSeconds).toBe("city");
+    expect(e.caps.acceptWithinSeconds).toMatchObject({ unitId: "city", value: 900 });
+  });
+
+  it("caps a value a unit below inherits from its own parent (a tightening above reaches the whole subtree)", () => {
+    const chain = [town, unit("village", critical({ resolveWithinSeconds: 600 })), unit("grid")];
+    const looser = [unit("village", critical({ acceptWithinSeconds: 7200 })), unit("grid")];
+    expect(entryOf([town, ...looser]).values.acceptWithinSeconds).toBe(1800);
+    expect(entryOf(chain).values.acceptWithinSeconds).toBe(1800);
+    expect(entryOf(chain).sources.acceptWithinSeconds).toBe("town");
+  });
+
+  it("caps a named type by the unit above's rule for that type, and others by its `*` rule", () => {
+    const chain = [
+      unit(
+        "town",
+        critical({ acceptWithinSeconds: 1800 }),
+        critical({ acceptWithinSeconds: 300 }, { caseType: "emergency" }),
+      ),
+      unit("village", critical({ acceptWithinSeconds: 1200 })),
+    ];
+    expect(entryOf(chain, "emergency").values.acceptWithinSeconds).toBe(300);
+    expect(entryOf(chain, "emergency").caps.acceptWithinSeconds).toMatchObject({ ruleType: "emergency" });
+    expect(entryOf(chain, "dispute").values.acceptWithinSeconds).toBe(1200);
+  });
+
+  it("treats the built-in defaults as no cap, and caps nothing at the top unit", () => {
+    const e = entryOf([unit("city", critical({ acceptWithinSeconds: YEAR }))]);
+    expect(e.values.acceptWithinSeconds).toBe(YEAR);
+    expect(e.caps).toEqual({});
+  });
+
+  it("does not cap warning leads, and gives a deadline cut by a cap the capping unit's warning", () => {
+    const e = entryOf([
+      unit(
+        "town",
+        critical({ acceptWithinSeconds: 600, acceptWarnBeforeSeconds: 120, resolveWarnBeforeSeconds: 3600 }),
+      ),
+      unit(
+        "village",
+        critical({ acceptWithinSeconds: 3600, acceptWarnBeforeSeconds: 900, resolveWarnBeforeSeconds: 60 }),
+      ),
+    ]);
+    expect(e.values).toMatchObject({
+      acceptWithinSeconds: 600,
+      acceptWarnBeforeSeconds: 120,
+      resolveWarnBeforeSeconds: 60,
+    });
+    expect(e.sources.acceptWarnBeforeSeconds).toBe("town");
+    expect(checkEffectivePolicy({ entries: [e] })).toEqual([]);
+  });
+
+  it("honours leave to exceed a cap while the cap is no tighter than when it was granted", () => {
+    const leave = { acceptWithinSeconds: [{ unitId: "town", ruleType: "*" as const, value: 1800 }] };
+    const village = unit("village", critical({ acceptWithinSeconds: YEAR }, { waivers: leave }));
+    expect(entryOf([town, village]).values.acceptWithinSeconds).toBe(YEAR);
+    expect(entryOf([town, village]).caps).toEqual({});
+    // The grid below inherits the village's value: the leave holds in the village's subtree.
+    expect(entryOf([town, village, unit("grid")]).values.acceptWithinSeconds).toBe(YEAR);
+    const looserTown = unit("town", critical({ acceptWithinSeconds: 3600 }));
+    expect(entryOf([looserTown, village]).values.acceptWithinSeconds).toBe(YEAR);
+    // The town tightens later: the village's looser value stops applying.
+    const tighterTown = unit("town", critical({ acceptWithinSeconds: 1799 }));
+    expect(entryOf([tighterTown, village]).values.acceptWithinSeconds).toBe(1799);
+    expect(entryOf([tighterTown, village, unit("grid")]).values.acceptWithinSeconds).toBe(1799);
+  });
+
+  it("does not let leave from one unit lift another unit's cap", () => {
+    const leave = { acceptWithinSeconds: [{ unitId: "town", ruleType: "*" as const, value: 1800 }] };
+    const chain = [
+      unit("city", critical({ acceptWithinSeconds: 3600 })),
+      town,
+      unit("village", critical({ acceptWithinSeconds: YEAR }, { waivers: leave })),
+    ];
+    expect(entryOf(chain).values.acceptWithinSeconds).toBe(3600);
+    expect(entryOf(chain).sources.acceptWithinSeconds).toBe("city");
+    expect(entryOf(chain).caps.acceptWithinSeconds).toMatchObject({ unitId: "city", value: 3600 });
+  });
+});
+
+describe("applySlaCaps (checking a write against the caps above)", () => {
+  const above = [
+    unit("city"),
+    unit("town", critical({ acceptWithinSeconds: 1800, escalateGraceSeconds: 3600 })),
+  ];
+  const villageStaff = { unitId: "village", admin: false };
+  const loosened = critical({
+    acceptWithinSeconds: YEAR,
+    resolveWithinSeconds: YEAR,
+    escalateGraceSeconds: YEAR,
+  });
+
+  it("refuses each value above a cap, naming the field, the cap and the unit that set it", () => {
+    const { violations } = applySlaCaps(above, [loosened], [], villageStaff);
+    expect(violations).toEqual([
+      {
+        path: "rules.0.acceptWithinSeconds",
+        field: "acceptWithinSeconds",
+        caseType: "dispute",
+        severity: "critical",
+        value: YEAR,
+        cap: 1800,
+        capUnitId: "town",
+      },
+      expect.objectContaining({ path: "rules.0.escalateGraceSeconds", cap: 3600, capUnitId: "town" }),
+    ]);
+  });
+
+  it("accepts an equal or tighter value and one the units above do not set, recording no leave", () => {
+    const rules = [
+      critical({ acceptWithinSeconds: 1800, escalateGraceSeconds: 60, resolveWithinSeconds: YEAR }),
+    ];
+    expect(applySlaCaps(above, rules, [], villageStaff)).toEqual({ rules, violations: [] });
+  });
+
+  it("lets an admin loosen, recording leave for every cap lifted", () => {
+    const { rules, violations } = applySlaCaps(above, [loosened], [], { unitId: "city", admin: true });
+    expect(violations).toEqual([]);
+    expect(rules[0]!.waivers).toEqual({
+      acceptWithinSeconds: [{ unitId: "town", ruleType: "*", value: 1800 }],
+      escalateGraceSeconds: [{ unitId: "town", ruleType: "*", value: 3600 }],
+    });
+    expect(entryOf([...above, unit("village", ...rules)]).values.acceptWithinSeconds).toBe(YEAR);
+  });
+
+  it("lets the unit that set a cap lift its own, but not a tighter one set above it", () => {
+    const townStaff = { unitId: "town", admin: false };
+    expect(applySlaCaps(above, [loosened], [], townStaff).violations).toEqual([]);
+    const cityCapped = [unit("city", critical({ acceptWithinSeconds: 7200 })), above[1]!];
+    const { violations } = applySlaCaps(cityCapped, [loosened], [], townStaff);
+    expect(violations).toEqual([
+      expect.objectContaining({ path: "rules.0.acceptWithinSeconds", cap: 7200, capUnitId: "city" }),
+    ]);
+  });
+
+  it("keeps leave already held for a value no looser than the one granted, and no further", () => {
+    const { rules: granted } = applySlaCaps(above, [critical({ acceptWithinSeconds: 7200 })], [], {
+      unitId: "town",
+      admin: false,
+    });
+    const again = applySlaCaps(above, [critical({ acceptWithinSeconds: 3600 })], granted, villageStaff);
+    expect(again.violations).toEqual([]);
+    expect(again.rules[0]!.waivers).toEqual({
+      acceptWithinSeconds: [{ unitId: "town", ruleType: "*", value: 1800 }],
+    });
+    const further = applySlaCaps(above, [critical({ acceptWithinSeconds: 7201 })], granted, villageStaff);
+    expect(further.violations).toEqual([expect.objectContaining({ capUnitId: "town", cap: 1800 })]);
+  });
+
+  it("drops leave a client sends with its rules", () => {
+    const forged = critical(
+      { acceptWithinSeconds: YEAR },
+      { waivers: { acceptWithinSeconds: [{ unitId: "town", ruleType: "*", value: 1800 }] } },
+    );
+    expect(applySlaCaps(above, [forged], [], villageStaff).violations).toHaveLength(1);
+    expect(applySlaCaps([], [forged], [], villageStaff).rules[0]).not.toHaveProperty("waivers");
+  });
+
+  it("checks a `*` value only for the types a named rule beside it does not set", () => {
+    const named = [
+      unit(
+        "town",
+        critical({ acceptWithinSeconds: 1800 }),
+        critical({ acceptWithinSeconds: 300 }, { caseType: "emergency" }),
+      ),
+    ];
+    const fine = [
+      critical({ acceptWithinSeconds: 1200 }),
+      critical({ acceptWithinSeconds: 200 }, { caseType: "emergency" }),
+    ];
+    expect(applySlaCaps(named, fine, [], villageStaff).violations).toEqual([]);
+    const { violations } = applySlaCaps(named, [critical({ acceptWithinSeconds: 1200 })], [], villageStaff);
+    expect(violations).toEqual([
+      expect.objectContaining({ path: "rules.0.acceptWithinSeconds", caseType: "emergency", cap: 300 }),
+    ]);
   });
 });
 

@@ -13,7 +13,15 @@ const toRule = (r: z.infer<typeof routes.Rule>): SlaRule => {
 const view = (p: UnitSlaPolicy) => ({
   unitId: p.unitId,
   rules: p.rules.map(flatRule),
-  entries: p.policy.entries,
+  entries: p.policy.entries.map(({ caseType, severity, values, sources, caps }) => ({
+    caseType,
+    severity,
+    values,
+    sources,
+    caps: Object.fromEntries(
+      Object.entries(caps).map(([field, cap]) => [field, { unitId: cap.unitId, value: cap.value }]),
+    ),
+  })),
 });
 
 /** GET /v1/units/{id}/sla-policy */
