@@ -11,7 +11,7 @@ import { describeRoles } from "./platform/http/openapi";
 import { Problem, problemResponse } from "./platform/http/problem";
 import { api } from "./routes";
 
-const PUBLIC_V1 = new Set(["/v1/auth/login", "/v1/auth/refresh"]);
+const PUBLIC_V1 = new Set(["/v1/auth/login", "/v1/auth/login/second-factor", "/v1/auth/refresh"]);
 
 export type { AppType } from "./routes";
 

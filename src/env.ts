@@ -1,4 +1,5 @@
 import type { Role } from "./domain/roles";
+import type { AuthMethod } from "./domain/second-factor";
 
 declare global {
   namespace Cloudflare {
@@ -24,6 +25,10 @@ export interface Principal {
   /** Materialized path of the user's unit; the user's scope is every object whose path starts with it. */
   unitPath: string;
   unitLevel: string;
+  /** How the user authenticated (RFC 8176 `amr`): `["pwd"]`, or `["pwd", "otp"]` after a second factor. */
+  amr?: AuthMethod[];
+  /** The user's session epoch when the token was minted; a raised epoch revokes it (0 when absent). */
+  sessionEpoch?: number;
 }
 
 /** Hono typing shared by every route. */

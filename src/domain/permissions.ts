@@ -33,6 +33,8 @@ export const PERMISSIONS = {
   "users.write": ["admin"],
   /** The caller's own session: who am I, log out. */
   "auth.session": ANY,
+  /** Clearing another user's second factor (a lost device): their sessions are revoked with it. */
+  "auth.second-factor-reset": ["admin"],
   "audit.read": ["admin"],
 
   // --- households, residents, visits

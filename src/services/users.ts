@@ -13,7 +13,7 @@ import type { Principal } from "../env";
 import { hashPassword } from "../platform/crypto/password";
 import { type AuditEntry, GuardFailed, writeAudited } from "../platform/db/audit";
 import { getDb } from "../platform/db/client";
-import { assertInScope } from "../platform/http/auth";
+import { assertInScope, forgetSessionState } from "../platform/http/auth";
 import { checkVersion, staleVersion } from "../platform/http/if-match";
 import { problems } from "../platform/http/problem";
 import { type Caller, unitInScope } from "./units";
@@ -75,6 +75,7 @@ export async function createUser(env: Cloudflare.Env, caller: Caller, body: NewU
     passwordHash: await hashPassword(body.password),
     disabled: false,
     version: 1,
+    sessionEpoch: 0,
     createdAt: now,
     updatedAt: now,
   };
@@ -110,7 +111,8 @@ export interface UserChanges {
 /**
  * Changes a user in one audited write guarded by the user's version (412 when `expectedVersion` is stale or
  * the version is lost to a concurrent writer) and by the existence of their unit (404 if it was deleted
- * meanwhile). Disabling, a password reset, a new role or a new unit revoke every session of the user.
+ * meanwhile). Disabling, a password reset, a new role or a new unit revoke every session of the user: their
+ * refresh tokens, and (through the raised session epoch) their access tokens for writes and reveals.
  */
 export async function changeUser(
   env: Cloudflare.Env,
@@ -139,6 +141,11 @@ export async function changeUser(
     assertRoleFits(role, unitLevel);
   }
   const now = new Date().toISOString();
+  const revoke =
+    changes.disabled === true ||
+    changes.password !== undefined ||
+    changes.role !== undefined ||
+    changes.unitId !== undefined;
   const next: UserRow = {
     ...user,
     displayName: changes.displayName ?? user.displayName,
@@ -149,14 +156,11 @@ export async function changeUser(
     passwordHash: changes.password ? await hashPassword(changes.password) : user.passwordHash,
     disabled: changes.disabled ?? user.disabled,
     version: user.version + 1,
+    // A raised epoch revokes the user's access tokens for writes and reveals at once, not in 15 minutes.
+    sessionEpoch: user.sessionEpoch + (revoke ? 1 : 0),
     updatedAt: now,
   };
   const db = getDb(env);
-  const revoke =
-    changes.disabled === true ||
-    changes.password !== undefined ||
-    changes.role !== undefined ||
-    changes.unitId !== undefined;
   const statements = [updateUserIfCurrent(db, next, user.version)];
   if (revoke) statements.push(revokeSessions(db, id, now));
   const detail = {
@@ -176,5 +180,6 @@ export async function changeUser(
     if (!(await findUnit(env, next.unitId))) throw problems.notFound("unit");
     throw staleVersion(null, "user");
   }
+  if (revoke) forgetSessionState(id);
   return next;
 }

@@ -138,7 +138,7 @@ describe("POST /v1/auth/login", () => {
         outcome: "denied",
         actor_id: user.id,
         object_id: user.id,
-        detail: { username: user.username, reason: "throttled" },
+        detail: { username: user.username, reason: "throttled", by: "pair" },
       },
     ]);
     const tokens = await sql().execute({

@@ -144,6 +144,8 @@ export async function makeUser(role: Role, unit: TestUnit, password?: string): P
     unitId: unit.id,
     unitPath: unit.path,
     unitLevel: unit.level,
+    // As after a full login: privileged roles need a second factor for writes and reveals.
+    amr: ["pwd", "otp"],
   });
   return { id, username, role, unit, token };
 }

@@ -37,8 +37,15 @@ export async function findUserWithUnit(db: Db, where: { username: string } | { i
 }
 
 /** The token principal of a user row. */
-export function principalFor(user: UserRow, unitLevel: string, unitPath: string): Principal {
+export function principalFor(
+  user: UserRow,
+  unitLevel: string,
+  unitPath: string,
+  amr: Principal["amr"] = ["pwd"],
+): Principal {
   return {
+    amr,
+    sessionEpoch: user.sessionEpoch,
     userId: user.id,
     username: user.username,
     role: user.role as Role,
@@ -134,6 +141,7 @@ export function updateUserIfCurrent(db: Db, next: UserRow, expectedVersion: numb
         passwordHash: next.passwordHash,
         disabled: next.disabled,
         version: next.version,
+        sessionEpoch: next.sessionEpoch,
         updatedAt: next.updatedAt,
       })
       .where(
@@ -153,5 +161,28 @@ export function revokeSessions(db: Db, userId: string, now: string): InStatement
       .update(refreshTokens)
       .set({ revokedAt: now })
       .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt))),
+  );
+}
+
+/** What decides whether a user's access tokens still hold: disabled, and the session epoch. */
+export async function sessionStateOf(
+  env: Cloudflare.Env,
+  userId: string,
+): Promise<{ disabled: boolean; sessionEpoch: number } | null> {
+  const [row] = await getDb(env)
+    .select({ disabled: users.disabled, sessionEpoch: users.sessionEpoch })
+    .from(users)
+    .where(eq(users.id, userId))
+    .limit(1);
+  return row ?? null;
+}
+
+/** The UPDATE raising a user's session epoch, so that every access token minted before it is revoked. */
+export function raiseSessionEpoch(db: Db, userId: string): InStatement {
+  return stmt(
+    db
+      .update(users)
+      .set({ sessionEpoch: sql`${users.sessionEpoch} + 1` })
+      .where(eq(users.id, userId)),
   );
 }

@@ -41,6 +41,8 @@ export const users = sqliteTable(
     passwordHash: text("password_hash").notNull(),
     disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
     version: integer("version").notNull().default(1),
+    /** Raised when the user's sessions are revoked; access tokens of a lower epoch lose writes and reveals. */
+    sessionEpoch: integer("session_epoch").notNull().default(0),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
@@ -63,6 +65,8 @@ export const refreshTokens = sqliteTable(
     createdAt: text("created_at").notNull(),
     rotatedAt: text("rotated_at"),
     revokedAt: text("revoked_at"),
+    /** The login's authentication methods, space-separated (`pwd`, `pwd otp`), kept across rotations. */
+    amr: text("amr").notNull().default("pwd"),
   },
   (t) => [
     uniqueIndex("refresh_tokens_hash_uq").on(t.tokenHash),
@@ -77,8 +81,53 @@ export const loginFailures = sqliteTable(
     id: integer("id").primaryKey({ autoIncrement: true }),
     username: text("username").notNull(),
     at: text("at").notNull(),
+    /** The client IP (`cf-connecting-ip`), or `unknown`. */
+    ip: text("ip").notNull().default("unknown"),
+    kind: text("kind", { enum: ["password", "second_factor"] }).notNull().default("password"),
   },
-  (t) => [index("login_failures_user_idx").on(t.username, t.at)],
+  (t) => [
+    index("login_failures_user_idx").on(t.username, t.at),
+    index("login_failures_pair_idx").on(t.username, t.kind, t.ip, t.at),
+    index("login_failures_ip_idx").on(t.ip, t.at),
+  ],
+);
+
+/** A user's TOTP factor (RFC 6238): the secret sealed with PII_KEY, and the last accepted time step. */
+export const userSecondFactors = sqliteTable("user_second_factors", {
+  userId: text("user_id").primaryKey(),
+  secretEnc: text("secret_enc").notNull(),
+  confirmedAt: text("confirmed_at"),
+  lastUsedStep: integer("last_used_step"),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
+/** Single-use recovery codes of a second factor, stored as SHA-256 hashes. */
+export const recoveryCodes = sqliteTable(
+  "recovery_codes",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id").notNull(),
+    codeHash: text("code_hash").notNull(),
+    usedAt: text("used_at"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("recovery_codes_hash_uq").on(t.userId, t.codeHash)],
+);
+
+/** The challenge a correct password earns a user with a second factor: stored as its hash, spent once. */
+export const loginChallenges = sqliteTable(
+  "login_challenges",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id").notNull(),
+    challengeHash: text("challenge_hash").notNull(),
+    ip: text("ip").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    usedAt: text("used_at"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("login_challenges_hash_uq").on(t.challengeHash)],
 );
 
 /** Append-only, hash-chained audit log. `hash` = SHA-256(prevHash + canonical content). */

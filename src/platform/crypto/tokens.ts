@@ -9,6 +9,7 @@ import {
   SignJWT,
 } from "jose";
 import { ROLES, type Role } from "../../domain/roles";
+import type { AuthMethod } from "../../domain/second-factor";
 import type { Principal } from "../../env";
 
 /** Access tokens live 15 minutes. */
@@ -58,7 +59,10 @@ export async function publicJwks(env: Cloudflare.Env): Promise<{ keys: JWK[] }> 
   return (await loadKeys(env)).jwks;
 }
 
-/** Signs a 15-minute ES256 access token for a principal. */
+/**
+ * Signs a 15-minute ES256 access token for a principal, recording how the user authenticated (`amr`, `["pwd"]`
+ * unless given) and their session epoch (`sep`).
+ */
 export async function signAccessToken(
   env: Cloudflare.Env,
   principal: Principal,
@@ -72,6 +76,8 @@ export async function signAccessToken(
     path: principal.unitPath,
     lvl: principal.unitLevel,
     name: principal.username,
+    amr: principal.amr ?? ["pwd"],
+    sep: principal.sessionEpoch ?? 0,
   })
     .setProtectedHeader({ alg: "ES256", kid, typ: ACCESS_TOKEN_TYPE })
     .setSubject(principal.userId)
@@ -83,6 +89,8 @@ export async function signAccessToken(
     .setJti(crypto.randomUUID())
     .sign(privateKey);
 }
+
+const AUTH_METHODS: readonly unknown[] = ["pwd", "otp"] satisfies AuthMethod[];
 
 /** Why a token was refused, for logs (the client always sees a plain 401). */
 export class TokenError extends Error {}
@@ -106,8 +114,12 @@ export async function verifyAccessToken(env: Cloudflare.Env, token: string): Pro
     if (error instanceof errors.JOSEError) throw new TokenError(error.code);
     throw new TokenError("malformed token");
   }
-  const { sub, role, unit, path, lvl, name } = payload as Record<string, unknown>;
+  const { sub, role, unit, path, lvl, name, amr, sep } = payload as Record<string, unknown>;
+  const methods = amr === undefined ? ["pwd"] : amr;
   if (
+    !Array.isArray(methods) ||
+    !methods.every((m) => AUTH_METHODS.includes(m)) ||
+    (sep !== undefined && !Number.isSafeInteger(sep)) ||
     typeof sub !== "string" ||
     typeof unit !== "string" ||
     typeof path !== "string" ||
@@ -117,7 +129,16 @@ export async function verifyAccessToken(env: Cloudflare.Env, token: string): Pro
   ) {
     throw new TokenError("missing claims");
   }
-  return { userId: sub, role: role as Role, unitId: unit, unitPath: path, unitLevel: lvl, username: name };
+  return {
+    userId: sub,
+    role: role as Role,
+    unitId: unit,
+    unitPath: path,
+    unitLevel: lvl,
+    username: name,
+    amr: methods as AuthMethod[],
+    sessionEpoch: (sep as number | undefined) ?? 0,
+  };
 }
 
 /** SHA-256 of a string as lowercase hex. */

@@ -1,23 +1,106 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { sessionStateOf } from "../../db/repos/users";
 import { type Action, can, rolesFor } from "../../domain/permissions";
 import type { Role } from "../../domain/roles";
+import { hasSecondFactor, secondFactorRequired } from "../../domain/second-factor";
 import { inScope } from "../../domain/units";
 import type { AppEnv, Principal } from "../../env";
 import { TokenError, verifyAccessToken } from "../crypto/tokens";
-import { problems } from "./problem";
+import { Problem, problems } from "./problem";
 
-/** Verifies the bearer token and puts the caller's principal on the context; 401 otherwise. */
+/** How long an isolate trusts a user's session state (disabled, epoch) before reading it again. */
+export const SESSION_STATE_MAX_AGE_MS = 5_000;
+const SESSION_CACHE_LIMIT = 10_000;
+const sessionCache = new Map<string, { disabled: boolean; sessionEpoch: number; at: number }>();
+
+/**
+ * Forgets a user's cached session state in this isolate, so that a revocation made here applies at once
+ * (other isolates see it within `SESSION_STATE_MAX_AGE_MS`).
+ */
+export function forgetSessionState(userId: string): void {
+  sessionCache.delete(userId);
+}
+
+/**
+ * 401 unless the caller's account is enabled and their token was minted under the current session epoch:
+ * disabling a user, resetting their password, role, unit or second factor raises it. Read through a
+ * per-isolate cache at most `SESSION_STATE_MAX_AGE_MS` old.
+ */
+export async function assertSessionCurrent(env: Cloudflare.Env, principal: Principal): Promise<void> {
+  const now = Date.now();
+  let state = sessionCache.get(principal.userId);
+  if (!state || now - state.at > SESSION_STATE_MAX_AGE_MS) {
+    const stored = await sessionStateOf(env, principal.userId);
+    state = { disabled: stored?.disabled ?? true, sessionEpoch: stored?.sessionEpoch ?? 0, at: now };
+    if (sessionCache.size >= SESSION_CACHE_LIMIT) sessionCache.clear();
+    sessionCache.set(principal.userId, state);
+  }
+  if (state.disabled || (principal.sessionEpoch ?? 0) < state.sessionEpoch)
+    throw problems.unauthorized("The session was revoked; log in again");
+}
+
+/**
+ * 403 `second-factor-required` when the caller's role and level need a second factor (admin; centre staff
+ * and leaders at county and city level) and their token was issued without one. Every reveal of personal
+ * data and every search by ID number calls it (through `authenticate`, and callable again by a service).
+ *
+ * @example
+ * requireSecondFactorForSensitive(actor.principal); // before unmasking
+ */
+export function requireSecondFactorForSensitive(principal: Principal): void {
+  if (secondFactorRequired(principal.role, principal.unitLevel) && !hasSecondFactor(principal.amr))
+    throw new Problem(
+      403,
+      "second-factor-required",
+      "Your role needs a second factor for this: log in with your authenticator code (or enrol one first)",
+    );
+}
+
+/** Writes a privileged user may make before a second factor is enrolled: enrolment itself, and logging out. */
+const WRITES_BEFORE_SECOND_FACTOR = new Set([
+  "/v1/auth/logout",
+  "/v1/auth/second-factor/enrolment",
+  "/v1/auth/second-factor/confirmation",
+]);
+
+const ID_NUMBER = /^\s*\d{17}[\dXx]\s*$/;
+
+/**
+ * Whether a request reads personal data unmasked: `reveal=true`, a stated purpose (`x-purpose`), or a
+ * search by an exact ID number.
+ */
+export function isSensitiveRead(c: Context<AppEnv>): boolean {
+  if (c.req.query("reveal") === "true" || c.req.header("x-purpose") !== undefined) return true;
+  const q = c.req.query("q");
+  return q !== undefined && ID_NUMBER.test(q);
+}
+
+const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Verifies the bearer token and puts the caller's principal on the context; 401 otherwise. Every write and
+ * every sensitive read also checks that the session was not revoked since the token was minted (401), and
+ * that a privileged caller passed a second factor (403): before enrolling one, such a caller may only read
+ * (masked), enrol and log out.
+ */
 export function authenticate(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer ([A-Za-z0-9_\-.]{10,4096})$/.exec(header);
     if (!match) throw problems.unauthorized();
+    let principal: Principal;
     try {
-      c.set("principal", await verifyAccessToken(c.env, match[1]!));
+      principal = await verifyAccessToken(c.env, match[1]!);
     } catch (error) {
       if (error instanceof TokenError) throw problems.unauthorized("The access token is invalid or expired");
       throw error;
     }
+    const write = !READ_METHODS.has(c.req.method);
+    const sensitive = !write && isSensitiveRead(c);
+    if (write || sensitive) await assertSessionCurrent(c.env, principal);
+    if (sensitive || (write && !WRITES_BEFORE_SECOND_FACTOR.has(c.req.path)))
+      requireSecondFactorForSensitive(principal);
+    c.set("principal", principal);
     await next();
   };
 }
