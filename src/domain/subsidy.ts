@@ -4,12 +4,26 @@ export const SUBSIDY_KEYS = {
   caseFen: "subsidy.case_fen",
   eventFen: "subsidy.event_fen",
   flagBelowX100: "subsidy.flag_below_x100",
+  caseCapFen: "subsidy.case_cap_fen",
 } as const;
 
-/** Defaults: 20 yuan a case, 10 yuan an event, flag a lead whose average rating is below 3.00. */
-export const DEFAULT_SUBSIDY = { caseFen: 2_000, eventFen: 1_000, flagBelowX100: 300 } as const;
+/**
+ * Defaults: 20 yuan a case, 10 yuan an event, flag a lead whose average rating is below 3.00, and at most
+ * 200 yuan of cases a month (ten cases at the default amount).
+ */
+export const DEFAULT_SUBSIDY = {
+  caseFen: 2_000,
+  eventFen: 1_000,
+  flagBelowX100: 300,
+  caseCapFen: 20_000,
+} as const;
 
-export type SubsidySettings = { caseFen: number; eventFen: number; flagBelowX100: number };
+export type SubsidySettings = {
+  caseFen: number;
+  eventFen: number;
+  flagBelowX100: number;
+  caseCapFen: number;
+};
 
 /** Whether a value is a valid amount of money: a non-negative safe integer of fen. */
 export function isFen(value: unknown): value is number {
@@ -108,12 +122,92 @@ export function monthBounds(month: string): [string, string] {
   return [new Date(from).toISOString(), new Date(to).toISOString()];
 }
 
+/** Why a case the lead reported is not paid in a month's statement. */
+export const UNCOUNTED_REASONS = [
+  "not_accepted",
+  "rejected",
+  "merged",
+  "withdrawn",
+  "accepted_in_other_month",
+  "over_monthly_cap",
+] as const;
+export type UncountedReason = (typeof UNCOUNTED_REASONS)[number];
+
+export const UNCOUNTED_REASON_LABELS: Record<UncountedReason, string> = {
+  not_accepted: "尚未受理",
+  rejected: "不予受理",
+  merged: "已合并（重复）",
+  withdrawn: "已撤回",
+  accepted_in_other_month: "在其他月份受理",
+  over_monthly_cap: "超出月度上限",
+};
+
+/** States that end a case without it having been a matter worth paying for. */
+const UNPAID_STATES: Partial<Record<string, UncountedReason>> = {
+  rejected: "rejected",
+  merged: "merged",
+  withdrawn: "withdrawn",
+};
+
+/** A case a lead reported, as the subsidy rule weighs it. */
+export interface SubsidyCase {
+  id: string;
+  state: string;
+  /** When the case was first accepted (受理), or null while it is not. */
+  acceptedAt: string | null;
+  /** The amount a settlement of this month fixed for the case, or null when it is not settled. */
+  settledFen: number | null;
+}
+
+/** The cases of a month's statement: those paid, with their amount, and those not, with the reason. */
+export interface CaseCount<T> {
+  counted: Array<T & { amountFen: number }>;
+  uncounted: Array<T & { reason: UncountedReason }>;
+}
+
 /**
- * The rule for "cases handled" (以案定补): a case the lead reported (on a household's behalf, the lead is the
- * reporter) counts in the China-time month it was reported, unless it was rejected or merged as a duplicate.
+ * The rule for "cases handled" (以案定补): pays for cases, not reports. A case counts in the China-time month
+ * it was first accepted, unless it is now rejected, merged or withdrawn; counted cases are taken in order of
+ * acceptance while their sum stays at or under the month's cap (`capFen`), the rest are over the cap. A case a
+ * settlement already fixed stays paid at its fixed amount, and counts against the cap first.
  */
-export function caseCountsForSubsidy(state: string): boolean {
-  return state !== "rejected" && state !== "merged";
+export function countCases<T extends SubsidyCase>(
+  cases: readonly T[],
+  month: string,
+  caseFen: number,
+  capFen: number,
+): CaseCount<T> {
+  const out: CaseCount<T> = { counted: [], uncounted: [] };
+  const eligible: T[] = [];
+  let sum = 0;
+  for (const c of cases) {
+    if (c.settledFen !== null) {
+      out.counted.push({ ...c, amountFen: c.settledFen });
+      sum += c.settledFen;
+      continue;
+    }
+    const reason =
+      UNPAID_STATES[c.state] ??
+      (c.acceptedAt === null
+        ? "not_accepted"
+        : chinaMonth(c.acceptedAt) !== month
+          ? "accepted_in_other_month"
+          : null);
+    if (reason) out.uncounted.push({ ...c, reason });
+    else eligible.push(c);
+  }
+  eligible.sort((a, b) =>
+    a.acceptedAt === b.acceptedAt ? (a.id < b.id ? -1 : 1) : a.acceptedAt! < b.acceptedAt! ? -1 : 1,
+  );
+  for (const c of eligible) {
+    if (sum + caseFen <= capFen) {
+      out.counted.push({ ...c, amountFen: caseFen });
+      sum += caseFen;
+    } else {
+      out.uncounted.push({ ...c, reason: "over_monthly_cap" });
+    }
+  }
+  return out;
 }
 
 /** An average ×100 as text with two decimals (`450` → `"4.50"`); null stays null. */

@@ -14,7 +14,7 @@ import {
 } from "../db/repos/household-leads";
 import {
   averageX100,
-  caseCountsForSubsidy,
+  countCases,
   isFen,
   monthBounds,
   PERIOD_PATTERN,
@@ -186,7 +186,22 @@ export async function rate(
   return rating;
 }
 
-/** A lead's month: cases handled, events, amounts (integer fen), ratings and the open flag. */
+/** A counted case of a lead's statement. */
+export interface StatementCase {
+  caseId: string;
+  title: string;
+  state: string;
+  reportedAt: string;
+  acceptedAt: string | null;
+  amountFen: number;
+  settled: boolean;
+}
+
+/**
+ * A lead's month: cases paid (以案定补: accepted in the month, not rejected, merged or withdrawn, up to the
+ * unit's monthly cap) and the month's other cases with the reason they are not, events, amounts (integer
+ * fen), ratings and the open flag.
+ */
 async function buildStatement(db: Db, lead: UserPlace, month: string) {
   const settings = await subsidyAt(db, lead.unitPath);
   const { handled, items, ratings, openFlag } = await statementRows(
@@ -197,21 +212,25 @@ async function buildStatement(db: Db, lead: UserPlace, month: string) {
     monthBounds(month),
   );
   const settledCases = new Map(items.filter((r) => r.kind === "case").map((r) => [r.refId, r]));
-  const cases = handled.flatMap((r) => {
-    const settled = settledCases.get(r.id);
-    settledCases.delete(r.id);
-    if (!settled && !caseCountsForSubsidy(r.state)) return [];
-    return [
-      {
-        caseId: r.id,
-        title: r.title,
-        state: r.state,
-        reportedAt: r.reportedAt,
-        amountFen: settled ? settled.amountFen : settings.caseFen,
-        settled: Boolean(settled),
-      },
-    ];
-  });
+  const weighed = countCases(
+    handled.map((r) => {
+      const settled = settledCases.get(r.id);
+      settledCases.delete(r.id);
+      return { ...r, settledFen: settled ? settled.amountFen : null };
+    }),
+    month,
+    settings.caseFen,
+    settings.caseCapFen,
+  );
+  const cases: StatementCase[] = weighed.counted.map((c) => ({
+    caseId: c.id,
+    title: c.title,
+    state: c.state,
+    reportedAt: c.reportedAt,
+    acceptedAt: c.acceptedAt,
+    amountFen: c.amountFen,
+    settled: c.settledFen !== null,
+  }));
   // A settled case stays paid even if the projection no longer lists it for the month.
   for (const s of settledCases.values()) {
     cases.push({
@@ -219,10 +238,19 @@ async function buildStatement(db: Db, lead: UserPlace, month: string) {
       title: s.description,
       state: "unknown",
       reportedAt: s.occurredAt,
+      acceptedAt: null,
       amountFen: s.amountFen,
       settled: true,
     });
   }
+  const uncountedCases = weighed.uncounted.map((c) => ({
+    caseId: c.id,
+    title: c.title,
+    state: c.state,
+    reportedAt: c.reportedAt,
+    acceptedAt: c.acceptedAt,
+    reason: c.reason,
+  }));
   const events: LeadEvent[] = items
     .filter((r) => r.kind === "event")
     .map(({ id, description, occurredAt, month, amountFen }) => ({
@@ -242,6 +270,7 @@ async function buildStatement(db: Db, lead: UserPlace, month: string) {
     month,
     settings,
     cases,
+    uncountedCases,
     events,
     totals: { ...totals, totalYuan: yuanText(totals.totalFen) },
     rating: { count: ratings.length, averageX100: average, average: ratingText(average) },
@@ -281,7 +310,7 @@ export async function settle(env: Cloudflare.Env, caller: Caller, leadId: string
         refId: x.caseId,
         description: x.title,
         amountFen: x.amountFen,
-        occurredAt: x.reportedAt,
+        occurredAt: x.acceptedAt ?? x.reportedAt,
         recordedBy: caller.principal.userId,
         createdAt: now,
       }),

@@ -57,6 +57,17 @@ async function reportForHousehold(w: LeadWorld, householdId: string, title = "�
   return res.body;
 }
 
+/** Accepts a case as the lead's village centre and waits for the projection. */
+async function accept(w: LeadWorld, caseId: string, version = 1) {
+  const res = await call(`/v1/cases/${caseId}/accept`, {
+    token: w.staff.token,
+    body: {},
+    headers: { "if-match": `"${version}"` },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  await projected(caseId, version + 1);
+}
+
 async function settingsOf(unitId: string) {
   return rows("SELECT key, value FROM unit_settings WHERE unit_id = ? ORDER BY key", [unitId]);
 }
@@ -71,7 +82,7 @@ describe("subsidy settings in integer fen", () => {
       body: { caseFen: 2_550, eventFen: 1_234 },
     });
     expect(ok.status).toBe(200);
-    expect(ok.body).toEqual({ caseFen: 2_550, eventFen: 1_234, flagBelowX100: 300 });
+    expect(ok.body).toEqual({ caseFen: 2_550, eventFen: 1_234, flagBelowX100: 300, caseCapFen: 20_000 });
     const inherited = await call(`/v1/units/${tree.subgrid.id}/subsidy-settings`, { token: staff.token });
     expect(inherited.body).toEqual(ok.body);
     const before = await settingsOf(tree.village.id);
@@ -175,6 +186,8 @@ describe("GET /v1/household-leads/{id}/statement", () => {
     });
     const a = await reportForHousehold(w, w.households[0], "屋后边坡裂缝");
     const b = await reportForHousehold(w, w.households[1], "饮水管破裂");
+    await accept(w, a.id);
+    await accept(w, b.id);
     const rejected = await reportForHousehold(w, w.households[1], "重复上报");
     const rej = await call(`/v1/cases/${rejected.id}/reject`, {
       token: w.staff.token,
@@ -226,6 +239,9 @@ describe("GET /v1/household-leads/{id}/statement", () => {
       [a.id, 2_550, false],
       [b.id, 2_550, false],
     ]);
+    expect(res.body.uncountedCases.map((x: any) => [x.caseId, x.reason])).toEqual([
+      [rejected.id, "rejected"],
+    ]);
     expect(res.body.events.map((e: any) => e.amountFen).sort()).toEqual([1, 1_234]);
     // 2 × 25.50 + 12.34 + 0.01 = 63.35 yuan; (5 + 2 + 2) / 3 = 3.00 exactly.
     expect(res.body.totals).toEqual({
@@ -251,6 +267,7 @@ describe("GET /v1/household-leads/{id}/statement", () => {
       body: { caseFen: 3_000 },
     });
     const c = await reportForHousehold(w, w.households[0], "路灯不亮");
+    await accept(w, c.id);
     const after = await call(`/v1/household-leads/${w.lead.id}/statement?month=${month}`, {
       token: w.lead.token,
     });
@@ -435,4 +452,96 @@ describe("GET /v1/units/{id}/household-leads and its schema", () => {
     expect(schemas.HouseholdLeadSummary!.properties.flag).toMatchObject(nullableRef("LeadFlag"));
     expect(schemas.HouseholdLeadSummary!.properties.flag).not.toHaveProperty("allOf");
   });
+});
+
+describe("以案定补 pays for accepted cases, not reports", () => {
+  /** The statement of the current month through the typed client. */
+  async function statementNow(w: LeadWorld) {
+    const res = await read(
+      await api(w.staff.token).v1["household-leads"][":id"].statement.$get({
+        param: { id: w.lead.id },
+        query: { month: periodOf(new Date().toISOString()) },
+      }),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    if (!("uncountedCases" in res.body)) throw new Error("not a statement");
+    return res.body;
+  }
+
+  it("100 synced junk reports add nothing until accepted; accepted ones count up to the cap; rejected and merged are listed with reasons", async () => {
+    const w = await leadWorld();
+    const reports = Array.from({ length: 100 }, (_, i) => ({
+      id: crypto.randomUUID(),
+      type: "other" as const,
+      title: `路边有垃圾 ${i + 1}`,
+      householdIds: [w.households[i % 2]!],
+      location: { address: "二组" },
+    }));
+    const synced = await read(await api(w.lead.token).v1.cases.sync.$post({ json: { reports } }));
+    expect(synced.status, JSON.stringify(synced.body)).toBe(200);
+    if (!("results" in synced.body)) throw new Error("not a sync result");
+    expect(synced.body.results.filter((r) => r.status === "created")).toHaveLength(100);
+    for (const r of reports) await projected(r.id, 1);
+
+    const before = await statementNow(w);
+    expect(before.totals).toMatchObject({ cases: 0, caseFen: 0, totalFen: 0, totalYuan: "0.00" });
+    expect(before.cases).toEqual([]);
+    expect(before.uncountedCases).toHaveLength(100);
+    expect(new Set(before.uncountedCases.map((x) => x.reason))).toEqual(new Set(["not_accepted"]));
+
+    // A cap of three cases at the default 20 yuan; five accepted, the fifth then merged into the first, one rejected.
+    const capped = await call(`/v1/units/${w.tree.village.id}/subsidy-settings`, {
+      method: "PUT",
+      token: w.staff.token,
+      body: { caseCapFen: 6_000 },
+    });
+    expect(capped.body).toMatchObject({ caseFen: 2_000, caseCapFen: 6_000 });
+    const ids = reports.map((r) => r.id);
+    const [a1, a2, a3, a4, a5, r1] = ids as [string, string, string, string, string, string];
+    for (const id of [a1, a2, a3, a4, a5]) await accept(w, id);
+    const merged = await call(`/v1/cases/${a5}/merge`, {
+      token: w.staff.token,
+      body: { intoCaseId: a1, note: "同一处垃圾" },
+      headers: { "if-match": '"2"' },
+    });
+    expect(merged.status, JSON.stringify(merged.body)).toBe(200);
+    await projected(a5, 3);
+    const rejected = await call(`/v1/cases/${r1}/reject`, {
+      token: w.staff.token,
+      body: { reason: "无效上报" },
+      headers: { "if-match": '"1"' },
+    });
+    expect(rejected.status).toBe(200);
+    await projected(r1, 2);
+
+    const after = await statementNow(w);
+    expect(after.cases.map((x) => [x.caseId, x.amountFen, x.settled])).toEqual([
+      [a1, 2_000, false],
+      [a2, 2_000, false],
+      [a3, 2_000, false],
+    ]);
+    expect(after.cases.every((x) => x.acceptedAt !== null)).toBe(true);
+    expect(after.totals).toMatchObject({ cases: 3, caseFen: 6_000, totalFen: 6_000, totalYuan: "60.00" });
+    const reasonOf = new Map(after.uncountedCases.map((x) => [x.caseId, x.reason]));
+    expect([reasonOf.get(a4), reasonOf.get(a5), reasonOf.get(r1)]).toEqual([
+      "over_monthly_cap",
+      "merged",
+      "rejected",
+    ]);
+    expect(after.uncountedCases).toHaveLength(97);
+    expect(after.uncountedCases.filter((x) => x.reason === "not_accepted")).toHaveLength(94);
+
+    // Settling pays the three counted cases only; nothing for the 97 others is stored.
+    const settled = await call(`/v1/household-leads/${w.lead.id}/settlements`, {
+      token: w.staff.token,
+      body: { month: after.month },
+    });
+    expect(settled.status).toBe(200);
+    expect(
+      await rows(
+        "SELECT ref_id, amount_fen FROM lead_subsidy_items WHERE lead_id = ? AND kind = 'case' ORDER BY occurred_at",
+        [w.lead.id],
+      ),
+    ).toEqual([a1, a2, a3].map((id) => expect.objectContaining({ ref_id: id, amount_fen: 2_000 })));
+  }, 120_000);
 });

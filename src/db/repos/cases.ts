@@ -1,4 +1,4 @@
-import { and, between, desc, eq, gte, inArray, lt, ne, or, type SQL } from "drizzle-orm";
+import { and, asc, between, desc, eq, gte, inArray, isNotNull, lt, min, ne, or, type SQL } from "drizzle-orm";
 import {
   boundingBox,
   DUPLICATE_RADIUS_M,
@@ -11,9 +11,9 @@ import {
 import { type CaseRecord, type CaseType, OPEN_STATES, type UnitRef } from "../../domain/case-model";
 import type { SlaRulesBook } from "../../domain/sla";
 import { pathIds } from "../../domain/units";
-import { getDb } from "../../platform/db/client";
+import { type Db, getDb } from "../../platform/db/client";
 import { containsText } from "../../platform/db/statements";
-import { cases, unitSettings, units } from "../schema";
+import { caseEvents, cases, unitSettings, units } from "../schema";
 import { SLA_POLICY_KEY, slaRulesBookOf } from "./sla-policy";
 
 export type { DuplicateHint };
@@ -221,4 +221,54 @@ export async function projectedStates(
     .from(cases)
     .where(inArray(cases.id, [...ids]));
   return new Map(rows.map((r) => [r.id, r.state]));
+}
+
+/**
+ * The cases `reporterId` reported in the subtree `range` that a month `[from, to)` weighs: reported in it, or
+ * first accepted in it (reported earlier); with the time of the first `accepted` event (null while none).
+ * Returned unexecuted, so a caller can put it in its own batch.
+ */
+export function reportedCasesOfMonth(
+  db: Db,
+  reporterId: string,
+  range: readonly [string, string],
+  bounds: readonly [string, string],
+) {
+  const acceptedAt = min(caseEvents.at);
+  return db
+    .select({
+      id: cases.id,
+      title: cases.title,
+      state: cases.state,
+      reportedAt: cases.createdAt,
+      acceptedAt,
+    })
+    .from(cases)
+    .leftJoin(caseEvents, and(eq(caseEvents.caseId, cases.id), eq(caseEvents.type, "accepted")))
+    .where(
+      and(
+        gte(cases.owningUnitPath, range[0]),
+        lt(cases.owningUnitPath, range[1]),
+        eq(cases.reporterId, reporterId),
+        lt(cases.createdAt, bounds[1]),
+      ),
+    )
+    .groupBy(cases.id)
+    .having(or(gte(cases.createdAt, bounds[0]), and(gte(acceptedAt, bounds[0]), lt(acceptedAt, bounds[1]))))
+    .orderBy(asc(cases.createdAt), asc(cases.id));
+}
+
+/** Who is on a case's timeline: its reporter and every (actor, event type) of its projected events; null when not projected. */
+export async function caseActors(
+  db: Db,
+  caseId: string,
+): Promise<{ reporterId: string; events: Array<{ actorId: string | null; type: string }> } | null> {
+  const [found, events] = await db.batch([
+    db.select({ reporterId: cases.reporterId }).from(cases).where(eq(cases.id, caseId)),
+    db
+      .selectDistinct({ actorId: caseEvents.actorId, type: caseEvents.type })
+      .from(caseEvents)
+      .where(and(eq(caseEvents.caseId, caseId), isNotNull(caseEvents.actorId))),
+  ]);
+  return found[0] ? { reporterId: found[0].reporterId, events } : null;
 }

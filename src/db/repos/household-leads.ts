@@ -3,7 +3,6 @@ import { and, asc, eq, gt, gte, isNotNull, isNull, lt, type SQL } from "drizzle-
 import type { Db } from "../../platform/db/client";
 import { stmt } from "../../platform/db/statements";
 import {
-  cases,
   contactPairings,
   leadFlags,
   leadRatings,
@@ -12,6 +11,7 @@ import {
   unitSettings,
   users,
 } from "../schema";
+import { reportedCasesOfMonth } from "./cases";
 
 export type SubsidyItemRow = typeof leadSubsidyItems.$inferSelect;
 export type RatingRow = typeof leadRatings.$inferSelect;
@@ -69,8 +69,8 @@ export async function ratingsOf(db: Db, leadId: string, period: string): Promise
 
 /** What a lead's month statement is made of. */
 export interface StatementRows {
-  /** Cases the lead reported in the month, as projected, by time. */
-  handled: Array<{ id: string; title: string; state: string; reportedAt: string }>;
+  /** Cases the lead reported in the month or that were first accepted in it, as projected, by report time. */
+  handled: Array<{ id: string; title: string; state: string; reportedAt: string; acceptedAt: string | null }>;
   /** The month's subsidy items (events and settled cases), by time. */
   items: SubsidyItemRow[];
   ratings: number[];
@@ -90,19 +90,7 @@ export async function statementRows(
 ): Promise<StatementRows> {
   const [handled, items, ratings, flags] = await db.batch([
     // A lead reports only inside their own subtree, so the owning path range bounds the scan.
-    db
-      .select({ id: cases.id, title: cases.title, state: cases.state, reportedAt: cases.createdAt })
-      .from(cases)
-      .where(
-        and(
-          gte(cases.owningUnitPath, range[0]),
-          lt(cases.owningUnitPath, range[1]),
-          gte(cases.createdAt, bounds[0]),
-          lt(cases.createdAt, bounds[1]),
-          eq(cases.reporterId, lead.id),
-        ),
-      )
-      .orderBy(asc(cases.createdAt), asc(cases.id)),
+    reportedCasesOfMonth(db, lead.id, range, bounds),
     db
       .select()
       .from(leadSubsidyItems)

@@ -1,5 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { PERIOD_PATTERN, SUBSIDY_KEYS } from "../../domain/subsidy";
+import {
+  PERIOD_PATTERN,
+  SUBSIDY_KEYS,
+  UNCOUNTED_REASON_LABELS,
+  UNCOUNTED_REASONS,
+} from "../../domain/subsidy";
 import { errorResponses, guarded, IdParam, jsonBody, jsonResponse } from "../../platform/http/openapi";
 import { pageQuery, pageSchema } from "../../platform/http/pagination";
 
@@ -22,6 +27,10 @@ const SettingsSchema = z
       .number()
       .int()
       .openapi({ description: "Flag for adjustment when the average rating ×100 is below this" }),
+    caseCapFen: z
+      .number()
+      .int()
+      .openapi({ description: "The most a lead is paid for cases in one month (以案定补 monthly cap), fen" }),
   })
   .openapi("SubsidySettings");
 
@@ -30,7 +39,7 @@ export const putSettings = createRoute({
   path: "/v1/units/{id}/subsidy-settings",
   tags: ["household leads"],
   summary: "Set a unit's household-lead subsidy amounts (admin, center_staff); inherited down the tree",
-  description: `Stored as unit settings \`${SUBSIDY_KEYS.caseFen}\`, \`${SUBSIDY_KEYS.eventFen}\`, \`${SUBSIDY_KEYS.flagBelowX100}\`. Money is integer fen: negative or fractional amounts are 400 and nothing is written.`,
+  description: `Stored as unit settings \`${SUBSIDY_KEYS.caseFen}\`, \`${SUBSIDY_KEYS.eventFen}\`, \`${SUBSIDY_KEYS.flagBelowX100}\`, \`${SUBSIDY_KEYS.caseCapFen}\`. Money is integer fen: negative or fractional amounts are 400 and nothing is written.`,
   ...guarded("household-leads.settings"),
   request: {
     params: IdParam,
@@ -40,6 +49,7 @@ export const putSettings = createRoute({
           caseFen: Fen.optional(),
           eventFen: Fen.optional(),
           flagBelowX100: z.number().int().min(100).max(500).optional(),
+          caseCapFen: Fen.optional(),
         })
         .refine((b) => Object.keys(b).length > 0, "give at least one setting")
         .openapi("SubsidySettingsInput"),
@@ -141,10 +151,27 @@ const StatementSchema = z
         title: z.string(),
         state: z.string(),
         reportedAt: z.string(),
+        acceptedAt: z.string().nullable().openapi({ description: "When the case was first accepted (受理)" }),
         amountFen: z.number().int(),
         settled: z.boolean().openapi({ description: "The amount was fixed by a settlement" }),
       }),
     ),
+    uncountedCases: z
+      .array(
+        z.object({
+          caseId: z.uuid(),
+          title: z.string(),
+          state: z.string(),
+          reportedAt: z.string(),
+          acceptedAt: z.string().nullable(),
+          reason: z.enum(UNCOUNTED_REASONS).openapi({
+            description: Object.entries(UNCOUNTED_REASON_LABELS)
+              .map(([k, v]) => `\`${k}\` — ${v}`)
+              .join("; "),
+          }),
+        }),
+      )
+      .openapi({ description: "The lead's cases of the month that are not paid, with the reason" }),
     events: z.array(EventSchema),
     totals: z.object({
       cases: z.number().int(),
@@ -170,7 +197,7 @@ export const statement = createRoute({
   tags: ["household leads"],
   summary: "A lead's month: cases handled, events, amounts (integer fen) and average rating",
   description:
-    "Cases handled: cases the lead reported (on a household's behalf the lead is the reporter) in the month (China time), except rejected or merged ones, as the case projection holds them. Each is paid the case amount fixed by the month's settlement, or, before it, the amount now in force.",
+    "以案定补 pays for cases, not reports. A case the lead reported (on a household's behalf the lead is the reporter) counts in the month (China time) it was first accepted, unless it is now rejected, merged or withdrawn; counted cases are taken in order of acceptance up to the unit's monthly cap (`caseCapFen`, inherited). Each is paid the case amount fixed by the month's settlement, or, before it, the amount now in force. `uncountedCases` lists the month's other cases (reported or accepted in it) with the reason they are not paid: not yet accepted, rejected, merged, withdrawn, accepted in another month, or over the monthly cap.",
   ...guarded("household-leads.statement"),
   request: { params: LeadParam, query: z.object({ month: Month }) },
   responses: { 200: jsonResponse(StatementSchema, "The statement"), ...errorResponses(403, 404) },
