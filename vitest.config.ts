@@ -45,6 +45,7 @@ export default defineConfig({
           LIBSQL_AUTH_TOKEN: "",
           JWT_PRIVATE_JWK: inject("jwtPrivateJwk"),
           PII_KEY: inject("piiKey"),
+          AUDIT_KEY: inject("auditKey"),
           JWT_PREVIOUS_PUBLIC_JWKS: "",
           JWT_ISSUER: "https://grid321.test",
           JWT_AUDIENCE: "grid321-api",

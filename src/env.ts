@@ -12,6 +12,11 @@ declare global {
       JWT_PREVIOUS_PUBLIC_JWKS?: string;
       /** 256-bit base64 key for encrypting and HMAC-indexing personal data (secret). */
       PII_KEY: string;
+      /**
+       * 256-bit base64 key of the audit log's HMACs (secret). Only Workers hold it, never the database, so
+       * someone with database access can neither alter an audit row nor re-link the chain unnoticed.
+       */
+      AUDIT_KEY: string;
     }
   }
 }

@@ -3,6 +3,7 @@ import { consumerFor } from "./queues";
 import { scheduledTasks } from "./scheduled";
 import "./env";
 
+export { AuditAnchor } from "./durable/audit-anchor/audit-anchor";
 export { GridDesk } from "./durable/grid-desk/grid-desk";
 
 const app = createApp();

@@ -1,6 +1,7 @@
 import { expireOverrides } from "./db/repos/households";
 import { deskAlarmWatchdog } from "./durable/grid-desk/watchdog";
 import { getDb } from "./platform/db/client";
+import { auditAnchor } from "./services/audit";
 import { directivesWatchdog } from "./queues/directives";
 
 /** A task the cron trigger runs (watchdogs only: deadlines are Durable Object alarms, not scans). */
@@ -14,4 +15,6 @@ export const scheduledTasks: ScheduledTask[] = [
   async (_controller, env) => void (await expireOverrides(getDb(env), new Date())),
   // GridDesks whose deadline alarm is overdue (an index range over desk_alarms) → poked to take their steps.
   async (controller, env) => void (await deskAlarmWatchdog(env, controller.scheduledTime)),
+  // The audit anchor links and checkpoints on its own alarm; this re-arms that alarm should it ever be lost.
+  async (_controller, env) => void (await auditAnchor(env).ensureAlarm()),
 ];

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client/web";
 import type { TestProject } from "vitest/node";
-import { generateJwtPrivateJwk, generatePiiKey } from "../scripts/lib/dev-keys";
+import { generateAuditKey, generateJwtPrivateJwk, generatePiiKey } from "../scripts/lib/dev-keys";
 import { migrate } from "../scripts/lib/migrate";
 import { startSqld } from "../scripts/lib/sqld";
 
@@ -12,6 +12,7 @@ declare module "vitest" {
     libsqlUrl: string;
     jwtPrivateJwk: string;
     piiKey: string;
+    auditKey: string;
   }
 }
 
@@ -25,6 +26,7 @@ export default async function setup(project: TestProject) {
   project.provide("libsqlUrl", sqld.url);
   project.provide("jwtPrivateJwk", await generateJwtPrivateJwk());
   project.provide("piiKey", generatePiiKey());
+  project.provide("auditKey", generateAuditKey());
   return async () => {
     await sqld.stop();
     await rm(dir, { recursive: true, force: true });

@@ -37,7 +37,7 @@ import type { Principal } from "../../src/env";
 import { signAccessToken } from "../../src/platform/crypto/tokens";
 import { type CityShape, FULL_CITY, fullCityUnits } from "../gen/city-shape";
 import type { GridRef } from "../gen/full-households";
-import { generateJwtPrivateJwk, generatePiiKey } from "./dev-keys";
+import { generateAuditKey, generateJwtPrivateJwk, generatePiiKey } from "./dev-keys";
 import { migrate } from "./migrate";
 import { startSqld } from "./sqld";
 
@@ -50,6 +50,7 @@ export interface BenchVars {
   LIBSQL_AUTH_TOKEN: string;
   JWT_PRIVATE_JWK: string;
   PII_KEY: string;
+  AUDIT_KEY: string;
   JWT_ISSUER: string;
   JWT_AUDIENCE: string;
   CORS_ORIGINS: string;
@@ -293,6 +294,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       LIBSQL_AUTH_TOKEN: "",
       JWT_PRIVATE_JWK: await generateJwtPrivateJwk(),
       PII_KEY: generatePiiKey(),
+      AUDIT_KEY: generateAuditKey(),
       JWT_ISSUER: "https://grid321.bench",
       JWT_AUDIENCE: "grid321-api",
       CORS_ORIGINS: "",

@@ -7,6 +7,11 @@ export async function generateJwtPrivateJwk(): Promise<string> {
   return JSON.stringify({ ...jwk, alg: "ES256", use: "sig", kid: `dev-${crypto.randomUUID().slice(0, 8)}` });
 }
 
+/** A fresh 256-bit key for the audit log's HMACs (AUDIT_KEY), base64. */
+export function generateAuditKey(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");
+}
+
 /** A fresh 256-bit key for personal-data encryption and lookup HMACs, base64. */
 export function generatePiiKey(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");

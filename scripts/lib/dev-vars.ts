@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { generateJwtPrivateJwk, generatePiiKey } from "./dev-keys";
+import { generateAuditKey, generateJwtPrivateJwk, generatePiiKey } from "./dev-keys";
 
 /**
  * Where `npm run dev` keeps its local secrets and settings, handed to `wrangler dev` with `--env-file`.
@@ -54,6 +54,9 @@ export async function ensureDevVars(
   const vars = existsSync(path) ? parseDevVars(await readFile(path, "utf8")) : new Map<string, string>();
   if (!vars.get("JWT_PRIVATE_JWK")) vars.set("JWT_PRIVATE_JWK", await generateJwtPrivateJwk());
   if (!vars.get("PII_KEY")) vars.set("PII_KEY", generatePiiKey());
+  if (!vars.get("AUDIT_KEY")) vars.set("AUDIT_KEY", generateAuditKey());
+  // The demo seed runs in this process and writes audit rows: it must MAC them with the Worker's key.
+  process.env.AUDIT_KEY = vars.get("AUDIT_KEY");
   vars.set("LIBSQL_URL", libsqlUrl);
   vars.set("LIBSQL_AUTH_TOKEN", "");
   vars.set("ENVIRONMENT", "development");

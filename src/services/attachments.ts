@@ -2,8 +2,10 @@ import { checkEvidence, declaredImageType, MAX_ATTACHMENT_BYTES } from "../domai
 import { ACTIONS, canSeeCase, MAX_ATTACHMENTS } from "../domain/case-lifecycle";
 import type { CaseRecord } from "../domain/case-model";
 import type { CommandResult } from "../durable/grid-desk/grid-desk";
+import { writeAudited } from "../platform/db/audit";
+import { getDb } from "../platform/db/client";
 import { Problem, problems } from "../platform/http/problem";
-import type { Caller } from "./caller";
+import { auditBy, type Caller } from "./caller";
 import { actorOf, callDesk, deskOf, deskProblem, withCaseDesk } from "./cases";
 
 /** R2 key of an attachment; its metadata names the case and its owning unit, so a download finds the desk. */
@@ -116,5 +118,24 @@ export async function evidenceFor(
     await object.body.cancel();
     throw problems.notFound("attachment");
   }
+  // Every download of evidence leaves an audit row before a byte is served.
+  await writeAudited(
+    getDb(env),
+    [],
+    [
+      auditBy(
+        caller,
+        "attachment.download",
+        { type: "attachment", id: attachmentId, scopePath: found.record.owningUnit.path },
+        {
+          caseId,
+          size: object.size,
+        },
+      ),
+    ],
+  ).catch(async (error: unknown) => {
+    await object.body.cancel();
+    throw error;
+  });
   return object;
 }

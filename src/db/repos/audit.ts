@@ -1,8 +1,7 @@
 import { and, asc, desc, eq, gt, gte, lt, lte, type SQL } from "drizzle-orm";
 import { subtreeRange } from "../../domain/units";
-import { auditHash } from "../../platform/db/audit";
 import { getDb } from "../../platform/db/client";
-import { auditLog } from "../schema";
+import { auditChain, auditChainGenesis, auditLog } from "../schema";
 
 /** A stored audit row. */
 export type AuditLogRow = typeof auditLog.$inferSelect;
@@ -44,38 +43,88 @@ export async function searchAudit(env: Cloudflare.Env, s: AuditSearch): Promise<
     .limit(s.limit);
 }
 
-const VERIFY_CHUNK = 2000;
-
-/** The outcome of recomputing the audit chain. */
-export interface ChainCheck {
-  ok: boolean;
-  checked: number;
-  firstBroken: { seq: number; id: string; reason: "hash-mismatch" | "chain-break" } | null;
+/** Where the keyed chain starts, as migration 0530 recorded it. */
+export interface AuditGenesis {
+  /** The last row hashed with plain SHA-256 (0: none). */
+  legacyThrough: number;
+  /** That row's hash, from which the first keyed link starts ('' when none). */
+  legacyHead: string;
 }
 
-/** Recomputes the whole audit hash chain in order, 2,000 rows per read, and names the first broken row. */
-export async function verifyAuditChain(env: Cloudflare.Env): Promise<ChainCheck> {
-  const db = getDb(env);
-  let prevHash = "";
-  let lastSeq = 0;
-  let checked = 0;
-  for (;;) {
-    const rows = await db
-      .select()
-      .from(auditLog)
-      .where(gt(auditLog.seq, lastSeq))
-      .orderBy(asc(auditLog.seq))
-      .limit(VERIFY_CHUNK);
-    for (const row of rows) {
-      if (row.prevHash !== prevHash)
-        return { ok: false, checked, firstBroken: { seq: row.seq, id: row.id, reason: "chain-break" } };
-      const { seq: _seq, hash, ...content } = row;
-      if ((await auditHash(content)) !== hash)
-        return { ok: false, checked, firstBroken: { seq: row.seq, id: row.id, reason: "hash-mismatch" } };
-      prevHash = hash;
-      lastSeq = row.seq;
-      checked++;
-    }
-    if (rows.length < VERIFY_CHUNK) return { ok: true, checked, firstBroken: null };
-  }
+/** The genesis row of the keyed chain, or null if it is missing. */
+export async function findAuditGenesis(env: Cloudflare.Env): Promise<AuditGenesis | null> {
+  const [row] = await getDb(env)
+    .select({ legacyThrough: auditChainGenesis.legacyThrough, legacyHead: auditChainGenesis.legacyHead })
+    .from(auditChainGenesis)
+    .where(eq(auditChainGenesis.id, 1));
+  return row ?? null;
+}
+
+/** A link of the keyed chain. */
+export interface ChainLink {
+  seq: number;
+  mac: string;
+}
+
+/** The last link stored in `audit_chain`, or null when nothing is linked yet. */
+export async function lastChainLink(env: Cloudflare.Env): Promise<ChainLink | null> {
+  const [row] = await getDb(env)
+    .select({ seq: auditChain.seq, mac: auditChain.mac })
+    .from(auditChain)
+    .orderBy(desc(auditChain.seq))
+    .limit(1);
+  return row ?? null;
+}
+
+/** The stored link of row `seq`, or null. */
+export async function chainLinkAt(env: Cloudflare.Env, seq: number): Promise<ChainLink | null> {
+  const [row] = await getDb(env)
+    .select({ seq: auditChain.seq, mac: auditChain.mac })
+    .from(auditChain)
+    .where(eq(auditChain.seq, seq));
+  return row ?? null;
+}
+
+/** Sequence numbers and row MACs of the rows after `afterSeq`, in order, `limit` at most. */
+export async function rowMacsAfter(
+  env: Cloudflare.Env,
+  afterSeq: number,
+  limit: number,
+): Promise<Array<{ seq: number; hash: string }>> {
+  return getDb(env)
+    .select({ seq: auditLog.seq, hash: auditLog.hash })
+    .from(auditLog)
+    .where(gt(auditLog.seq, afterSeq))
+    .orderBy(asc(auditLog.seq))
+    .limit(limit);
+}
+
+/**
+ * Appends links to `audit_chain` in one statement. A link already there is kept: the chain is deterministic
+ * under one key, so a second chainer (a retried alarm) can only have written the same MAC.
+ */
+export async function appendChainLinks(env: Cloudflare.Env, links: ChainLink[], at: string): Promise<void> {
+  if (!links.length) return;
+  // One json_each statement for any number of links: a single round trip per chaining step.
+  await getDb(env).$client.execute({
+    sql: `INSERT INTO audit_chain (seq, mac, chained_at)
+          SELECT value->>0, value->>1, ? FROM json_each(?) WHERE true
+          ON CONFLICT (seq) DO NOTHING`,
+    args: [at, JSON.stringify(links.map((l) => [l.seq, l.mac]))],
+  });
+}
+
+/** Audit rows after `afterSeq` in order with their stored link (null when not yet linked), `limit` at most. */
+export async function auditRowsWithLinks(
+  env: Cloudflare.Env,
+  afterSeq: number,
+  limit: number,
+): Promise<Array<{ row: AuditLogRow; link: string | null }>> {
+  return getDb(env)
+    .select({ row: auditLog, link: auditChain.mac })
+    .from(auditLog)
+    .leftJoin(auditChain, eq(auditChain.seq, auditLog.seq))
+    .where(gt(auditLog.seq, afterSeq))
+    .orderBy(asc(auditLog.seq))
+    .limit(limit);
 }

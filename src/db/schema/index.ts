@@ -130,7 +130,11 @@ export const loginChallenges = sqliteTable(
   (t) => [uniqueIndex("login_challenges_hash_uq").on(t.challengeHash)],
 );
 
-/** Append-only, hash-chained audit log. `hash` = SHA-256(prevHash + canonical content). */
+/**
+ * Append-only audit log. Rows up to `auditChainGenesis.legacyThrough`: `hash` = SHA-256(prevHash + canonical
+ * content). Later rows: `hash` = HMAC-SHA-256 under AUDIT_KEY of the content, `prevHash` = ''; they are
+ * linked in `auditChain` after the fact (src/platform/db/audit.ts).
+ */
 export const auditLog = sqliteTable(
   "audit_log",
   {
@@ -156,6 +160,26 @@ export const auditLog = sqliteTable(
     index("audit_log_object_idx").on(t.objectType, t.objectId),
   ],
 );
+
+/** Where the keyed chain starts: the last plain SHA-256 row and its hash (one row, written by migration 0530). */
+export const auditChainGenesis = sqliteTable("audit_chain_genesis", {
+  id: integer("id").primaryKey(),
+  legacyThrough: integer("legacy_through").notNull(),
+  legacyHead: text("legacy_head").notNull(),
+  createdAt: text("created_at").notNull(),
+});
+
+/** The keyed links of audit rows, appended by the audit anchor: `mac` = HMAC(prev mac, seq, row hash). */
+export const auditChain = sqliteTable("audit_chain", {
+  seq: integer("seq").primaryKey(),
+  mac: text("mac").notNull(),
+  chainedAt: text("chained_at").notNull(),
+});
+
+/** Never holds a row: a guarded write inserts 0 here to abort its batch on the CHECK (see `writeAudited`). */
+export const auditWriteGuard = sqliteTable("audit_write_guard", {
+  changed: integer("changed").notNull(),
+});
 
 /** Settings inherited down the unit tree (a key set on a unit applies to its whole subtree). */
 export const unitSettings = sqliteTable(

@@ -1,7 +1,8 @@
-import { auditView, searchAudit, verifyAuditChain } from "../../db/repos/audit";
+import { auditView, searchAudit } from "../../db/repos/audit";
 import { principalOf } from "../../platform/http/auth";
 import type { AppRouteHandler } from "../../platform/http/openapi";
 import { decodeCursor, toPage } from "../../platform/http/pagination";
+import { verifyAudit } from "../../services/audit";
 import type * as routes from "./audit.routes";
 
 /** GET /v1/audit */
@@ -24,5 +25,5 @@ export const list: AppRouteHandler<typeof routes.list> = async (c) => {
 
 /** GET /v1/audit/verify */
 export const verify: AppRouteHandler<typeof routes.verify> = async (c) => {
-  return c.json(await verifyAuditChain(c.env), 200);
+  return c.json(await verifyAudit(c.env), 200);
 };
