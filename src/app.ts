@@ -33,6 +33,7 @@ export function createApp() {
         "if-match",
         "idempotency-key",
         "x-purpose",
+        "x-purpose-ref",
         "x-request-id",
       ],
       exposeHeaders: ["etag", "x-request-id", "retry-after", "location"],

@@ -15,8 +15,9 @@ import {
   safeYearsMask,
 } from "../../src/domain/classification";
 import { makeIdNumber } from "../../src/domain/id-number";
+import { maskedBirthDate } from "../../src/domain/pii";
 import { DEFAULT_CADENCE, nextVisitDue } from "../../src/domain/service-plan";
-import { encryptPii, lookupHmac, maskIdNumber, maskPhone, piiKeys } from "../../src/platform/crypto/pii";
+import { piiKeys, sealIdentity } from "../../src/platform/crypto/pii";
 import { DEV_VARS_PATH, parseDevVars } from "../lib/dev-vars";
 import type { DemoTree, DemoUnit } from "./demo";
 import { stableId } from "./ids";
@@ -280,22 +281,25 @@ export async function seedHouseholds(client: Client, tree: DemoTree): Promise<vo
       sequence += 2;
       const idNumber = makeIdNumber("610902", r.birthDate, sequence + (r.gender === "male" ? 1 : 0));
       const phone = r.phone ? `${r.phone.slice(0, 7)}${String(sequence).padStart(4, "0")}` : null;
+      // Stored as the API stores it: the birth year and a region-only mask in plaintext, the rest sealed.
+      const sealed = await sealIdentity(keys, "resident", rid, { idNumber, phone, birthDate: r.birthDate });
       statements.push({
-        sql: `INSERT OR IGNORE INTO residents (id, household_id, unit_path, name, gender, birth_date, id_number_enc, id_number_hmac,
-                id_number_masked, phone_enc, phone_masked, relationship, tags, version, created_at, updated_at)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+        sql: `INSERT OR IGNORE INTO residents (id, household_id, unit_path, name, gender, birth_date, birth_date_enc, id_number_enc,
+                id_number_hmac, id_number_masked, phone_enc, phone_masked, relationship, tags, version, created_at, updated_at)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
         args: [
           rid,
           id,
           h.grid.path,
           r.name,
           r.gender,
-          r.birthDate,
-          await encryptPii(keys, idNumber, `resident.id_number:${rid}`),
-          await lookupHmac(keys, "id_number", idNumber),
-          maskIdNumber(idNumber),
-          phone ? await encryptPii(keys, phone, `resident.phone:${rid}`) : null,
-          phone ? maskPhone(phone) : null,
+          maskedBirthDate(Number(r.birthDate.slice(0, 4))),
+          sealed.birthDateEnc,
+          sealed.idNumberEnc,
+          sealed.idNumberHmac,
+          sealed.idNumberMasked,
+          sealed.phoneEnc,
+          sealed.phoneMasked,
           r.relationship,
           JSON.stringify(r.tags),
           created,

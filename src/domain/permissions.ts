@@ -48,6 +48,12 @@ export const PERMISSIONS = {
   "households.plan": STAFF,
   "residents.read": ANY,
   "residents.write": REGISTRY_WRITERS,
+  /** Asking to move a resident registered elsewhere into a household of one's unit (the next step of a 409). */
+  "residents.transfer-request": REGISTRY_WRITERS,
+  /** Reading transfer requests: one's own, or those a centre decides (the rule in `services/transfer-requests.ts`). */
+  "residents.transfer-read": REGISTRY_WRITERS,
+  /** Approving or refusing a transfer: the centre of the resident's village or one above it. */
+  "residents.transfer-decide": STAFF,
   "visits.read": ANY,
   /** Recording a contact: the grid worker, the centres and the three lines. */
   "visits.record": ["admin", "center_staff", "grid_worker", "party_member", "deputy", "household_lead"],

@@ -19,9 +19,9 @@ import {
   safeYearsMask,
   type VillageIncome,
 } from "../domain/classification";
-import { parseIdNumber } from "../domain/id-number";
+import { isRealDate, parseIdNumber } from "../domain/id-number";
 import { can } from "../domain/permissions";
-import { mayUnmask, parsePurpose } from "../domain/pii";
+import { maskedBirthDate } from "../domain/pii";
 import {
   CADENCE_KEYS,
   type Cadence,
@@ -34,51 +34,33 @@ import { inScope } from "../domain/units";
 import type { Principal } from "../env";
 import {
   lookupHmac,
-  maskIdNumber,
+  openBirthDate,
   openContact,
   type PiiKeys,
   piiKeys,
-  sealContact,
+  sealIdentity,
 } from "../platform/crypto/pii";
 import { type AuditEntry, GuardFailed, writeAudited } from "../platform/db/audit";
 import { type Db, getDb } from "../platform/db/client";
 import { assertInScope } from "../platform/http/auth";
 import { checkVersion, staleVersion } from "../platform/http/if-match";
 import { type FieldError, Problem, problems } from "../platform/http/problem";
+import {
+  assertIdProbeAllowance,
+  grantIdNumberSearch,
+  grantReveal,
+  purposeOf,
+  type RevealAsk,
+  refusedAsRegistered,
+} from "./pii-access";
+import { type Actor, assertRegistryScope, auditEntry } from "./registry-audit";
 
 type Env = Cloudflare.Env;
 
-// ── Who acts, and the audit rows they leave ─────────────────────────────────────────────────────────
+// ── Who acts, and the audit rows they leave (see registry-audit.ts) ─────────────────────────────────
 
-/** The caller of a registry flow, for scope checks and audit rows. */
-export interface Actor {
-  principal: Principal;
-  requestId: string | null;
-}
-
-/** An audit entry for an action of `actor` on a household-area object. */
-export function auditEntry(
-  actor: Actor,
-  action: string,
-  objectType: string,
-  objectId: string | null,
-  scopePath: string,
-  detail?: Record<string, unknown>,
-  purpose?: string | null,
-): AuditEntry {
-  return {
-    actorId: actor.principal.userId,
-    actorRole: actor.principal.role,
-    scopePath,
-    action,
-    objectType,
-    objectId,
-    outcome: "success",
-    requestId: actor.requestId,
-    purpose: purpose ?? null,
-    detail: detail ?? null,
-  };
-}
+export type { Actor } from "./registry-audit";
+export { auditEntry };
 
 // ── Guarded writes ──────────────────────────────────────────────────────────────────────────────────
 
@@ -145,58 +127,9 @@ export async function loadGrid(db: Db, principal: Principal, id: string, field: 
   return unit;
 }
 
-/** A household in the caller's scope, or 404. */
-export async function loadHousehold(db: Db, principal: Principal, id: string): Promise<HouseholdRow> {
-  const household = await repo.findHousehold(db, id);
-  assertInScope(principal, household?.unitPath, "household");
-  return household!;
-}
-
-// ── Sensitive reads ─────────────────────────────────────────────────────────────────────────────────
-
-/** What an unmasked read shows, for its audit row. */
-export interface RevealTarget {
-  objectType: string;
-  objectId: string;
-  scopePath: string;
-  fields: string[];
-}
-
-/**
- * Decides whether this read is unmasked and, when it is, writes the audit row (with the purpose) before
- * anything is returned. 403 for a role that only sees masked values, 400 `purpose-required` without a purpose.
- */
-export async function grantReveal(
-  env: Env,
-  actor: Actor,
-  ask: { reveal?: "true" | "false"; purpose?: string },
-  what: RevealTarget,
-): Promise<boolean> {
-  if (ask.reveal !== "true") return false;
-  if (!mayUnmask(actor.principal.role)) throw problems.forbidden("Your role sees masked values only");
-  const purpose = parsePurpose(ask.purpose);
-  if (!purpose) {
-    throw new Problem(
-      400,
-      "purpose-required",
-      "Unmasked reads must state a purpose in the x-purpose header",
-      {
-        errors: [{ path: "header.x-purpose", message: "required with reveal=true, 4–200 characters" }],
-      },
-    );
-  }
-  const entry = auditEntry(
-    actor,
-    `${what.objectType}.reveal`,
-    what.objectType,
-    what.objectId,
-    what.scopePath,
-    {
-      fields: what.fields,
-    },
-  );
-  await writeAudited(getDb(env), [], [{ ...entry, purpose }]);
-  return true;
+/** A household in the caller's scope, or 404 (audited when it exists outside the scope). */
+export async function loadHousehold(env: Env, actor: Actor, id: string): Promise<HouseholdRow> {
+  return assertRegistryScope(env, actor, await repo.findHousehold(getDb(env), id), "household");
 }
 
 // ── Residents' personal data ────────────────────────────────────────────────────────────────────────
@@ -212,7 +145,7 @@ export interface ResidentFields {
   tags: readonly string[];
 }
 
-/** A resident ready to insert: its ID number and phone sealed to its row, its tags de-duplicated. */
+/** A resident ready to insert: its ID number, phone and birth date sealed to its row, its tags de-duplicated. */
 export async function sealResident(
   keys: PiiKeys,
   id: string,
@@ -224,21 +157,44 @@ export async function sealResident(
     ...home,
     name: input.name,
     gender: input.gender,
-    birthDate: input.birthDate,
+    birthDateMasked: maskedBirthDate(Number(input.birthDate.slice(0, 4))),
     relationship: input.relationship,
     tags: [...new Set(input.tags)],
-    ...(await sealContact(keys, "resident", id, input)),
+    ...(await sealIdentity(keys, "resident", id, input)),
   };
 }
 
-/** A resident's ID number and phone in clear, for a granted and audited reveal. */
-export function openResident(keys: PiiKeys, r: ResidentRow) {
-  return openContact(keys, "resident", r.id, r);
+/** A resident's personal data in clear, for a granted and audited reveal or a change. */
+export interface OpenedResident {
+  idNumber: string | null;
+  phone: string | null;
+  /** The full birth date: sealed, else a legacy plaintext date, else the one the ID number encodes. */
+  birthDate: string | null;
 }
 
-/** 409 for ID numbers that repeat within the request or already belong to another resident. */
-export async function assertUniqueIdNumbers(
-  db: Db,
+/** Opens a resident's ID number, phone and full birth date. */
+export async function openResident(keys: PiiKeys, r: ResidentRow): Promise<OpenedResident> {
+  const contact = await openContact(keys, "resident", r.id, r);
+  let birthDate: string | null = null;
+  if (r.birthDateEnc) birthDate = await openBirthDate(keys, "resident", r.id, r.birthDateEnc);
+  else if (isRealDate(r.birthDateMasked)) birthDate = r.birthDateMasked;
+  else if (contact.idNumber) {
+    const parsed = parseIdNumber(contact.idNumber, "9999-12-31");
+    birthDate = parsed.ok ? parsed.birthDate : null;
+  }
+  return { ...contact, birthDate };
+}
+
+/**
+ * 409 for ID numbers that repeat within the request or already belong to another resident, and nothing
+ * written. Numbers registered elsewhere in the city are a refusal that is audited (HMACs only) and counted per
+ * user: the 409 names the transfer request as the next step, and past the hourly limit the answer is 429
+ * (asked before anything is looked up, so the limit cannot be probed around).
+ */
+export async function assertIdNumbersFree(
+  env: Env,
+  actor: Actor,
+  unit: { id: string; path: string },
   sealed: ReadonlyArray<{ resident: { idNumberHmac: string | null }; path: string }>,
   exceptResidentId?: string,
 ): Promise<void> {
@@ -250,16 +206,21 @@ export async function assertUniqueIdNumbers(
     if (first) errors.push({ path, message: `the same ID number as ${first}` });
     else seen.set(resident.idNumberHmac, path);
   }
-  const existing = await existingIdHmacs(db, [...seen.keys()], exceptResidentId);
+  if (seen.size === 0 && errors.length === 0) return;
+  await assertIdProbeAllowance(env, actor, unit.path);
+  const existing = await existingIdHmacs(getDb(env), [...seen.keys()], exceptResidentId);
+  const registered: string[] = [];
   for (const { resident, path } of sealed) {
     const hmac = resident.idNumberHmac;
     if (hmac && existing.has(hmac) && seen.get(hmac) === path) {
       errors.push({ path, message: "a resident with this ID number is already registered" });
+      registered.push(hmac);
     }
   }
-  if (errors.length) {
-    throw duplicateIdNumber("An ID number is already registered; nothing was written", errors);
-  }
+  if (errors.length === 0) return;
+  const conflict = duplicateIdNumber("An ID number is already registered; nothing was written", errors);
+  if (registered.length === 0) throw conflict;
+  throw await refusedAsRegistered(env, actor, unit, registered, conflict);
 }
 
 // ── Classification ──────────────────────────────────────────────────────────────────────────────────
@@ -438,8 +399,10 @@ export async function createHousehold(
       sealResident(keys, crypto.randomUUID(), { householdId: id, unitPath: unit.path }, r),
     ),
   );
-  await assertUniqueIdNumbers(
-    db,
+  await assertIdNumbersFree(
+    env,
+    actor,
+    unit,
     members.map((resident, m) => ({ resident, path: `residents.${m}.idNumber` })),
   );
   const now = new Date().toISOString();
@@ -524,7 +487,12 @@ export async function importHouseholds(env: Env, actor: Actor, rows: ImportRow[]
       });
     }
   }
-  await assertUniqueIdNumbers(db, sealed);
+  await assertIdNumbersFree(
+    env,
+    actor,
+    { id: actor.principal.unitId, path: actor.principal.unitPath },
+    sealed,
+  );
 
   const grids = [...new Set(rows.map((r) => byCode.get(r.unitCode)!))];
   const villageIds = [...new Set(grids.map((u) => repo.villageIdOf(u.path)!))];
@@ -585,8 +553,10 @@ export interface HouseholdQuery {
   asOf: Date;
   after: { unitPath: string; id: string } | null;
   limit: number;
-  /** The `x-purpose` header, recorded when the search is by ID number. */
+  /** The `x-purpose` header, required and recorded when the search is by ID number. */
   purpose?: string;
+  /** The `x-purpose-ref` header. */
+  purposeRef?: string;
 }
 
 /**
@@ -602,21 +572,13 @@ export async function listHouseholds(env: Env, actor: Actor, query: HouseholdQue
   if (query.q) {
     const id = parseIdNumber(query.q, "9999-12-31");
     if (id.ok) {
-      if (!mayUnmask(principal.role)) throw problems.forbidden("Your role may not search by ID number");
-      const entry = auditEntry(
-        actor,
-        "household.search_by_id_number",
-        "household",
-        null,
-        scopePath,
-        { idNumber: maskIdNumber(id.idNumber) },
-        parsePurpose(query.purpose),
-      );
-      await writeAudited(db, [], [entry]);
       idNumberHmac = await lookupHmac(await piiKeys(env.PII_KEY), "id_number", id.idNumber);
+      await grantIdNumberSearch(env, actor, query, { scopePath, idNumberHmac });
     } else {
       text = query.q;
     }
+  } else {
+    purposeOf(query);
   }
   return repo.listHouseholds(db, {
     scopePath,
@@ -634,10 +596,10 @@ export async function householdDetail(
   env: Env,
   actor: Actor,
   id: string,
-  ask: { reveal?: "true" | "false"; purpose?: string },
+  ask: RevealAsk,
 ): Promise<{ household: HouseholdRow; reveal: boolean; members: ResidentRow[]; helpers: HelperRow[] }> {
   const db = getDb(env);
-  const household = await loadHousehold(db, actor.principal, id);
+  const household = await loadHousehold(env, actor, id);
   const reveal = await grantReveal(env, actor, ask, {
     objectType: "household",
     objectId: id,
@@ -690,7 +652,7 @@ export async function updateHousehold(
   patch: HouseholdPatch,
 ): Promise<HouseholdRow> {
   const db = getDb(env);
-  const household = await loadHousehold(db, actor.principal, id);
+  const household = await loadHousehold(env, actor, id);
   checkVersion(expectedVersion, household.version, "household");
   const now = new Date().toISOString();
   const override = overrideFrom(actor, patch, now);
@@ -898,7 +860,7 @@ export async function addHelper(
   input: { userId: string; kind: "one_to_one" | "one_to_many" },
 ): Promise<Omit<HelperRow, "householdId" | "unitPath" | "createdBy">> {
   const db = getDb(env);
-  const household = await loadHousehold(db, actor.principal, householdId);
+  const household = await loadHousehold(env, actor, householdId);
   const user = await repo.findUserRef(db, input.userId);
   // The helper must work where the household lives: their unit is the household's grid or one above it.
   if (!user || user.disabled || !inScope(user.unitPath, household.unitPath)) {
@@ -941,7 +903,7 @@ export async function addHelper(
 /** Ends a helper pairing, keeping its history; 404 when the user does not help the household. */
 export async function endHelper(env: Env, actor: Actor, householdId: string, userId: string): Promise<void> {
   const db = getDb(env);
-  const household = await loadHousehold(db, actor.principal, householdId);
+  const household = await loadHousehold(env, actor, householdId);
   const statement = repo.endHelperStatement(db, householdId, userId, new Date().toISOString());
   await new WritePlan()
     .guard(statement, () => problems.notFound("helper pairing"))

@@ -1,3 +1,4 @@
+import type { HouseholdRow } from "../db/repos/households";
 import {
   findResident,
   insertedResidentRow,
@@ -7,33 +8,29 @@ import {
   updateResidentStatement,
 } from "../db/repos/residents";
 import { parseIdNumber } from "../domain/id-number";
-import type { Principal } from "../env";
 import { piiKeys } from "../platform/crypto/pii";
 import { type Db, getDb } from "../platform/db/client";
-import { assertInScope } from "../platform/http/auth";
 import { checkVersion, staleVersion } from "../platform/http/if-match";
 import { problems } from "../platform/http/problem";
 import {
-  type Actor,
-  assertUniqueIdNumbers,
-  auditEntry,
+  assertIdNumbersFree,
   duplicateIdNumber,
-  grantReveal,
   loadHousehold,
+  type OpenedResident,
   openResident,
   planMembersChanged,
   type ResidentFields,
   sealResident,
   WritePlan,
 } from "./households";
+import { grantReveal, type RevealAsk } from "./pii-access";
+import { type Actor, assertRegistryScope, auditEntry } from "./registry-audit";
 
 type Env = Cloudflare.Env;
 
-/** A resident in the caller's scope, or 404. */
-async function loadResident(db: Db, principal: Principal, id: string): Promise<ResidentRow> {
-  const row = await findResident(db, id);
-  assertInScope(principal, row?.unitPath, "resident");
-  return row!;
+/** A resident in the caller's scope, or 404 (audited when it exists outside the scope). */
+async function loadResident(env: Env, actor: Actor, id: string): Promise<ResidentRow> {
+  return assertRegistryScope(env, actor, await findResident(getDb(env), id), "resident");
 }
 
 /** The 412 for a resident write that lost its version (the current one read back when it still exists). */
@@ -49,14 +46,15 @@ export async function addResident(
   input: ResidentFields,
 ): Promise<ResidentRow> {
   const db = getDb(env);
-  const household = await loadHousehold(db, actor.principal, householdId);
+  const household = await loadHousehold(env, actor, householdId);
   const sealed = await sealResident(
     await piiKeys(env.PII_KEY),
     crypto.randomUUID(),
     { householdId, unitPath: household.unitPath },
     input,
   );
-  await assertUniqueIdNumbers(db, [{ resident: sealed, path: "idNumber" }]);
+  const unit = { id: household.unitId, path: household.unitPath };
+  await assertIdNumbersFree(env, actor, unit, [{ resident: sealed, path: "idNumber" }]);
   const now = new Date().toISOString();
   const tagLists = await memberTagLists(db, householdId);
   const plan = new WritePlan();
@@ -75,10 +73,9 @@ export async function readResident(
   env: Env,
   actor: Actor,
   id: string,
-  ask: { reveal?: "true" | "false"; purpose?: string },
-): Promise<{ resident: ResidentRow; plain: { idNumber: string | null; phone: string | null } | null }> {
-  const db = getDb(env);
-  const resident = await loadResident(db, actor.principal, id);
+  ask: RevealAsk,
+): Promise<{ resident: ResidentRow; plain: OpenedResident | null }> {
+  const resident = await loadResident(env, actor, id);
   const granted = await grantReveal(env, actor, ask, {
     objectType: "resident",
     objectId: id,
@@ -132,15 +129,20 @@ export async function updateResident(
   today: string,
 ): Promise<ResidentRow> {
   const db = getDb(env);
-  const resident = await loadResident(db, actor.principal, id);
+  const resident = await loadResident(env, actor, id);
   checkVersion(expectedVersion, resident.version, "resident");
-  const household = await loadHousehold(db, actor.principal, resident.householdId);
+  const household = await loadHousehold(env, actor, resident.householdId);
   const keys = await piiKeys(env.PII_KEY);
   const current = await openResident(keys, resident);
+  const birthDate = patch.birthDate ?? current.birthDate;
+  if (!birthDate) {
+    const message = "the stored birth date is the year only; send the full birthDate with this change";
+    throw problems.badRequest(message, [{ path: "birthDate", message }]);
+  }
   const merged: ResidentFields = {
     name: patch.name ?? resident.name,
     gender: patch.gender ?? resident.gender,
-    birthDate: patch.birthDate ?? resident.birthDate,
+    birthDate,
     idNumber: patch.idNumber === undefined ? (current.idNumber ?? undefined) : (patch.idNumber ?? undefined),
     phone: patch.phone === undefined ? (current.phone ?? undefined) : (patch.phone ?? undefined),
     relationship: patch.relationship ?? resident.relationship,
@@ -148,7 +150,10 @@ export async function updateResident(
   };
   assertIdNumberAgrees(merged, patch, today);
   const sealed = await sealResident(keys, id, resident, merged);
-  await assertUniqueIdNumbers(db, [{ resident: sealed, path: "idNumber" }], id);
+  if (patch.idNumber) {
+    const unit = { id: household.unitId, path: household.unitPath };
+    await assertIdNumbersFree(env, actor, unit, [{ resident: sealed, path: "idNumber" }], id);
+  }
   const now = new Date().toISOString();
   const row: ResidentRow = {
     ...insertedResidentRow(sealed, now),
@@ -182,7 +187,7 @@ export async function moveResident(
   input: { householdId: string; relationship?: string },
 ): Promise<ResidentRow> {
   const db = getDb(env);
-  const resident = await loadResident(db, actor.principal, id);
+  const resident = await loadResident(env, actor, id);
   checkVersion(expectedVersion, resident.version, "resident");
   if (input.householdId === resident.householdId) {
     throw problems.badRequest("The resident already lives in this household", [
@@ -190,32 +195,48 @@ export async function moveResident(
     ]);
   }
   const [from, to] = await Promise.all([
-    loadHousehold(db, actor.principal, resident.householdId),
-    loadHousehold(db, actor.principal, input.householdId),
+    loadHousehold(env, actor, resident.householdId),
+    loadHousehold(env, actor, input.householdId),
   ]);
-  const now = new Date().toISOString();
-  const row: ResidentRow = {
-    ...resident,
-    householdId: to.id,
-    unitPath: to.unitPath,
-    relationship: input.relationship ?? resident.relationship,
-    version: resident.version + 1,
-    updatedAt: now,
-  };
-  const [fromTags, toTags] = await Promise.all([
-    memberTagLists(db, from.id, id),
-    memberTagLists(db, to.id, id),
-  ]);
-  const plan = new WritePlan().guard(updateResidentStatement(db, row, resident.version), () =>
-    residentChanged(db, id),
-  );
-  await planMembersChanged(db, plan, from, fromTags, now);
-  await planMembersChanged(db, plan, to, [...toTags, JSON.parse(resident.tags) as string[]], now);
-  await plan.run(db, [
+  const move = await planMove(db, resident, from, to, input.relationship);
+  await move.plan.run(db, [
     auditEntry(actor, "resident.move", "resident", id, to.unitPath, {
       fromHouseholdId: from.id,
       toHouseholdId: to.id,
     }),
   ]);
-  return row;
+  return move.row;
+}
+
+/**
+ * The guarded write that moves `resident` from `from` to `to` and reclassifies both households (each guarded
+ * by its version, the resident by its own), for a move or an approved transfer request; extra statements
+ * (such as the request's own guarded state change) may be added before it runs.
+ */
+export async function planMove(
+  db: Db,
+  resident: ResidentRow,
+  from: HouseholdRow,
+  to: HouseholdRow,
+  relationship?: string,
+): Promise<{ plan: WritePlan; row: ResidentRow }> {
+  const now = new Date().toISOString();
+  const row: ResidentRow = {
+    ...resident,
+    householdId: to.id,
+    unitPath: to.unitPath,
+    relationship: relationship ?? resident.relationship,
+    version: resident.version + 1,
+    updatedAt: now,
+  };
+  const [fromTags, toTags] = await Promise.all([
+    memberTagLists(db, from.id, resident.id),
+    memberTagLists(db, to.id, resident.id),
+  ]);
+  const plan = new WritePlan().guard(updateResidentStatement(db, row, resident.version), () =>
+    residentChanged(db, resident.id),
+  );
+  await planMembersChanged(db, plan, from, fromTags, now);
+  await planMembersChanged(db, plan, to, [...toTags, JSON.parse(resident.tags) as string[]], now);
+  return { plan, row };
 }

@@ -48,7 +48,7 @@ export async function recordVisit(
   input: VisitInput,
 ): Promise<VisitRow> {
   const db = getDb(env);
-  const household = await loadHousehold(db, actor.principal, householdId);
+  const household = await loadHousehold(env, actor, householdId);
   const now = new Date();
   const visitedAt = input.visitedAt ? new Date(input.visitedAt) : now;
   if (visitedAt.getTime() > now.getTime() + FUTURE_SLACK_MS) {
@@ -96,7 +96,7 @@ export async function householdVisits(
   limit: number,
 ): Promise<VisitRow[]> {
   const db = getDb(env);
-  await loadHousehold(db, actor.principal, householdId);
+  await loadHousehold(env, actor, householdId);
   return listVisits(db, householdId, after, limit + 1);
 }
 

@@ -45,7 +45,10 @@ describe("POST /v1/households", () => {
       expect(raw).not.toContain("13800001234");
       expect(String(row.id_number_enc)).toMatch(/^v1\./);
       expect(String(row.id_number_hmac)).toMatch(/^[A-Za-z0-9+/]{43}=$/);
-      expect(String(row.id_number_masked)).toMatch(/^\d{4}\*{10}[\dX]{4}$/);
+      // The masking rule: only the province and prefecture digits, nothing of the birth date or sequence.
+      expect(String(row.id_number_masked)).toMatch(/^\d{4}\*{14}$/);
+      expect(String(row.birth_date)).toMatch(/^\d{4}-\*\*-\*\*$/);
+      expect(String(row.birth_date_enc)).toMatch(/^v1\./);
       expect(row.phone_masked).toBe("138****1234");
     }
     const stored = await storedHousehold(res.body.id);
@@ -234,7 +237,13 @@ describe("scope", () => {
       token: staff.token,
       body: household(tree.grid, { residents: [person] }),
     });
-    const found = await call(`/v1/households?q=${person.idNumber}`, { token: staff.token });
+    // A search by ID number is a use of it: it needs an enumerated purpose.
+    const noPurpose = await call(`/v1/households?q=${person.idNumber}`, { token: staff.token });
+    expect(noPurpose).toBeProblem(400, "purpose-required");
+    const found = await call(`/v1/households?q=${person.idNumber}`, {
+      token: staff.token,
+      headers: { "x-purpose": "verification" },
+    });
     expect(found.body.items.map((h: { id: string }) => h.id)).toEqual([created.body.id]);
     const byAddress = await call(`/v1/households?q=${encodeURIComponent(created.body.address.slice(-8))}`, {
       token: staff.token,
@@ -244,12 +253,15 @@ describe("scope", () => {
       sql: "SELECT purpose, detail FROM audit_log WHERE action = 'household.search_by_id_number' AND actor_id = ?",
       args: [staff.id],
     });
-    expect(audit.rows).toHaveLength(1);
-    expect(String(audit.rows[0]!.detail)).not.toContain(person.idNumber);
-    expect(String(audit.rows[0]!.detail)).toContain(person.idNumber.slice(-4));
+    const granted = audit.rows.filter((r) => r.purpose === "verification");
+    expect(granted).toHaveLength(1);
+    // Recorded by the number's keyed HMAC: neither the number nor any mask of it is in the log.
+    expect(String(granted[0]!.detail)).not.toContain(person.idNumber);
+    expect(String(granted[0]!.detail)).not.toContain(person.idNumber.slice(-4));
+    expect(JSON.parse(String(granted[0]!.detail)).idNumberHmac).toMatch(/^[A-Za-z0-9+/]{43}=$/);
   });
 
-  it("refuses a search by ID number to a role that sees masked values only, and records nothing", async () => {
+  it("refuses a search by ID number to a role that sees masked values only, recording only the denial", async () => {
     const tree = await makeTree();
     const staff = await makeUser("center_staff", tree.town);
     const leader = await makeUser("leader", tree.town);
@@ -257,11 +269,13 @@ describe("scope", () => {
     await call("/v1/households", { token: staff.token, body: household(tree.grid, { residents: [person] }) });
     const res = await call(`/v1/households?q=${person.idNumber}`, { token: leader.token });
     expect(res).toBeProblem(403);
+    // Since denied requests for sensitive resources are audited, the refusal leaves one `denied` row.
     const audit = await sql().execute({
-      sql: "SELECT count(*) AS n FROM audit_log WHERE actor_id = ?",
+      sql: "SELECT outcome, detail FROM audit_log WHERE actor_id = ?",
       args: [leader.id],
     });
-    expect(Number(audit.rows[0]!.n)).toBe(0);
+    expect(audit.rows.map((r) => r.outcome)).toEqual(["denied"]);
+    expect(String(audit.rows[0]!.detail)).not.toContain(person.idNumber);
   });
 });
 
@@ -529,8 +543,11 @@ describe("sensitive data", () => {
     const leader = await makeUser("leader", tree.town);
     const res = await call(`/v1/residents/${headId}`, { token: leader.token });
     expect(res.status).toBe(200);
+    // The masking rule: the ID number keeps its first 4 characters only, an adult's birth date its year only.
     expect(res.body).toMatchObject({
-      idNumber: `${head.idNumber.slice(0, 4)}**********${head.idNumber.slice(-4)}`,
+      idNumber: `${head.idNumber.slice(0, 4)}**************`,
+      birthDate: `${head.birthDate.slice(0, 4)}-**-**`,
+      birthYear: Number(head.birthDate.slice(0, 4)),
       phone: "138****1234",
       tags: ["restricted", "veteran"],
       masked: true,
@@ -547,31 +564,31 @@ describe("sensitive data", () => {
     expect(detail.body.classReasons).toEqual(["member_left_behind_child", "member_sensitive_tag"]);
     const reveal = await call(`/v1/residents/${headId}?reveal=true`, {
       token: leader.token,
-      headers: { "x-purpose": "annual statistics" },
+      headers: { "x-purpose": "verification" },
     });
     expect(reveal).toBeProblem(403);
   });
 
-  it("an unmasked read without x-purpose is refused and leaves no audit row", async () => {
+  it("an unmasked read without x-purpose is refused and leaves only a denial in the audit log", async () => {
     const { worker, headId } = await redHousehold();
     const res = await call(`/v1/residents/${headId}?reveal=true`, { token: worker.token });
     expect(res).toBeProblem(400);
     expect(res.body.type).toMatch(/purpose-required$/);
     expect(res.body.errors).toEqual([
-      { path: "header.x-purpose", message: "required with reveal=true, 4–200 characters" },
+      { path: "header.x-purpose", message: "required with reveal=true: one of the purpose codes" },
     ]);
     const audit = await sql().execute({
-      sql: "SELECT count(*) AS n FROM audit_log WHERE object_id = ? AND action = 'resident.reveal'",
+      sql: "SELECT outcome FROM audit_log WHERE object_id = ? AND action = 'resident.reveal'",
       args: [headId],
     });
-    expect(Number(audit.rows[0]!.n)).toBe(0);
+    expect(audit.rows.map((r) => r.outcome)).toEqual(["denied"]);
   });
 
   it("an unmasked read with x-purpose returns the plain values and leaves an audit row with the purpose", async () => {
     const { worker, head, headId, tree } = await redHousehold();
     const res = await call(`/v1/residents/${headId}?reveal=true`, {
       token: worker.token,
-      headers: { "x-purpose": "verify identity for disability subsidy" },
+      headers: { "x-purpose": "verification" },
     });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
@@ -589,7 +606,7 @@ describe("sensitive data", () => {
     expect(audit.rows[0]).toMatchObject({
       actor_id: worker.id,
       actor_role: "grid_worker",
-      purpose: "verify identity for disability subsidy",
+      purpose: "verification",
       scope_path: tree.grid.path,
     });
   });
@@ -604,7 +621,7 @@ describe("sensitive data", () => {
     expect(detail.body.residents.every((r: { masked: boolean }) => r.masked)).toBe(true);
     const revealed = await call(`/v1/households/${h.id}?reveal=true`, {
       token: worker.token,
-      headers: { "x-purpose": "plan the helper pairing" },
+      headers: { "x-purpose": "assistance" },
     });
     expect(revealed.body.classReasons).toEqual(["member_left_behind_child", "member_released_prisoner"]);
     expect(revealed.body.residents.every((r: { masked: boolean }) => r.masked)).toBe(true);
@@ -612,7 +629,7 @@ describe("sensitive data", () => {
       sql: "SELECT purpose FROM audit_log WHERE object_id = ? AND action = 'household.reveal'",
       args: [h.id],
     });
-    expect(audit.rows.map((r) => r.purpose)).toEqual(["plan the helper pairing"]);
+    expect(audit.rows.map((r) => r.purpose)).toEqual(["assistance"]);
   });
 });
 

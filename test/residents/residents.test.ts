@@ -102,10 +102,15 @@ describe("residents", () => {
     expect(unknownTag).toBeProblem(400);
     expect(unknownTag.body.errors[0].path).toBe("tags.0");
     const stored = await sql().execute({
-      sql: "SELECT birth_date, version FROM residents WHERE id = ?",
+      sql: "SELECT birth_date, birth_year, version FROM residents WHERE id = ?",
       args: [id!],
     });
-    expect(stored.rows[0]).toMatchObject({ birth_date: person.birthDate, version: 1 });
+    // The masking rule: only the birth year is stored in plaintext (the full date is sealed).
+    expect(stored.rows[0]).toMatchObject({
+      birth_date: `${person.birthDate.slice(0, 4)}-**-**`,
+      birth_year: Number(person.birthDate.slice(0, 4)),
+      version: 1,
+    });
   });
 
   it("a grid worker of another grid gets 404 for a resident", async () => {

@@ -1,6 +1,6 @@
 import type { InStatement } from "@libsql/client/web";
 import { and, asc, eq, ne, notExists, sql } from "drizzle-orm";
-import type { SealedContact } from "../../platform/crypto/pii";
+import type { SealedIdentity } from "../../platform/crypto/pii";
 import type { Db } from "../../platform/db/client";
 import { stmt } from "../../platform/db/statements";
 import { residents } from "../schema";
@@ -58,14 +58,15 @@ export async function existingIdHmacs(
   return new Set(rows.flatMap((r) => (r.hmac ? [r.hmac] : [])));
 }
 
-/** A resident to insert: its fields and its sealed ID number and phone. */
-export interface NewResidentRow extends SealedContact {
+/** A resident to insert: its fields and its sealed ID number, phone and birth date. */
+export interface NewResidentRow extends SealedIdentity {
   id: string;
   householdId: string;
   unitPath: string;
   name: string;
   gender: "male" | "female";
-  birthDate: string;
+  /** The birth year as `YYYY-**-**`; the full date is `birthDateEnc`. */
+  birthDateMasked: string;
   relationship: string;
   tags: readonly string[];
 }
@@ -73,9 +74,9 @@ export interface NewResidentRow extends SealedContact {
 // Set-based over a JSON array (one bound parameter for up to 2,000 rows); inserts nothing when any of the ID
 // numbers is already registered, so a duplicate written meanwhile shows as a row count, not an error.
 const INSERT_RESIDENTS = `INSERT INTO residents (id, household_id, unit_path, name, gender, birth_date, id_number_enc, id_number_hmac,
-    id_number_masked, phone_enc, phone_masked, relationship, tags, version, created_at, updated_at)
+    id_number_masked, phone_enc, phone_masked, relationship, tags, birth_date_enc, version, created_at, updated_at)
   SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9,
-    value->>10, value->>11, value->>12, 1, :now, :now FROM json_each(:rows)
+    value->>10, value->>11, value->>12, value->>13, 1, :now, :now FROM json_each(:rows)
   WHERE NOT EXISTS (SELECT 1 FROM residents WHERE id_number_hmac IN (SELECT value->>7 FROM json_each(:rows)))`;
 
 /**
@@ -94,7 +95,7 @@ export function insertResidentsStatement(rows: readonly NewResidentRow[], now: s
           r.unitPath,
           r.name,
           r.gender,
-          r.birthDate,
+          r.birthDateMasked,
           r.idNumberEnc,
           r.idNumberHmac,
           r.idNumberMasked,
@@ -102,6 +103,7 @@ export function insertResidentsStatement(rows: readonly NewResidentRow[], now: s
           r.phoneMasked,
           r.relationship,
           JSON.stringify(r.tags),
+          r.birthDateEnc,
         ]),
       ),
     },
@@ -116,7 +118,9 @@ export function insertedResidentRow(r: NewResidentRow, now: string): ResidentRow
     unitPath: r.unitPath,
     name: r.name,
     gender: r.gender,
-    birthDate: r.birthDate,
+    birthDateMasked: r.birthDateMasked,
+    birthYear: Number(r.birthDateMasked.slice(0, 4)),
+    birthDateEnc: r.birthDateEnc,
     idNumberEnc: r.idNumberEnc,
     idNumberHmac: r.idNumberHmac,
     idNumberMasked: r.idNumberMasked,
@@ -135,7 +139,7 @@ export function insertedResidentRow(r: NewResidentRow, now: string): ResidentRow
  * no row when either fails (run it with `mustChange`, then `findResident` tells which).
  */
 export function updateResidentStatement(db: Db, row: ResidentRow, expectedVersion: number): InStatement {
-  const { id, createdAt: _created, version: _version, ...fields } = row;
+  const { id, createdAt: _created, version: _version, birthYear: _generated, ...fields } = row;
   const others = db
     .select({ one: sql`1` })
     .from(residents)

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * SQL for the `n`-th id (0 = city) of a materialized path column, so a denormalized ancestor id follows the
@@ -87,8 +87,11 @@ export const householdClassCounts = sqliteTable(
 );
 
 /**
- * Residents (人). ID numbers and phones are stored only as AES-GCM ciphertext, a keyed HMAC for lookup
- * and uniqueness, and a masked form; never in plaintext.
+ * Residents (人). ID numbers, phones and full birth dates are stored only as AES-GCM ciphertext (the ID
+ * number also as a keyed HMAC for lookup and uniqueness); in plaintext only what keeps an ID number at
+ * 182,500 candidates: the birth year (`birth_date` reads `1975-**-**`) and the region-only mask
+ * `6109**************` (see `domain/pii.ts`). Rows written before migration 0520 without an ID number may
+ * still hold a full `birth_date` until their next write.
  */
 export const residents = sqliteTable(
   "residents",
@@ -98,7 +101,12 @@ export const residents = sqliteTable(
     unitPath: text("unit_path").notNull(),
     name: text("name").notNull(),
     gender: text("gender", { enum: ["male", "female"] }).notNull(),
-    birthDate: text("birth_date").notNull(),
+    /** The birth year as `YYYY-**-**` (a full date only in rows older than migration 0520 without an ID number). */
+    birthDateMasked: text("birth_date").notNull(),
+    birthYear: integer("birth_year").generatedAlwaysAs(sql`CAST(substr(birth_date, 1, 4) AS INTEGER)`, {
+      mode: "virtual",
+    }),
+    birthDateEnc: text("birth_date_enc"),
     idNumberEnc: text("id_number_enc"),
     idNumberHmac: text("id_number_hmac"),
     idNumberMasked: text("id_number_masked"),
@@ -165,5 +173,54 @@ export const householdHelpers = sqliteTable(
     uniqueIndex("household_helpers_active_uq").on(t.householdId, t.userId).where(sql`${t.until} IS NULL`),
     index("household_helpers_user_idx").on(t.userId, t.until),
     index("household_helpers_path_idx").on(t.unitPath),
+  ],
+);
+
+/**
+ * Per-user hourly counters of personal-data uses (`reveal`, `id_probe`): counted and rolled over by one
+ * upsert (`countPiiUse`), so parallel requests cannot all pass a read-then-write check.
+ */
+export const piiUseWindows = sqliteTable(
+  "pii_use_windows",
+  {
+    userId: text("user_id").notNull(),
+    kind: text("kind").notNull(),
+    windowStart: text("window_start").notNull(),
+    n: integer("n").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.kind] })],
+);
+
+/**
+ * Requests to move a resident registered elsewhere into a household of the requester's unit (找到人后申请迁入),
+ * matched by the ID number's HMAC, decided by the centre of the resident's current village or one above it
+ * (`approver_path`).
+ */
+export const residentTransferRequests = sqliteTable(
+  "resident_transfer_requests",
+  {
+    id: text("id").primaryKey(),
+    residentId: text("resident_id").notNull(),
+    idNumberHmac: text("id_number_hmac").notNull(),
+    fromHouseholdId: text("from_household_id").notNull(),
+    toHouseholdId: text("to_household_id").notNull(),
+    toUnitPath: text("to_unit_path").notNull(),
+    approverPath: text("approver_path").notNull(),
+    requestedBy: text("requested_by").notNull(),
+    requesterUnitPath: text("requester_unit_path").notNull(),
+    reason: text("reason").notNull(),
+    state: text("state", { enum: ["pending", "approved", "refused"] }).notNull(),
+    decidedBy: text("decided_by"),
+    decidedAt: text("decided_at"),
+    decisionNote: text("decision_note"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    index("resident_transfer_requests_approver_idx").on(t.approverPath, t.createdAt, t.id),
+    index("resident_transfer_requests_requester_idx").on(t.requestedBy, t.createdAt, t.id),
+    uniqueIndex("resident_transfer_requests_pending_uq")
+      .on(t.residentId, t.toHouseholdId)
+      .where(sql`${t.state} = 'pending'`),
   ],
 );

@@ -114,7 +114,11 @@ export async function lookupHmac(keys: PiiKeys, kind: string, value: string): Pr
   return toBase64(new Uint8Array(mac));
 }
 
-/** An ID number as those without access see it: region prefix and last 4 kept (`6109**********1234`). */
+/**
+ * An ID number with its region prefix and last 4 kept (`6109**********1234`).
+ *
+ * @deprecated with a birth date and the unit's region code it rebuilds the number; use `maskIdNumberRegion`.
+ */
 export function maskIdNumber(idNumber: string): string {
   if (idNumber.length < 8) return "*".repeat(idNumber.length);
   return `${idNumber.slice(0, 4)}${"*".repeat(idNumber.length - 8)}${idNumber.slice(-4)}`;
@@ -185,4 +189,51 @@ export async function openContact(
       ? await decryptPii(keys, sealed.phoneEnc, fieldContext(table, "phone", rowId))
       : null,
   };
+}
+
+/**
+ * An ID number as those without access see it, and as it is stored in plaintext: only the province and
+ * prefecture digits (`6109**************`). Nothing of the birth date, the sequence or the check digit is
+ * kept, so with the birth year and gender a masked view shows, 182,500 numbers remain possible.
+ *
+ * @example
+ * maskIdNumberRegion("610902197504121031") // "6109**************"
+ */
+export function maskIdNumberRegion(idNumber: string): string {
+  if (idNumber.length <= 4) return "*".repeat(idNumber.length);
+  return `${idNumber.slice(0, 4)}${"*".repeat(idNumber.length - 4)}`;
+}
+
+/** A person's identity as stored: `SealedContact` (with the region-only mask) and the sealed full birth date. */
+export interface SealedIdentity extends SealedContact {
+  birthDateEnc: string | null;
+}
+
+/**
+ * Seals a person's ID number, phone and full birth date for the row `rowId` of `table` (each bound to its
+ * field and row); the ID number is HMAC-indexed and masked with `maskIdNumberRegion`, the phone masked.
+ *
+ * @example
+ * const sealed = await sealIdentity(keys, "resident", residentId, { idNumber, phone, birthDate });
+ */
+export async function sealIdentity(
+  keys: PiiKeys,
+  table: string,
+  rowId: string,
+  values: { idNumber?: string | null; phone?: string | null; birthDate?: string | null },
+): Promise<SealedIdentity> {
+  const contact = await sealContact(keys, table, rowId, values);
+  const idNumber = values.idNumber?.trim().toUpperCase() || null;
+  return {
+    ...contact,
+    idNumberMasked: idNumber ? maskIdNumberRegion(idNumber) : null,
+    birthDateEnc: values.birthDate
+      ? await encryptPii(keys, values.birthDate, `${table}.birth_date:${rowId}`)
+      : null,
+  };
+}
+
+/** Opens a birth date sealed by `sealIdentity` for the same table and row. */
+export function openBirthDate(keys: PiiKeys, table: string, rowId: string, sealed: string): Promise<string> {
+  return decryptPii(keys, sealed, `${table}.birth_date:${rowId}`);
 }

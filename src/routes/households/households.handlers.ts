@@ -23,6 +23,7 @@ export const list: AppRouteHandler<typeof routes.list> = async (c) => {
     asOf: at,
     after: after ? { unitPath: String(after[0]), id: String(after[1]) } : null,
     purpose: c.req.valid("header")["x-purpose"],
+    purposeRef: c.req.valid("header")["x-purpose-ref"],
   });
   const page = toPage(
     rows,
@@ -35,10 +36,11 @@ export const list: AppRouteHandler<typeof routes.list> = async (c) => {
 
 export const getOne: AppRouteHandler<typeof routes.getOne> = async (c) => {
   const { reveal, asOf } = c.req.valid("query");
-  const purpose = c.req.valid("header")["x-purpose"];
+  const headers = c.req.valid("header");
   const detail = await households.householdDetail(c.env, actorOf(c), c.req.valid("param").id, {
     reveal,
-    purpose,
+    purpose: headers["x-purpose"],
+    purposeRef: headers["x-purpose-ref"],
   });
   const at = asOfDate(asOf);
   const today = chinaDate(at);

@@ -41,10 +41,10 @@ export const create = createRoute({
   tags: ["households"],
   summary: "Register a household in a grid, optionally with its residents",
   description:
-    "The household is classified on write (green 放心户 / yellow 关心户 / red 连心户) with the village totals including it. ID numbers are validated per GB 11643 and stored only encrypted; a registered ID number answers 409. 404 when the grid is not in your scope, or was deleted meanwhile.",
+    "The household is classified on write (green 放心户 / yellow 关心户 / red 连心户) with the village totals including it. ID numbers are validated per GB 11643 and stored only encrypted. An ID number registered anywhere in the city answers 409 naming the next step (register the household without that person, then `POST /v1/residents/transfer-requests`); the refusal is audited with the number's keyed HMAC and counted: past 10 such refusals an hour, 429. 404 when the grid is not in your scope, or was deleted meanwhile.",
   ...guarded("households.write"),
   request: { body: jsonBody(NewHousehold) },
-  responses: { 201: jsonResponse(HouseholdSchema, "Created"), ...errorResponses(403, 404, 409) },
+  responses: { 201: jsonResponse(HouseholdSchema, "Created"), ...errorResponses(403, 404, 409, 429) },
 });
 
 export const list = createRoute({
@@ -53,7 +53,7 @@ export const list = createRoute({
   tags: ["households"],
   summary: "Households in a subtree of the caller's scope (never unmasked)",
   description:
-    "A search by an exact ID number is allowed only to admin, center_staff and grid_worker, and is audited (with `x-purpose` when given).",
+    "A search by an exact ID number is allowed only to admin, center_staff and grid_worker, with an enumerated `x-purpose` (400 without), counts against the caller's hourly reveal limit (429 beyond it) and is audited with the number's keyed HMAC.",
   ...guarded("households.read"),
   request: {
     query: z.object({
@@ -72,7 +72,7 @@ export const list = createRoute({
   },
   responses: {
     200: jsonResponse(pageSchema(HouseholdSchema), "A page of households"),
-    ...errorResponses(403, 404),
+    ...errorResponses(403, 404, 429),
   },
 });
 
@@ -82,10 +82,13 @@ export const getOne = createRoute({
   tags: ["households"],
   summary: "One household with its (masked) residents and helpers",
   description:
-    "With `reveal=true` and an `x-purpose` header, admin, center_staff and grid_worker see sensitive classification reasons unmasked; the read is audited.",
+    "With `reveal=true` and an enumerated `x-purpose` header, admin, center_staff and grid_worker see sensitive classification reasons unmasked; the read is audited and counted against the hourly reveal limit (429 beyond it).",
   ...guarded("households.read"),
   request: { params: IdParam, query: z.object({ ...RevealQuery, ...AsOfQuery }), headers: PurposeHeader },
-  responses: { 200: jsonResponse(HouseholdDetailSchema, "The household"), ...errorResponses(403, 404) },
+  responses: {
+    200: jsonResponse(HouseholdDetailSchema, "The household"),
+    ...errorResponses(403, 404, 429),
+  },
 });
 
 export const patch = createRoute({
@@ -122,7 +125,7 @@ export const importHouseholds = createRoute({
       }),
       "Imported",
     ),
-    ...errorResponses(403, 404, 409, 413),
+    ...errorResponses(403, 404, 409, 413, 429),
   },
 });
 

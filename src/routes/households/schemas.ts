@@ -9,6 +9,7 @@ import {
   SAFE_YEAR_MAX,
 } from "../../domain/classification";
 import { parseIdNumber } from "../../domain/id-number";
+import { PURPOSE_CODES, purposeCodesDescription } from "../../domain/purposes";
 
 /** The schemas the household, resident and visit routes share. */
 
@@ -128,12 +129,21 @@ export const ResidentSchema = z
     householdId: z.uuid(),
     name: z.string(),
     gender: z.enum(["male", "female"]),
-    birthDate: z.string().openapi({ description: "YYYY-MM-DD; `YYYY-**-**` when masked for a minor" }),
-    idNumber: z.string().nullable().openapi({ example: "6109**********1234" }),
+    birthDate: z
+      .string()
+      .openapi({ description: "YYYY-MM-DD when revealed; `YYYY-**-**` (the year only) when masked" }),
+    birthYear: z.number().int(),
+    idNumber: z
+      .string()
+      .nullable()
+      .openapi({ example: "6109**************", description: "Masked: the first 4 characters only" }),
     phone: z.string().nullable(),
     relationship: z.string(),
     tags: z.array(z.string()).openapi({ description: "Sensitive tags read `restricted` when masked" }),
-    minor: z.boolean(),
+    minor: z.boolean().openapi({
+      description:
+        "Under 18; when masked, by the birth year alone (a minor until the end of the year they turn 18)",
+    }),
     masked: z.boolean(),
     version: z.number().int(),
     createdAt: z.string(),
@@ -197,17 +207,28 @@ export const HouseholdSchema = z
 export const RevealQuery = {
   reveal: z.enum(["true", "false"]).optional().openapi({
     description:
-      "Unmasked sensitive fields: admin, center_staff, grid_worker only, with `x-purpose`; audited",
+      "Unmasked sensitive fields: admin, center_staff, grid_worker only, with `x-purpose`; audited and limited per user (a unit setting `pii.reveals_per_hour`, default 60; 429 beyond it)",
   }),
 };
 
-/** The purpose of an unmasked read (or of a search by ID number), recorded in its audit row. */
+/**
+ * The purpose of an unmasked read or a search by ID number: an enumerated code in `x-purpose` and, where the
+ * code needs one, a reference in `x-purpose-ref`; both recorded in the audit row. Validated by the service
+ * (`purposes.ts`) so that a refused reveal is audited: anything else answers 400 `purpose-invalid`.
+ */
 export const PurposeHeader = z.object({
   "x-purpose": z
     .string()
-    .max(200)
+    .max(40)
     .optional()
-    .openapi({ description: "Why unmasked data is read (4–200 characters); required with reveal=true" }),
+    .openapi({
+      enum: [...PURPOSE_CODES],
+      description: `Why personal data is used; required with reveal=true and for a search by ID number. ${purposeCodesDescription()}`,
+    }),
+  "x-purpose-ref": z.string().max(64).optional().openapi({
+    description:
+      "The purpose's reference: a case id (UUID) for `case_handling` (required), a visit id for `visit` (optional), a document number for `legal_request` (required); none for the other codes",
+  }),
 });
 
 /** `?asOf=` for reading classes and lateness at another instant (replays, tests); defaults to now. */

@@ -8,12 +8,12 @@ import {
   SENSITIVE_TAGS,
   safeYearsFromMask,
 } from "../../domain/classification";
-import { isMinor } from "../../domain/pii";
+import { isMinor, isMinorInYear, maskedBirthDate } from "../../domain/pii";
 import { daysLate } from "../../domain/service-plan";
 import type { AppEnv } from "../../env";
 import { maskName } from "../../platform/crypto/pii";
 import { principalOf } from "../../platform/http/auth";
-import type { Actor } from "../../services/households";
+import type { Actor, OpenedResident } from "../../services/households";
 
 /** The caller of a request as the registry services take it. */
 export function actorOf(c: Context<AppEnv>): Actor {
@@ -57,36 +57,48 @@ export function householdView(h: HouseholdRow, asOf: Date, reveal: boolean) {
 }
 
 /**
- * A resident as the API shows it on `today` (a China date): masked (ID number, phone, sensitive tags, a
- * minor's name and birth date) unless `plain` carries the values of a granted reveal.
+ * A resident as the API shows it on `today` (a China date): masked unless `plain` carries the values of a
+ * granted reveal. Masked: the ID number keeps its region prefix only, the birth date its year, the phone its
+ * ends, sensitive tags read `restricted`, and `minor` (and a minor's masked name) is decided by the birth year
+ * alone, so nothing shown narrows an ID number below 182,500 candidates (see `domain/pii.ts`).
  */
-export function residentView(
-  r: ResidentRow,
-  plain: { idNumber: string | null; phone: string | null } | null,
-  today: string,
-) {
-  const minor = isMinor(r.birthDate, today);
+export function residentView(r: ResidentRow, plain: OpenedResident | null, today: string) {
+  const birthYear = Number(r.birthDateMasked.slice(0, 4));
   const tags = JSON.parse(r.tags) as string[];
   const common = {
     id: r.id,
     householdId: r.householdId,
     gender: r.gender,
     relationship: r.relationship,
-    minor,
+    birthYear,
     version: r.version,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };
   if (plain) {
-    return { ...common, name: r.name, birthDate: r.birthDate, ...plain, tags, masked: false };
+    const minor = plain.birthDate
+      ? isMinor(plain.birthDate, today)
+      : isMinorInYear(birthYear, Number(today.slice(0, 4)));
+    return {
+      ...common,
+      name: r.name,
+      birthDate: plain.birthDate ?? maskedBirthDate(birthYear),
+      idNumber: plain.idNumber,
+      phone: plain.phone,
+      tags,
+      minor,
+      masked: false,
+    };
   }
+  const minor = isMinorInYear(birthYear, Number(today.slice(0, 4)));
   return {
     ...common,
     name: minor ? maskName(r.name) : r.name,
-    birthDate: minor ? `${r.birthDate.slice(0, 4)}-**-**` : r.birthDate,
+    birthDate: maskedBirthDate(birthYear),
     idNumber: r.idNumberMasked,
     phone: r.phoneMasked,
     tags: [...new Set(tags.map((t) => (SENSITIVE_TAGS.has(t) ? "restricted" : t)))],
+    minor,
     masked: true,
   };
 }

@@ -13,9 +13,11 @@ export const create: AppRouteHandler<typeof routes.create> = async (c) => {
 };
 
 export const getOne: AppRouteHandler<typeof routes.getOne> = async (c) => {
+  const headers = c.req.valid("header");
   const { resident, plain } = await residents.readResident(c.env, actorOf(c), c.req.valid("param").id, {
     reveal: c.req.valid("query").reveal,
-    purpose: c.req.valid("header")["x-purpose"],
+    purpose: headers["x-purpose"],
+    purposeRef: headers["x-purpose-ref"],
   });
   setEtag(c, resident.version);
   c.header("cache-control", "no-store");

@@ -29,11 +29,13 @@ export const create = createRoute({
   path: "/v1/households/{id}/residents",
   tags: ["residents"],
   summary: "Add a resident to a household; the household is reclassified",
+  description:
+    "An ID number registered anywhere in the city answers 409 naming the next step (a transfer request, `POST /v1/residents/transfer-requests`); the refusal is audited with the number's keyed HMAC and counted: past 10 such refusals an hour, 429.",
   ...guarded("residents.write"),
   request: { params: IdParam, body: jsonBody(ResidentInput) },
   responses: {
     201: jsonResponse(ResidentSchema, "Created (masked)"),
-    ...errorResponses(403, 404, 409, 412),
+    ...errorResponses(403, 404, 409, 412, 429),
   },
 });
 
@@ -43,10 +45,10 @@ export const getOne = createRoute({
   tags: ["residents"],
   summary: "One resident: masked, or unmasked with reveal=true and x-purpose (audited)",
   description:
-    "ID number, phone, sensitive tags (disabled, in prison, released prisoner, chronic illness) and minors' names and birth dates are masked unless an admin, centre staff member or grid worker asks with `reveal=true` and states the purpose in `x-purpose`. Without a purpose the reveal is refused (400 purpose-required); other roles get 403. Each reveal writes an audit row with the purpose.",
+    "ID number (first 4 characters kept), phone, birth date (year kept), sensitive tags (disabled, in prison, released prisoner, chronic illness) and minors' names are masked unless an admin, centre staff member or grid worker asks with `reveal=true` and states an enumerated purpose in `x-purpose` (and `x-purpose-ref` where the code needs one). Without a purpose the reveal is refused (400 purpose-required), with any other value 400 purpose-invalid; other roles get 403; every refusal is audited. Each reveal writes an audit row with the purpose and reference, and counts against the caller's hourly limit (default 60; 429 with Retry-After beyond it, and the city centre's inbox is alerted).",
   ...guarded("residents.read"),
   request: { params: IdParam, query: z.object(RevealQuery), headers: PurposeHeader },
-  responses: { 200: jsonResponse(ResidentSchema, "The resident"), ...errorResponses(403, 404) },
+  responses: { 200: jsonResponse(ResidentSchema, "The resident"), ...errorResponses(403, 404, 429) },
 });
 
 export const patch = createRoute({
@@ -58,7 +60,10 @@ export const patch = createRoute({
     "`If-Match` is honoured (412 when stale or changed meanwhile). `idNumber: null` or `phone: null` removes the value.",
   ...guarded("residents.write"),
   request: { params: IdParam, headers: ifMatchHeader(false), body: jsonBody(ResidentPatch) },
-  responses: { 200: jsonResponse(ResidentSchema, "Updated (masked)"), ...errorResponses(403, 404, 409, 412) },
+  responses: {
+    200: jsonResponse(ResidentSchema, "Updated (masked)"),
+    ...errorResponses(403, 404, 409, 412, 429),
+  },
 });
 
 export const move = createRoute({
