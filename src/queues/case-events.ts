@@ -2,82 +2,61 @@ import type { InStatement } from "@libsql/client/web";
 import { markInboxHandledForCaseStatement } from "../db/repos/inbox";
 import { enqueueWebhookEvents, type WebhookEvent } from "../db/repos/webhooks";
 import { villageOfPath } from "../domain/case-duplicates";
-import { CASE_STATES, type CaseEventMessage } from "../domain/case-model";
+import type { CaseEventMessage } from "../domain/case-model";
 import { webhookKindForCaseEvent } from "../domain/webhook-signature";
-import { type AuditEntry, writeAudited } from "../platform/db/audit";
-import { getDb } from "../platform/db/client";
+import { type AuditEntry, GuardFailed, writeAudited } from "../platform/db/audit";
+import { type Db, getDb } from "../platform/db/client";
+import { DEAD_LETTER_BACKOFF, defineConsumer, exponentialBackoff } from "../platform/queues/consume";
+import { CaseEventMessageSchema, DeadLetterSchema } from "./messages";
+
+/** Retry delay for the n-th attempt: 2 s, 4 s, 8 s … capped at a minute. */
+const projectionRetryDelay = exponentialBackoff({ base: 2, max: 60 });
 
 /**
  * The `case-events` consumer: projects GridDesk events into libSQL (`cases`, `case_events`) and appends an
  * audit row for each newly seen event. Idempotent and order-tolerant: a case row only moves forward to a
  * higher `seq`, events are keyed by (case id, seq), so duplicated, reordered or redelivered messages change
- * nothing. The whole batch is one libSQL write transaction; messages are acked only after it commits and
- * retried (with backoff) if it fails, until `max_retries` sends them to `case-events-dlq`.
+ * nothing. The whole batch is one libSQL write; messages are acked only after it commits and retried (with
+ * backoff) if it fails, until `max_retries` sends them to `case-events-dlq`. A malformed message is recorded
+ * as a dead letter in the audit log at once and acked.
  */
-export async function consumeCaseEvents(batch: MessageBatch<unknown>, env: Cloudflare.Env): Promise<void> {
-  const valid: Array<{ message: Message<unknown>; body: CaseEventMessage }> = [];
-  const malformed: Message<unknown>[] = [];
-  for (const message of batch.messages) {
-    if (isCaseEventMessage(message.body)) valid.push({ message, body: message.body });
-    else malformed.push(message);
-  }
-  try {
-    await projectCaseEvents(
+export const consumeCaseEvents = defineConsumer({
+  name: "case-events",
+  schema: CaseEventMessageSchema,
+  backoff: projectionRetryDelay,
+  poison: { record: (messages, env, queue) => recordDeadLetters(env, messages, queue, "malformed") },
+  handle: (deliveries, env) =>
+    projectCaseEvents(
       env,
-      valid.map((v) => v.body),
-    );
-    for (const v of valid) v.message.ack();
-  } catch (error) {
-    const attempts = Math.max(1, ...valid.map((v) => v.message.attempts));
-    console.error(
-      JSON.stringify({
-        kind: "case-projection-failed",
-        messages: valid.length,
-        attempts,
-        error: String(error),
-      }),
-    );
-    for (const v of valid) v.message.retry({ delaySeconds: Math.min(60, 2 ** attempts) });
-  }
-  if (malformed.length) {
-    // A message that can never be projected is recorded at once instead of burning its retries.
-    try {
-      await recordDeadLetters(env, malformed, batch.queue, "malformed");
-      for (const m of malformed) m.ack();
-    } catch {
-      for (const m of malformed) m.retry({ delaySeconds: 30 });
-    }
-  }
-}
+      deliveries.map((d) => d.body),
+    ),
+});
 
 /**
  * The `case-events-dlq` consumer: events that exhausted their retries. It tries once more to project them
  * (they carry the full case, so a late success heals the projection) and records every one as a failed
  * audit row either way, so nothing disappears silently.
  */
-export async function consumeCaseEventDeadLetters(
-  batch: MessageBatch<unknown>,
-  env: Cloudflare.Env,
-): Promise<void> {
-  const projectable = batch.messages.filter((m) => isCaseEventMessage(m.body));
-  let projected = false;
-  try {
-    await projectCaseEvents(
-      env,
-      projectable.map((m) => m.body as CaseEventMessage),
-    );
-    projected = projectable.length > 0;
-  } catch (error) {
-    console.error(JSON.stringify({ kind: "case-dead-letter-projection-failed", error: String(error) }));
-  }
-  try {
-    await recordDeadLetters(env, batch.messages, batch.queue, projected ? "projected-late" : "dead-letter");
-    batch.ackAll();
-  } catch (error) {
-    console.error(JSON.stringify({ kind: "case-dead-letter-record-failed", error: String(error) }));
-    batch.retryAll({ delaySeconds: 30 });
-  }
-}
+export const consumeCaseEventDeadLetters = defineConsumer({
+  name: "case-events-dlq",
+  schema: DeadLetterSchema,
+  backoff: DEAD_LETTER_BACKOFF,
+  poison: { logOnly: true },
+  handle: async (deliveries, env, { queue }) => {
+    const projectable = deliveries.flatMap((d) => {
+      const parsed = CaseEventMessageSchema.safeParse(d.body);
+      return parsed.success ? [parsed.data] : [];
+    });
+    let projected = false;
+    try {
+      await projectCaseEvents(env, projectable);
+      projected = projectable.length > 0;
+    } catch (error) {
+      console.error(JSON.stringify({ kind: "case-dead-letter-projection-failed", error: String(error) }));
+    }
+    await recordDeadLetters(env, deliveries, queue, projected ? "projected-late" : "dead-letter");
+  },
+});
 
 const UPSERT_CASE = `INSERT INTO cases (
     id, owning_unit_id, owning_unit_path, village_id, responsible_unit_id, responsible_unit_path,
@@ -106,19 +85,51 @@ const UPSERT_DESK_ALARM = `INSERT INTO desk_alarms (desk_id, next_alarm_at, as_o
   ON CONFLICT (desk_id) DO UPDATE SET next_alarm_at = excluded.next_alarm_at, as_of = excluded.as_of
   WHERE excluded.as_of >= desk_alarms.as_of`;
 
-const INSERT_EVENT = `INSERT OR IGNORE INTO case_events
-    (case_id, seq, type, actor_id, actor_role, actor_unit_id, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+const INSERT_EVENT = `INSERT INTO case_events
+    (case_id, seq, type, actor_id, actor_role, actor_unit_id, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (case_id, seq) DO NOTHING`;
+
+/** Rounds of re-reading when another batch projected some of the same events at the same moment. */
+const RACE_ROUNDS = 4;
 
 /**
- * Writes events into the libSQL projection in one transaction: the newest snapshot per case (guarded by
- * seq), every event (ignored if present), an audit row per event not seen before, each desk's next deadline
- * step (for the watchdog), and — when a user of a unit acted on a case — that unit's inbox items about the
- * case marked handled. Events not seen before that other systems may subscribe to are enqueued for webhooks
- * first (a failed write retries them; the webhook consumer sends each (event, endpoint) once).
+ * Writes events into the libSQL projection in one write: the newest snapshot per case (guarded by seq), every
+ * event (skipped if present), an audit row per event not seen before, each desk's next deadline step (for the
+ * watchdog), and — when a user of a unit acted on a case — that unit's inbox items about the case marked
+ * handled. Events not seen before that other systems may subscribe to are then offered to webhooks (the
+ * webhook consumer sends each (event, endpoint) once).
+ *
+ * "Not seen before" is decided inside the write: the insert of each event believed new must insert its row
+ * (`mustChange`), so if another batch projected the same event in the meantime the whole write rolls back
+ * and is redone with a fresh read. Two batches carrying the same events at once therefore audit and offer
+ * each event once.
  */
 export async function projectCaseEvents(env: Cloudflare.Env, messages: CaseEventMessage[]): Promise<void> {
   if (messages.length === 0) return;
   const db = getDb(env);
+  for (let round = 1; ; round++) {
+    const plan = await planProjection(db, messages);
+    try {
+      await writeAudited(db, plan.statements, plan.audits, { mustChange: plan.mustChange });
+    } catch (error) {
+      if (error instanceof GuardFailed && round < RACE_ROUNDS) continue;
+      throw error;
+    }
+    if (plan.hooks.length) await enqueueWebhookEvents(env, db, plan.hooks);
+    return;
+  }
+}
+
+interface ProjectionPlan {
+  statements: InStatement[];
+  /** Indices of the event inserts that must insert their row (the events believed new). */
+  mustChange: number[];
+  audits: AuditEntry[];
+  hooks: WebhookEvent[];
+}
+
+/** Reads which events are already projected and builds the write for the rest. */
+async function planProjection(db: Db, messages: CaseEventMessage[]): Promise<ProjectionPlan> {
   const latest = new Map<string, CaseEventMessage>();
   const events = new Map<string, CaseEventMessage>();
   for (const m of messages) {
@@ -134,43 +145,7 @@ export async function projectCaseEvents(env: Cloudflare.Env, messages: CaseEvent
   const seen = new Set(known.rows.map((r) => `${r.case_id}|${r.seq}`));
   const now = new Date().toISOString();
   const statements: InStatement[] = [];
-  for (const m of latest.values()) {
-    const r = m.record;
-    statements.push({
-      sql: UPSERT_CASE,
-      args: [
-        r.id,
-        r.owningUnit.id,
-        r.owningUnit.path,
-        villageOfPath(r.owningUnit.path),
-        r.responsibleUnit.id,
-        r.responsibleUnit.path,
-        r.responsibleUnit.level,
-        r.responsibleUnit.department,
-        r.coordinatorUnit?.id ?? null,
-        r.type,
-        r.severity,
-        r.state,
-        r.title,
-        r.description,
-        r.location?.address ?? null,
-        r.location?.lat ?? null,
-        r.location?.lng ?? null,
-        r.reporter.userId,
-        r.version,
-        r.seq,
-        r.createdAt,
-        r.updatedAt,
-        r.closedAt,
-        now,
-        JSON.stringify(r),
-        r.resolution?.at ?? null,
-        r.resolution ? r.responsibleUnit.level : null,
-        r.overdue ? 1 : 0,
-        r.escalationCount ?? 0,
-      ],
-    });
-  }
+  for (const m of latest.values()) statements.push(upsertCase(m, now));
   const desks = new Map<string, CaseEventMessage>();
   for (const m of messages) {
     if (m.deskNextAlarmAt === undefined) continue;
@@ -180,6 +155,7 @@ export async function projectCaseEvents(env: Cloudflare.Env, messages: CaseEvent
   for (const [deskId, m] of desks) {
     statements.push({ sql: UPSERT_DESK_ALARM, args: [deskId, m.deskNextAlarmAt ?? null, m.event.at] });
   }
+  const mustChange: number[] = [];
   const hooks: WebhookEvent[] = [];
   const audits: AuditEntry[] = [];
   for (const [key, m] of events) {
@@ -198,55 +174,100 @@ export async function projectCaseEvents(env: Cloudflare.Env, messages: CaseEvent
         JSON.stringify(e.payload),
       ],
     });
-    if (!seen.has(key)) {
-      if (actor) statements.push(markInboxHandledForCaseStatement(actor.unitId, e.caseId, e.at));
-      const kind = webhookKindForCaseEvent(e.type);
-      if (kind) {
-        hooks.push({
-          id: `${e.caseId}:${e.seq}`,
-          kind,
-          at: e.at,
-          unitPath: m.record.owningUnit.path,
-          caseId: e.caseId,
-          data: {
-            caseId: e.caseId,
-            seq: e.seq,
-            type: e.type,
-            payload: e.payload,
-            state: m.record.state,
-            severity: m.record.severity,
-            title: m.record.title,
-            responsibleUnitId: m.record.responsibleUnit.id,
-            responsibleLevel: m.record.responsibleUnit.level,
-          },
-        });
-      }
-      audits.push({
-        actorId: actor?.userId ?? null,
-        actorRole: actor?.role ?? null,
-        scopePath: m.record.owningUnit.path,
-        action: `case.${e.type}`,
-        objectType: "case",
-        objectId: e.caseId,
-        outcome: "success",
-        requestId: null,
-        detail: { seq: e.seq, at: e.at },
-      });
-    }
+    if (seen.has(key)) continue;
+    mustChange.push(statements.length - 1);
+    if (actor) statements.push(markInboxHandledForCaseStatement(actor.unitId, e.caseId, e.at));
+    const hook = webhookEventOf(m);
+    if (hook) hooks.push(hook);
+    audits.push({
+      actorId: actor?.userId ?? null,
+      actorRole: actor?.role ?? null,
+      scopePath: m.record.owningUnit.path,
+      action: `case.${e.type}`,
+      objectType: "case",
+      objectId: e.caseId,
+      outcome: "success",
+      requestId: null,
+      detail: { seq: e.seq, at: e.at },
+    });
   }
-  if (hooks.length) await enqueueWebhookEvents(env, db, hooks);
-  await writeAudited(db, statements, audits);
+  return { statements, mustChange, audits, hooks };
+}
+
+/** The newest snapshot of a case, written only over an older `seq` of the same owner. */
+function upsertCase(m: CaseEventMessage, now: string): InStatement {
+  const r = m.record;
+  return {
+    sql: UPSERT_CASE,
+    args: [
+      r.id,
+      r.owningUnit.id,
+      r.owningUnit.path,
+      villageOfPath(r.owningUnit.path),
+      r.responsibleUnit.id,
+      r.responsibleUnit.path,
+      r.responsibleUnit.level,
+      r.responsibleUnit.department,
+      r.coordinatorUnit?.id ?? null,
+      r.type,
+      r.severity,
+      r.state,
+      r.title,
+      r.description,
+      r.location?.address ?? null,
+      r.location?.lat ?? null,
+      r.location?.lng ?? null,
+      r.reporter.userId,
+      r.version,
+      r.seq,
+      r.createdAt,
+      r.updatedAt,
+      r.closedAt,
+      now,
+      JSON.stringify(r),
+      r.resolution?.at ?? null,
+      r.resolution ? r.responsibleUnit.level : null,
+      r.overdue ? 1 : 0,
+      r.escalationCount ?? 0,
+    ],
+  };
+}
+
+/** The webhook event of a case event other systems may subscribe to, or null. */
+function webhookEventOf(m: CaseEventMessage): WebhookEvent | null {
+  const e = m.event;
+  const kind = webhookKindForCaseEvent(e.type);
+  if (!kind) return null;
+  return {
+    id: `${e.caseId}:${e.seq}`,
+    kind,
+    at: e.at,
+    unitPath: m.record.owningUnit.path,
+    caseId: e.caseId,
+    data: {
+      caseId: e.caseId,
+      seq: e.seq,
+      type: e.type,
+      payload: e.payload,
+      state: m.record.state,
+      severity: m.record.severity,
+      title: m.record.title,
+      responsibleUnitId: m.record.responsibleUnit.id,
+      responsibleLevel: m.record.responsibleUnit.level,
+    },
+  };
 }
 
 /** Records messages that cannot be projected as failed audit rows (scoped to the case's unit when known). */
 async function recordDeadLetters(
   env: Cloudflare.Env,
-  messages: readonly Message<unknown>[],
+  messages: ReadonlyArray<{ id: string; attempts: number; body: unknown }>,
   queue: string,
   reason: string,
 ): Promise<void> {
   const entries: AuditEntry[] = messages.map((m) => {
-    const body = isCaseEventMessage(m.body) ? m.body : null;
+    const parsed = CaseEventMessageSchema.safeParse(m.body);
+    const body = parsed.success ? parsed.data : null;
     return {
       actorId: null,
       actorRole: null,
@@ -268,25 +289,4 @@ async function recordDeadLetters(
     };
   });
   await writeAudited(getDb(env), [], entries);
-}
-
-function isCaseEventMessage(body: unknown): body is CaseEventMessage {
-  const m = body as Partial<CaseEventMessage> | null;
-  return (
-    typeof m === "object" &&
-    m !== null &&
-    m.kind === "case-event" &&
-    typeof m.caseId === "string" &&
-    Number.isInteger(m.seq) &&
-    typeof m.event === "object" &&
-    m.event !== null &&
-    m.event.seq === m.seq &&
-    typeof m.record === "object" &&
-    m.record !== null &&
-    m.record.id === m.caseId &&
-    m.record.seq === m.seq &&
-    (CASE_STATES as readonly string[]).includes(m.record.state as string) &&
-    typeof m.record.owningUnit?.path === "string" &&
-    typeof m.record.responsibleUnit?.path === "string"
-  );
 }

@@ -1,63 +1,52 @@
 import {
   enqueueFanout,
-  type FanoutMessage,
   fanoutPlan,
   markOverdueReceipts,
   receiptInsert,
   unqueuedDirectives,
 } from "../db/repos/directives";
 import { getDb } from "../platform/db/client";
+import { defineConsumer, exponentialBackoff, type PoisonSink } from "../platform/queues/consume";
+import { FanoutMessageSchema } from "./messages";
 
-function isFanout(body: unknown): body is FanoutMessage {
-  const m = body as FanoutMessage | null;
-  return (
-    typeof m === "object" &&
-    m !== null &&
-    m.kind === "directive-fanout" &&
-    typeof m.directiveId === "string" &&
-    ("unitIds" in m ? Array.isArray(m.unitIds) : typeof m.from === "string" && typeof m.to === "string")
-  );
+/** Retry delay for the n-th attempt: 2 s, 4 s, 8 s … capped at a minute. */
+const fanoutRetryDelay = exponentialBackoff({ base: 2, max: 60 });
+
+/** One fan-out consumer per queue: the main one sends poison to `directives-dlq`, the dead-letter one logs it. */
+function fanoutConsumer(poison: PoisonSink) {
+  return defineConsumer({
+    name: "directive-fanout",
+    schema: FanoutMessageSchema,
+    backoff: fanoutRetryDelay,
+    poison,
+    handle: async (deliveries, env, { queue }) => {
+      const deliveredAt = new Date().toISOString();
+      const results = await getDb(env).$client.batch(
+        deliveries.map((d) => receiptInsert(d.body, deliveredAt)),
+        "write",
+      );
+      console.log(
+        JSON.stringify({
+          kind: "directive-fanout",
+          queue,
+          messages: deliveries.length,
+          receipts: results.reduce((n, r) => n + r.rowsAffected, 0),
+        }),
+      );
+    },
+  });
 }
 
 /**
  * Consumes directive fan-out jobs: every message of the batch becomes one set-based INSERT OR IGNORE of its
  * receipts, all in one libSQL write transaction, and the batch is acked only after it commits. A failure
- * retries the batch (redelivery inserts nothing twice); after `max_retries` it goes to `directives-dlq`.
+ * retries the batch (redelivery inserts nothing twice); after `max_retries` it goes to `directives-dlq`, as a
+ * malformed message does at once.
  */
-export async function consumeDirectiveFanout(
-  batch: MessageBatch<unknown>,
-  env: Cloudflare.Env,
-): Promise<void> {
-  const good = batch.messages.filter((m) => isFanout(m.body));
-  for (const m of batch.messages) {
-    if (!isFanout(m.body)) {
-      console.error(JSON.stringify({ kind: "directive-fanout-malformed", id: m.id }));
-      m.ack();
-    }
-  }
-  if (good.length === 0) return;
-  const deliveredAt = new Date().toISOString();
-  try {
-    const results = await getDb(env).$client.batch(
-      good.map((m) => receiptInsert(m.body as FanoutMessage, deliveredAt)),
-      "write",
-    );
-    for (const m of good) m.ack();
-    console.log(
-      JSON.stringify({
-        kind: "directive-fanout",
-        queue: batch.queue,
-        messages: good.length,
-        receipts: results.reduce((n, r) => n + r.rowsAffected, 0),
-      }),
-    );
-  } catch (error) {
-    console.error(
-      JSON.stringify({ kind: "directive-fanout-failed", queue: batch.queue, error: String(error) }),
-    );
-    for (const m of good) m.retry({ delaySeconds: Math.min(60, 2 ** Math.min(m.attempts, 6)) });
-  }
-}
+export const consumeDirectiveFanout = fanoutConsumer({ deadLetterQueue: (env) => env.DIRECTIVES_DLQ });
+
+/** `directives-dlq`: dead fan-out jobs get one more round of attempts (inserts are idempotent). */
+export const consumeDeadDirectiveFanout = fanoutConsumer({ logOnly: true });
 
 /** How long a directive may go without its fan-out confirmed on the queue before the watchdog re-sends it. */
 const REQUEUE_AFTER_MS = 60_000;

@@ -1,29 +1,25 @@
+import type { QueueConsumer } from "../platform/queues/consume";
 import { consumeCaseEventDeadLetters, consumeCaseEvents } from "./case-events";
-import { consumeDirectiveFanout } from "./directives";
+import { consumeDeadDirectiveFanout, consumeDirectiveFanout } from "./directives";
 import { consumeEscalationDeadLetters, consumeEscalations } from "./escalations";
 import { consumeWebhookDeadLetters, consumeWebhooks } from "./webhooks";
 
-/**
- * Queue consumers by queue name. Each area registers its consumer here; `src/index.ts` dispatches every
- * batch by `batch.queue`. Production queue names may carry an environment suffix, so names are matched by
- * prefix up to the first `.`/`--`.
- */
-export type QueueConsumer = (
-  batch: MessageBatch<unknown>,
-  env: Cloudflare.Env,
-  ctx: ExecutionContext,
-) => Promise<void>;
+export type { QueueConsumer } from "../platform/queues/consume";
 
+/**
+ * Queue consumers by queue name, each built on the one skeleton of `src/platform/queues/consume.ts` (zod
+ * validation, one backoff policy, poison set aside). `src/index.ts` dispatches every batch by `batch.queue`.
+ */
 export const consumers: Record<string, QueueConsumer> = {
-  "case-events": (batch, env) => consumeCaseEvents(batch, env),
-  "case-events-dlq": (batch, env) => consumeCaseEventDeadLetters(batch, env),
+  "case-events": consumeCaseEvents,
+  "case-events-dlq": consumeCaseEventDeadLetters,
+  directives: consumeDirectiveFanout,
   // Dead fan-out jobs get one more round of attempts once libSQL is back; inserts are idempotent.
-  directives: (batch, env) => consumeDirectiveFanout(batch, env),
-  "directives-dlq": (batch, env) => consumeDirectiveFanout(batch, env),
-  escalations: (batch, env) => consumeEscalations(batch, env),
-  "escalations-dlq": (batch, env) => consumeEscalationDeadLetters(batch, env),
+  "directives-dlq": consumeDeadDirectiveFanout,
+  escalations: consumeEscalations,
+  "escalations-dlq": consumeEscalationDeadLetters,
   webhooks: (batch, env) => consumeWebhooks(batch, env),
-  "webhooks-dlq": (batch, env) => consumeWebhookDeadLetters(batch, env),
+  "webhooks-dlq": consumeWebhookDeadLetters,
 };
 
 /** The consumer for a queue, or undefined. */

@@ -1,17 +1,22 @@
 import type { InStatement } from "@libsql/client/web";
 import { type DeadLetter, recordDeadLetters } from "../db/repos/inbox";
 import { openWebhookSecret, type WebhookDeliveryMessage } from "../db/repos/webhooks";
-import { SIGNATURE_HEADER, signWebhook, WEBHOOK_EVENT_KINDS } from "../domain/webhook-signature";
+import { SIGNATURE_HEADER, signWebhook } from "../domain/webhook-signature";
 import { checkWebhookUrl } from "../domain/webhook-url";
 import { getDb } from "../platform/db/client";
+import {
+  DEAD_LETTER_BACKOFF,
+  type Delivery,
+  defineConsumer,
+  exponentialBackoff,
+} from "../platform/queues/consume";
+import { DeadLetterSchema, WebhookDeliveryMessageSchema } from "./messages";
 
 /** How long one delivery attempt may take. */
 export const WEBHOOK_TIMEOUT_MS = 10_000;
 
 /** Retry delay for the n-th failed attempt: 30 s, 2 min, 8 min, 32 min, then hourly. */
-export function webhookRetryDelay(attempts: number): number {
-  return Math.min(3600, 30 * 4 ** Math.max(0, attempts - 1));
-}
+export const webhookRetryDelay = exponentialBackoff({ base: 30, factor: 4, max: 3600 });
 
 /** Options for tests: the outbound fetch and the clock. */
 export interface WebhookDeliveryOptions {
@@ -30,59 +35,68 @@ const UPSERT_DELIVERY = `INSERT INTO webhook_deliveries
 /**
  * The `webhooks` consumer: POSTs each event to its endpoint, signed (`x-grid321-signature: t=…,v1=…`), without
  * following redirects, re-checking the target URL at send time. A 2xx acks; anything else retries with
- * backoff until `max_retries` sends the message to `webhooks-dlq`. Deliveries already recorded as delivered
- * are not sent again; disabled or deleted endpoints are skipped. The outcome of every attempt is recorded in
- * `webhook_deliveries` in one write per batch.
+ * backoff until `max_retries` sends the message to `webhooks-dlq` (a malformed message goes there at once).
+ * Deliveries already recorded as delivered are not sent again; disabled or deleted endpoints are skipped. The
+ * outcome of every attempt is recorded in `webhook_deliveries` in one write per batch.
  */
-export async function consumeWebhooks(
+export function webhookConsumer(options: WebhookDeliveryOptions = {}) {
+  return defineConsumer({
+    name: "webhooks",
+    schema: WebhookDeliveryMessageSchema,
+    backoff: webhookRetryDelay,
+    poison: { deadLetterQueue: (env) => env.WEBHOOKS_DLQ },
+    handle: (deliveries, env) => deliver(deliveries, env, options),
+  });
+}
+
+const defaultWebhookConsumer = webhookConsumer();
+
+/** Runs the `webhooks` consumer over a batch (tests pass their own fetch and clock). */
+export function consumeWebhooks(
   batch: MessageBatch<unknown>,
   env: Cloudflare.Env,
-  options: WebhookDeliveryOptions = {},
+  options?: WebhookDeliveryOptions,
+): Promise<void> {
+  return (options ? webhookConsumer(options) : defaultWebhookConsumer)(batch, env);
+}
+
+async function deliver(
+  deliveries: Delivery<WebhookDeliveryMessage>[],
+  env: Cloudflare.Env,
+  options: WebhookDeliveryOptions,
 ): Promise<void> {
   const fetcher = options.fetcher ?? fetch;
   const now = options.now ?? Date.now;
-  const valid: Array<{ message: Message<unknown>; body: WebhookDeliveryMessage }> = [];
-  for (const message of batch.messages) {
-    if (isWebhookDeliveryMessage(message.body)) valid.push({ message, body: message.body });
-    else message.retry({ delaySeconds: webhookRetryDelay(message.attempts) });
-  }
-  if (valid.length === 0) return;
   const db = getDb(env);
-  let endpoints: Map<string, { url: string; secretSealed: string; disabled: boolean }>;
-  let delivered: Set<string>;
-  try {
-    const ids = [...new Set(valid.map((v) => v.body.endpointId))];
-    const marks = ids.map(() => "?").join(",");
-    const [endpointRows, deliveredRows] = await db.$client.batch(
-      [
-        {
-          sql: `SELECT id, url, secret_sealed, disabled_at FROM webhook_endpoints WHERE id IN (${marks})`,
-          args: ids,
-        },
-        {
-          sql: `SELECT endpoint_id, event_id FROM webhook_deliveries WHERE status = 'delivered' AND endpoint_id IN (${marks})
-                AND event_id IN (${valid.map(() => "?").join(",")})`,
-          args: [...ids, ...valid.map((v) => v.body.event.id)],
-        },
-      ],
-      "read",
-    );
-    endpoints = new Map(
-      endpointRows!.rows.map((r) => [
-        String(r.id),
-        { url: String(r.url), secretSealed: String(r.secret_sealed), disabled: r.disabled_at !== null },
-      ]),
-    );
-    delivered = new Set(deliveredRows!.rows.map((r) => `${r.endpoint_id}|${r.event_id}`));
-  } catch (error) {
-    console.error(JSON.stringify({ kind: "webhook-load-failed", error: String(error) }));
-    for (const v of valid) v.message.retry({ delaySeconds: webhookRetryDelay(v.message.attempts) });
-    return;
-  }
+  const ids = [...new Set(deliveries.map((d) => d.body.endpointId))];
+  const marks = ids.map(() => "?").join(",");
+  // A failed read throws: the skeleton retries every delivery of the batch.
+  const [endpointRows, deliveredRows] = await db.$client.batch(
+    [
+      {
+        sql: `SELECT id, url, secret_sealed, disabled_at FROM webhook_endpoints WHERE id IN (${marks})`,
+        args: ids,
+      },
+      {
+        sql: `SELECT endpoint_id, event_id FROM webhook_deliveries WHERE status = 'delivered' AND endpoint_id IN (${marks})
+              AND event_id IN (${deliveries.map(() => "?").join(",")})`,
+        args: [...ids, ...deliveries.map((d) => d.body.event.id)],
+      },
+    ],
+    "read",
+  );
+  const endpoints = new Map(
+    endpointRows!.rows.map((r) => [
+      String(r.id),
+      { url: String(r.url), secretSealed: String(r.secret_sealed), disabled: r.disabled_at !== null },
+    ]),
+  );
+  const delivered = new Set(deliveredRows!.rows.map((r) => `${r.endpoint_id}|${r.event_id}`));
 
   const at = new Date(now()).toISOString();
   const outcomes = await Promise.all(
-    valid.map(async ({ message, body }) => {
+    deliveries.map(async (d) => {
+      const body = d.body;
       const endpoint = endpoints.get(body.endpointId);
       const record = (status: string, lastStatus: number | null, lastError: string | null): InStatement => ({
         sql: UPSERT_DELIVERY,
@@ -92,23 +106,23 @@ export async function consumeWebhooks(
           body.event.id,
           body.event.kind,
           status,
-          message.attempts,
+          d.attempts,
           lastStatus,
           lastError,
           at,
         ],
       });
       if (delivered.has(`${body.endpointId}|${body.event.id}`)) {
-        message.ack();
+        d.ack();
         return null;
       }
       if (!endpoint || endpoint.disabled) {
-        message.ack();
+        d.ack();
         return record("skipped", null, endpoint ? "endpoint disabled" : "endpoint deleted");
       }
       const target = checkWebhookUrl(endpoint.url, env.ENVIRONMENT);
       if (!target.ok) {
-        message.retry({ delaySeconds: webhookRetryDelay(message.attempts) });
+        d.retry();
         return record("failing", null, `refused target: ${target.reason}`);
       }
       const payload = JSON.stringify({
@@ -135,13 +149,13 @@ export async function consumeWebhooks(
         });
         await res.body?.cancel();
         if (res.status >= 200 && res.status < 300) {
-          message.ack();
+          d.ack();
           return record("delivered", res.status, null);
         }
-        message.retry({ delaySeconds: webhookRetryDelay(message.attempts) });
+        d.retry();
         return record("failing", res.status, `HTTP ${res.status}`);
       } catch (error) {
-        message.retry({ delaySeconds: webhookRetryDelay(message.attempts) });
+        d.retry();
         return record("failing", null, String(error).slice(0, 500));
       }
     }),
@@ -160,72 +174,50 @@ export async function consumeWebhooks(
  * The `webhooks-dlq` consumer: a delivery that exhausted its retries is marked `dead`, audited as a failure
  * and raised as an `alert` in the inbox of the centre that registered the endpoint.
  */
-export async function consumeWebhookDeadLetters(
-  batch: MessageBatch<unknown>,
-  env: Cloudflare.Env,
-): Promise<void> {
-  const letters: DeadLetter[] = [];
-  const statements: InStatement[] = [];
-  const at = new Date().toISOString();
-  for (const m of batch.messages) {
-    const body = isWebhookDeliveryMessage(m.body) ? m.body : null;
-    letters.push({
-      queue: batch.queue,
-      messageId: m.id,
-      attempts: m.attempts,
-      body: m.body,
-      action: "webhook.dead-letter",
-      objectType: "webhook_endpoint",
-      objectId: body?.endpointId ?? null,
-      caseId: body?.event.caseId ?? null,
-      unitIds: body ? [body.unitId] : [],
-      alertAt: "unit",
-      summary: { eventId: body?.event.id ?? null, eventKind: body?.event.kind ?? null },
-    });
-    if (body) {
-      statements.push({
-        sql: UPSERT_DELIVERY,
-        args: [
-          crypto.randomUUID(),
-          body.endpointId,
-          body.event.id,
-          body.event.kind,
-          "dead",
-          m.attempts,
-          null,
-          "dead letter",
-          at,
-        ],
+export const consumeWebhookDeadLetters = defineConsumer({
+  name: "webhooks-dlq",
+  schema: DeadLetterSchema,
+  backoff: DEAD_LETTER_BACKOFF,
+  poison: { logOnly: true },
+  handle: async (deliveries, env, { queue }) => {
+    const letters: DeadLetter[] = [];
+    const statements: InStatement[] = [];
+    const at = new Date().toISOString();
+    for (const d of deliveries) {
+      const parsed = WebhookDeliveryMessageSchema.safeParse(d.body);
+      const body = parsed.success ? parsed.data : null;
+      letters.push({
+        queue,
+        messageId: d.id,
+        attempts: d.attempts,
+        body: d.body,
+        action: "webhook.dead-letter",
+        objectType: "webhook_endpoint",
+        objectId: body?.endpointId ?? null,
+        caseId: body?.event.caseId ?? null,
+        unitIds: body ? [body.unitId] : [],
+        alertAt: "unit",
+        summary: { eventId: body?.event.id ?? null, eventKind: body?.event.kind ?? null },
       });
+      if (body) {
+        statements.push({
+          sql: UPSERT_DELIVERY,
+          args: [
+            crypto.randomUUID(),
+            body.endpointId,
+            body.event.id,
+            body.event.kind,
+            "dead",
+            d.attempts,
+            null,
+            "dead letter",
+            at,
+          ],
+        });
+      }
     }
-  }
-  try {
     const db = getDb(env);
     await recordDeadLetters(db, letters);
     if (statements.length) await db.$client.batch(statements, "write");
-    batch.ackAll();
-  } catch (error) {
-    console.error(JSON.stringify({ kind: "webhook-dead-letter-record-failed", error: String(error) }));
-    batch.retryAll({ delaySeconds: 30 });
-  }
-}
-
-function isWebhookDeliveryMessage(body: unknown): body is WebhookDeliveryMessage {
-  const m = body as Partial<WebhookDeliveryMessage> | null;
-  const e = m?.event;
-  return (
-    typeof m === "object" &&
-    m !== null &&
-    typeof m.endpointId === "string" &&
-    typeof m.unitId === "string" &&
-    typeof e === "object" &&
-    e !== null &&
-    typeof e.id === "string" &&
-    e.id.length <= 200 &&
-    (WEBHOOK_EVENT_KINDS as readonly string[]).includes(e.kind as string) &&
-    typeof e.at === "string" &&
-    typeof e.unitPath === "string" &&
-    typeof e.data === "object" &&
-    e.data !== null
-  );
-}
+  },
+});

@@ -2,6 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { consumeEscalations, escalationRetryDelay } from "../../src/queues/escalations";
+import { CaptureQueue } from "../support/doubles";
 import { makeTree, sql, type TestTree } from "../support/helpers";
 import { deliver, escalationMessage } from "../support/queues";
 
@@ -153,19 +154,28 @@ describe("escalations consumer under queue chaos", () => {
 });
 
 describe("escalations consumer failures", () => {
-  it("retries (never acks) a malformed message or one naming an unknown unit, with growing backoff, while acking the good ones", async () => {
+  it("retries a message naming an unknown unit with growing backoff, sets a malformed one aside at once, and acks the good ones", async () => {
     const tree = await makeTree();
     const good = escalationMessage(tree, crypto.randomUUID());
     const unknownUnit = escalationMessage(tree, crypto.randomUUID(), { targetUnitId: crypto.randomUUID() });
-    const wrongLevel = escalationMessage(tree, crypto.randomUUID(), { targetLevel: "town", dedupeKey: "x" });
+    const wrongLevelCase = crypto.randomUUID();
+    // Well-formed, but the target is the village, not a town.
+    const wrongLevel = escalationMessage(tree, wrongLevelCase, {
+      targetLevel: "town",
+      dedupeKey: `escalated:${wrongLevelCase}:town`,
+    });
     const malformed = { kind: "escalated", caseId: "not-a-uuid" };
     for (const attempts of [1, 3, 8]) {
+      const deadLetters = new CaptureQueue();
       const { result, batch } = await deliver("escalations", [good, unknownUnit, wrongLevel, malformed], {
         attempts,
+        env: { ...env, ESCALATIONS_DLQ: deadLetters },
       });
       const [g, u, w, m] = batch.messages.map((x) => x.id);
-      expect(result.explicitAcks).toEqual([g]);
-      expect(result.retryMessages.map((r) => r.msgId).sort()).toEqual([u, w, m].sort());
+      // The malformed one is poison: acked, and sent to the dead-letter queue unchanged, never retried.
+      expect(result.explicitAcks.sort()).toEqual([g, m].sort());
+      expect(result.retryMessages.map((r) => r.msgId).sort()).toEqual([u, w].sort());
+      expect(deadLetters.messages).toEqual([malformed]);
     }
     expect([1, 2, 3, 4, 6, 8].map(escalationRetryDelay)).toEqual([5, 10, 20, 40, 160, 300]);
     const rows = await sql().execute({
@@ -173,6 +183,20 @@ describe("escalations consumer failures", () => {
       args: [`${tree.city.path}%`],
     });
     expect(Number(rows.rows[0]!.n)).toBe(1);
+  });
+
+  it("retries a poison message (never drops it) while its dead-letter queue refuses it", async () => {
+    const tree = await makeTree();
+    const deadLetters = new CaptureQueue();
+    deadLetters.failing = true;
+    const { result, batch } = await deliver(
+      "escalations",
+      [escalationMessage(tree, crypto.randomUUID()), { kind: "escalated" }],
+      { attempts: 2, env: { ...env, ESCALATIONS_DLQ: deadLetters } },
+    );
+    const [g, m] = batch.messages.map((x) => x.id);
+    expect(result.explicitAcks).toEqual([g]);
+    expect(result.retryMessages.map((r) => r.msgId)).toEqual([m]);
   });
 
   it("retries every message and acks none while libSQL is unreachable, then writes them once it is back", async () => {

@@ -6,11 +6,19 @@ import type { TestTree } from "./helpers";
 
 let counter = 0;
 
-/** Delivers messages to the real Worker's queue handler as one batch and returns the ack/retry outcome. */
+/** Queue bindings a test may swap for doubles (a `CaptureQueue`) when delivering a batch. */
+type SwappableQueue = "WEBHOOKS" | "CASE_EVENTS_DLQ" | "ESCALATIONS_DLQ" | "WEBHOOKS_DLQ" | "DIRECTIVES_DLQ";
+type TestEnv = Omit<Cloudflare.Env, SwappableQueue> &
+  Partial<Record<SwappableQueue, Pick<Queue, "sendBatch">>>;
+
+/**
+ * Delivers messages to the real Worker's queue handler as one batch and returns the ack/retry outcome.
+ * `env` replaces bindings (say, a dead-letter queue with a capturing double).
+ */
 export async function deliver(
   queue: string,
   bodies: unknown[],
-  options: { attempts?: number; ids?: string[] } = {},
+  options: { attempts?: number; ids?: string[]; env?: TestEnv } = {},
 ) {
   const batch = createMessageBatch(
     queue,
@@ -22,7 +30,7 @@ export async function deliver(
     })),
   );
   const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
+  await worker.queue(batch, (options.env ?? env) as Cloudflare.Env, ctx);
   return { batch, result: await getQueueResult(batch, ctx) };
 }
 
