@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import migration0520 from "../../migrations/0520_pii_masking.sql?raw";
+import { splitStatements } from "../../scripts/lib/migrate";
 import { chinaDate } from "../../src/domain/china-time";
 import { idCheckCharacter, isRealDate, makeIdNumber } from "../../src/domain/id-number";
 import { isMinorInYear } from "../../src/domain/pii";
@@ -255,6 +257,76 @@ describe("the rebuild attack of a masked ID number", () => {
       expect(log).not.toContain(p.idNumber.slice(6, 14));
       expect(log).not.toContain(p.idNumber.slice(-4));
     }
+  });
+
+  it("migration 0520 brings rows stored the old way under the rule, and a reveal still shows the full date", async () => {
+    const tree = await makeTree();
+    const { householdId, people } = await householdOfFour(tree);
+    const head = people[0]!;
+    // Store the head the way rows were stored before 0520: old mask, full birth date, no sealed date.
+    await sql().execute({
+      sql: `UPDATE residents SET id_number_masked = ?, birth_date = ?, birth_date_enc = NULL
+            WHERE household_id = ? AND name = ?`,
+      args: [
+        `${head.idNumber.slice(0, 4)}**********${head.idNumber.slice(-4)}`,
+        head.birthDate,
+        householdId,
+        head.name,
+      ],
+    });
+    const before = await sql().execute({
+      sql: "SELECT id, id_number_masked, birth_date, gender FROM residents WHERE household_id = ? AND name = ?",
+      args: [householdId, head.name],
+    });
+    const old = before.rows[0]!;
+    const today = chinaDate(new Date());
+    const region = tree.county.code;
+    const oldVisible: Visible = {
+      mask: String(old.id_number_masked),
+      birthDate: String(old.birth_date),
+      birthYear: null,
+      gender: "male",
+      minor: null,
+      region,
+    };
+    expect(candidates(oldVisible, today).count).toBe(1);
+
+    // Replay the migration's data changes (its UPDATE statements; they are idempotent).
+    for (const statement of splitStatements(migration0520).filter((s) => s.startsWith("UPDATE"))) {
+      await sql().execute(statement);
+    }
+    const after = await sql().execute({
+      sql: "SELECT id_number_masked, birth_date, birth_year FROM residents WHERE id = ?",
+      args: [String(old.id)],
+    });
+    const row = after.rows[0]!;
+    expect(row).toMatchObject({
+      id_number_masked: `${head.idNumber.slice(0, 4)}**************`,
+      birth_date: `${head.birthDate.slice(0, 4)}-**-**`,
+      birth_year: Number(head.birthDate.slice(0, 4)),
+    });
+    const visible: Visible = {
+      ...oldVisible,
+      mask: String(row.id_number_masked),
+      birthDate: String(row.birth_date),
+    };
+    expect(candidates(visible, today).count).toBeGreaterThanOrEqual(10_000);
+
+    // The full birth date is still there for a granted reveal: the sealed ID number encodes it.
+    const worker = await makeUser("grid_worker", tree.grid);
+    const revealed = await read(
+      await api(worker.token).v1.residents[":id"].$get({
+        param: { id: String(old.id) },
+        query: { reveal: "true" },
+        header: { "x-purpose": "verification" },
+      }),
+    );
+    expect(revealed.status).toBe(200);
+    expect(revealed.body).toMatchObject({
+      idNumber: head.idNumber,
+      birthDate: head.birthDate,
+      masked: false,
+    });
   });
 
   it("counts what the old mask and a full birth date left: one candidate (the attack works)", () => {
