@@ -94,6 +94,25 @@ describe("registering an ID number registered elsewhere", () => {
   });
 });
 
+describe("parallel probes", () => {
+  it("of 14 duplicate registrations at once, at most 10 answer 409 and the rest 429", async () => {
+    const { away, awayWorker, person } = await twoTowns();
+    const results = await Promise.all(
+      Array.from({ length: 14 }, () =>
+        api(awayWorker.token).v1.households.$post({ json: { ...household(away.grid), residents: [person] } }),
+      ),
+    );
+    const statuses: number[] = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 409).length).toBeLessThanOrEqual(10);
+    expect(statuses.filter((s) => s !== 409).every((s) => s === 429)).toBe(true);
+    const window = await sql().execute({
+      sql: "SELECT n FROM pii_use_windows WHERE user_id = ? AND kind = 'id_probe'",
+      args: [awayWorker.id],
+    });
+    expect(Number(window.rows[0]!.n)).toBeLessThanOrEqual(14);
+  });
+});
+
 describe("transfer requests", () => {
   it("moves the resident when the resident's village centre approves, both households reclassified", async () => {
     const { home, away, awayWorker, person, fromId, residentId } = await twoTowns();
