@@ -82,3 +82,51 @@ export function lineCoverage(
 export function overloaded<T extends { households: number }>(contacts: readonly T[], max: number): T[] {
   return contacts.filter((c) => c.households > max).sort((a, b) => b.households - a.households);
 }
+
+/** The unit setting holding how many days back a contact (visit, call, reception) may be dated. */
+export const LATE_WINDOW_KEY = "contacts.late_window_days";
+/** Without a setting: a contact is recorded within a week of making it. */
+export const DEFAULT_LATE_WINDOW_DAYS = 7;
+/** A contact recorded more than this after it happened is marked as recorded late (补录). */
+export const RECORDED_LATE_AFTER_MS = 24 * 60 * 60_000;
+
+/** Parses a back-dating window setting: whole days 0–365, or undefined when unusable. */
+export function parseLateWindowDays(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d{1,3}$/.test(value.trim())) return undefined;
+  const n = Number(value);
+  return n <= 365 ? n : undefined;
+}
+
+/** Whether a contact dated `at` may be recorded `now`, and whether it is recorded late. */
+export type ContactTiming = { ok: true; recordedLate: boolean } | { ok: false; reason: string };
+
+/**
+ * The back-dating rule for contacts with households: a contact dated more than `windowDays` before it is
+ * recorded is refused (it would earn points and move a household's visit clock long after the fact); one
+ * recorded more than a day after it happened is accepted and marked as recorded late. Future slack is the
+ * caller's rule.
+ */
+export function contactTiming(atMs: number, nowMs: number, windowDays: number): ContactTiming {
+  if (nowMs - atMs > windowDays * 86_400_000) {
+    return { ok: false, reason: `more than ${windowDays} days back` };
+  }
+  return { ok: true, recordedLate: nowMs - atMs > RECORDED_LATE_AFTER_MS };
+}
+
+/** A case's timeline as far as who is on it: its reporter and the actors of its events. */
+export interface CaseTimeline {
+  reporterId: string;
+  events: ReadonlyArray<{ actorId: string | null; type: string }>;
+}
+
+/**
+ * Whether a contact is on a case, so that a log of theirs may be linked to it: they reported it, acted on its
+ * timeline, or are paired with one of its households (`pairedWithHousehold`, read from the pairings).
+ */
+export function isOnCase(contactId: string, timeline: CaseTimeline, pairedWithHousehold: boolean): boolean {
+  return (
+    timeline.reporterId === contactId ||
+    timeline.events.some((e) => e.actorId === contactId) ||
+    pairedWithHousehold
+  );
+}

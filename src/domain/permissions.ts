@@ -104,6 +104,11 @@ export const PERMISSIONS = {
   "party-points.record": ["party_member"],
   "party-points.correct": STAFF,
   "party-points.review": STAFF,
+  /**
+   * Confirming or rejecting a member's fulfilment: the branch's centre, or the case's handler (a grid worker
+   * or department too); the rule in `domain/points.ts` decides who, on which fulfilment.
+   */
+  "party-points.confirm": ["admin", "center_staff", "grid_worker", "department"],
   "party-points.rank": ["admin", "center_staff", "leader", "grid_worker", "party_member"],
   "household-leads.read-settings": ANY,
   "household-leads.settings": STAFF,

@@ -1,4 +1,5 @@
 import { chinaYear } from "./china-time";
+import { inScope } from "./units";
 /** Evidence a party member's fulfilment (践诺) can point to. */
 export const EVIDENCE_KINDS = ["visit", "case", "mediation"] as const;
 export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
@@ -107,4 +108,47 @@ export function checkCaseEvidence(
   return c.reporterId === memberId || linkedKinds.length > 0
     ? null
     : "the member neither reported this case nor logged a contact that fed it";
+}
+
+/** How a fulfilment stands: it earns its points only once `confirmed`. */
+export const FULFILMENT_STATUSES = ["pending", "confirmed", "rejected"] as const;
+export type FulfilmentStatus = (typeof FULFILMENT_STATUSES)[number];
+
+export const FULFILMENT_STATUS_LABELS: Record<FulfilmentStatus, string> = {
+  pending: "待确认",
+  confirmed: "已确认",
+  rejected: "未通过",
+};
+
+/** Case events whose actor handled the case (受理, 办理, 办结): such a user confirms fulfilments on it. */
+export const HANDLING_EVENT_TYPES: readonly string[] = ["accepted", "started", "resolved"];
+
+/** Levels whose centre holds a branch's review: the village (level-1 grid) and every level above it. */
+const REVIEW_LEVELS: readonly string[] = ["city", "county", "town", "village"];
+
+/** The user deciding on a fulfilment, from their verified token. */
+export interface Confirmer {
+  userId: string;
+  role: string;
+  unitPath: string;
+  unitLevel: string;
+}
+
+/**
+ * Who may confirm or reject a party member's fulfilment: never the member; centre staff (or an admin) of the
+ * member's village or a unit above it (the branch's review); or, for case evidence, a user who handled the
+ * case (`handlerIds`). Returns the refusal, or null when the confirmer may decide.
+ */
+export function confirmRefusal(
+  confirmer: Confirmer,
+  member: { id: string; unitPath: string },
+  handlerIds: readonly string[],
+): string | null {
+  if (confirmer.userId === member.id) return "a member cannot confirm their own fulfilment";
+  const reviewer =
+    (confirmer.role === "center_staff" || confirmer.role === "admin") &&
+    REVIEW_LEVELS.includes(confirmer.unitLevel) &&
+    inScope(confirmer.unitPath, member.unitPath);
+  if (reviewer || handlerIds.includes(confirmer.userId)) return null;
+  return "a fulfilment is confirmed by centre staff of the member's village or above, or by the case's handler";
 }

@@ -1,9 +1,19 @@
+import { caseActors } from "../db/repos/cases";
 import { type CaseLinkRow, insertLink, linksOf, linkTargets } from "../db/repos/contact-logs";
-import { isLine } from "../domain/contacts";
+import { pairedWithAny, settingsOnPath } from "../db/repos/contacts";
+import {
+  DEFAULT_LATE_WINDOW_DAYS,
+  isLine,
+  isOnCase,
+  LATE_WINDOW_KEY,
+  parseLateWindowDays,
+  resolveSetting,
+  contactTiming as timingRule,
+} from "../domain/contacts";
 import { inScope } from "../domain/units";
 import { GuardFailed, writeAudited } from "../platform/db/audit";
 import { getDb } from "../platform/db/client";
-import { problems } from "../platform/http/problem";
+import { Problem, problems } from "../platform/http/problem";
 import { auditBy, type Caller } from "./caller";
 import { userInScope } from "./three-lines";
 
@@ -13,8 +23,9 @@ const bad = (path: string, message: string) =>
 /**
  * Links a contact's log to a case: by the contact themself, or by staff whose subtree holds the contact.
  * The case must be in both the contact's and the caller's subtree (as projected); a mediation links a
- * dispute; a named visit is the contact's own, at one of the case's households. One link per contact, case
- * and kind (409). Audited.
+ * dispute; a named visit is the contact's own, at one of the case's households; and the contact must be on
+ * the case — its reporter, an actor on its timeline, or paired with one of its households (403 `not-on-case`,
+ * so no one earns points for a case they had no part in). One link per contact, case and kind (409). Audited.
  */
 export async function linkCase(
   env: Cloudflare.Env,
@@ -37,12 +48,20 @@ export async function linkCase(
   if (body.kind === "mediation" && found.type !== "dispute") {
     throw bad("kind", "a mediation links a dispute case");
   }
+  const households = (JSON.parse(found.doc) as { householdIds?: string[] }).householdIds ?? [];
   if (body.visitId) {
     if (!visit || visit.visitor !== contact.id) throw bad("visitId", "no such visit by this contact");
-    const households = (JSON.parse(found.doc) as { householdIds?: string[] }).householdIds ?? [];
     if (households.length && !households.includes(visit.householdId)) {
       throw bad("visitId", "the visit was at none of the case's households");
     }
+  }
+  const timeline = await caseActors(db, body.caseId);
+  if (!timeline || !isOnCase(contact.id, timeline, await pairedWithAny(db, contact.id, households))) {
+    throw new Problem(
+      403,
+      "not-on-case",
+      "A log is linked only to a case its contact is on: as its reporter, an actor on its timeline, or paired with one of its households",
+    );
   }
   const link: CaseLinkRow = {
     id: crypto.randomUUID(),
@@ -89,4 +108,27 @@ export async function listLinks(
 ): Promise<CaseLinkRow[]> {
   const contact = await userInScope(env, caller.principal, contactId);
   return linksOf(getDb(env), contact.id);
+}
+
+/**
+ * The back-dating rule for a contact with a household (a visit, call or reception) at `householdPath`: one
+ * dated further back than the window in force there (unit setting `contacts.late_window_days`, inherited,
+ * default 7 days) is 400, so it neither earns points nor moves the household's visit clock further back
+ * than the window; one recorded more than a day after it happened is marked as recorded late.
+ */
+export async function contactTiming(
+  env: Cloudflare.Env,
+  householdPath: string,
+  visitedAt: Date,
+  now: Date,
+): Promise<{ recordedLate: boolean }> {
+  const settings = await settingsOnPath(getDb(env), householdPath, [LATE_WINDOW_KEY]);
+  const windowDays = resolveSetting(settings, parseLateWindowDays, DEFAULT_LATE_WINDOW_DAYS);
+  const timing = timingRule(visitedAt.getTime(), now.getTime(), windowDays);
+  if (!timing.ok) {
+    throw problems.badRequest(`A contact is recorded within ${windowDays} days of making it`, [
+      { path: "visitedAt", message: timing.reason },
+    ]);
+  }
+  return { recordedLate: timing.recordedLate };
 }

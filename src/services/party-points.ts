@@ -1,9 +1,12 @@
+import { caseActors } from "../db/repos/cases";
 import { branchOf, settingsOnPath } from "../db/repos/contacts";
 import {
   caseEvidence,
+  decideFulfilment,
   type EntryRow,
   entryYear,
   type FulfilmentRow,
+  fulfilmentOf,
   insertEntry,
   insertedSeq,
   insertFulfilment,
@@ -20,8 +23,10 @@ import {
 } from "../db/repos/party-points";
 import {
   checkCaseEvidence,
+  confirmRefusal,
   type EvidenceKind,
   fulfilmentReason,
+  HANDLING_EVENT_TYPES,
   pointsFor,
   pointsKey,
   yearOf,
@@ -112,16 +117,17 @@ export async function listPledges(env: Cloudflare.Env, caller: Caller, memberId:
 }
 
 /**
- * Records a fulfilment (践诺) by the member themself, pointing to evidence the member made or fed: it earns
- * the points set on the member's branch unit (or above) into the ledger, in the pledge's year or the year the
- * evidence happened. Each piece of evidence counts once per member (409). Audited.
+ * Records a fulfilment (践诺) by the member themself, pointing to evidence the member made or fed. It is
+ * pending: it earns the points set on the member's branch unit (or above), in the pledge's year or the year
+ * the evidence happened, only once someone else confirms it (`decide`). Each piece of evidence counts once
+ * per member (409). Audited.
  */
 export async function fulfil(
   env: Cloudflare.Env,
   caller: Caller,
   memberId: string,
   body: { evidenceKind: EvidenceKind; evidenceId: string; pledgeId?: string; note?: string },
-): Promise<FulfilmentRow & { entry: EntryRow }> {
+): Promise<FulfilmentRow & { entry: null }> {
   const { principal } = caller;
   assertSelf(principal, memberId, "fulfilments");
   const member = await memberInScope(env, principal, memberId);
@@ -152,27 +158,20 @@ export async function fulfil(
     note: body.note ?? null,
     points,
     createdAt: new Date().toISOString(),
+    status: "pending",
+    decidedBy: null,
+    decidedAt: null,
   };
-  const reason = fulfilmentReason(body.evidenceKind, body.evidenceId, points);
-  let results: Awaited<ReturnType<typeof writeAudited>>;
   try {
-    results = await writeAudited(
+    await writeAudited(
       db,
-      insertFulfilment(
-        db,
-        { ...fulfilment, unitPath: member.unitPath },
-        { reason, createdBy: principal.userId },
-      ),
+      [insertFulfilment(db, { ...fulfilment, unitPath: member.unitPath })],
       [
         auditBy(
           caller,
           "party.fulfil",
           { type: "party_fulfilment", id: fulfilment.id, scopePath: member.unitPath },
-          {
-            evidenceKind: body.evidenceKind,
-            evidenceId: body.evidenceId,
-            points,
-          },
+          { evidenceKind: body.evidenceKind, evidenceId: body.evidenceId, points },
         ),
       ],
       { mustChange: [0] },
@@ -184,17 +183,87 @@ export async function fulfil(
     }
     throw error;
   }
-  const entry: EntryRow = {
-    seq: insertedSeq(results[1]!),
-    year,
-    points,
-    reason,
-    sourceKind: "fulfilment",
-    sourceId: fulfilment.id,
-    createdBy: principal.userId,
-    createdAt: fulfilment.createdAt,
+  return { ...fulfilment, entry: null };
+}
+
+/** The users who handled a fulfilment's case (none for a visit): they may confirm it. */
+async function handlersOf(db: Db, f: FulfilmentRow): Promise<string[]> {
+  if (f.evidenceKind === "visit") return [];
+  const timeline = await caseActors(db, f.evidenceId);
+  return (timeline?.events ?? []).flatMap((e) =>
+    e.actorId !== null && HANDLING_EVENT_TYPES.includes(e.type) ? [e.actorId] : [],
+  );
+}
+
+/**
+ * Confirms or rejects a member's pending fulfilment. Someone other than the member decides: centre staff of
+ * the member's village or above, or the case's handler (403 naming the rule otherwise). A confirmation writes
+ * the ledger entry in the same transaction; a fulfilment decided already is 409. Audited.
+ */
+export async function decide(
+  env: Cloudflare.Env,
+  caller: Caller,
+  memberId: string,
+  fulfilmentId: string,
+  body: { decision: "confirm" | "reject"; note?: string },
+): Promise<FulfilmentRow & { entry: EntryRow | null }> {
+  const { principal } = caller;
+  const member = await memberInScope(env, principal, memberId);
+  const db = getDb(env);
+  const found = await fulfilmentOf(db, fulfilmentId, member.id);
+  if (!found) throw problems.notFound("fulfilment");
+  const { unitPath, ...fulfilment } = found;
+  if (fulfilment.status !== "pending") {
+    throw problems.conflict("already-decided", `The fulfilment is already ${fulfilment.status}`);
+  }
+  const refusal = confirmRefusal(principal, member, await handlersOf(db, fulfilment));
+  if (refusal) throw new Problem(403, "confirmation-rule", refusal);
+  const decidedAt = new Date().toISOString();
+  const status = body.decision === "confirm" ? "confirmed" : "rejected";
+  const entry: Omit<EntryRow, "seq"> | null =
+    status === "confirmed"
+      ? {
+          year: fulfilment.year,
+          points: fulfilment.points,
+          reason: fulfilmentReason(fulfilment.evidenceKind, fulfilment.evidenceId, fulfilment.points),
+          sourceKind: "fulfilment",
+          sourceId: fulfilment.id,
+          createdBy: principal.userId,
+          createdAt: decidedAt,
+        }
+      : null;
+  let results: Awaited<ReturnType<typeof writeAudited>>;
+  try {
+    results = await writeAudited(
+      db,
+      [
+        decideFulfilment(db, fulfilment.id, { status, decidedBy: principal.userId, decidedAt }),
+        ...(entry ? [insertEntry(db, { ...entry, memberId })] : []),
+      ],
+      [
+        auditBy(
+          caller,
+          `party.fulfilment.${body.decision}`,
+          { type: "party_fulfilment", id: fulfilment.id, scopePath: unitPath },
+          { points: entry ? entry.points : 0, note: body.note ?? null },
+        ),
+      ],
+      { mustChange: [0] },
+    );
+  } catch (error) {
+    // Decided by a concurrent request in between: nothing of this one is kept.
+    if (error instanceof GuardFailed) {
+      throw problems.conflict("already-decided", "The fulfilment was decided in the meantime");
+    }
+    throw error;
+  }
+  return {
+    ...fulfilment,
+    status,
+    decidedBy: principal.userId,
+    decidedAt,
+    entry: entry && { seq: insertedSeq(results[1]!), ...entry },
   };
-  return { ...fulfilment, entry };
 }
 
 /** Corrects a member's ledger with a new entry in the corrected entry's year; entries are never changed. Audited. */

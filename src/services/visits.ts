@@ -4,6 +4,7 @@ import { can } from "../domain/permissions";
 import { inScope } from "../domain/units";
 import { getDb } from "../platform/db/client";
 import { problems } from "../platform/http/problem";
+import { contactTiming } from "./contact-logs";
 import { type Actor, auditEntry, loadHousehold, loadUnit, WritePlan } from "./households";
 
 type Env = Cloudflare.Env;
@@ -56,6 +57,8 @@ export async function recordVisit(
       { path: "visitedAt", message: "in the future" },
     ]);
   }
+  // Back-dating is limited to a window and marked (the three lines' rule, as contacts earn party points).
+  const { recordedLate } = await contactTiming(env, household.unitPath, visitedAt, now);
   const visitor = await visitorOf(env, actor, household.unitPath, input.visitorUserId);
   const { cadence } = await classificationContext(db, household.villageId, household.unitPath);
   const visit: VisitRow = {
@@ -71,6 +74,7 @@ export async function recordVisit(
     longitude: input.location?.longitude ?? null,
     recordedBy: actor.principal.userId,
     createdAt: now.toISOString(),
+    recordedLate,
   };
   await new WritePlan()
     .add(insertVisitStatement(db, visit))

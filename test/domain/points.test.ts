@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   checkCaseEvidence,
+  confirmRefusal,
   DEFAULT_POINTS,
   ledgerTotal,
   pointsFor,
@@ -69,5 +70,35 @@ describe("evidence rules", () => {
     );
     expect(checkCaseEvidence("case", { ...dispute, state: "rejected" }, "m", [])).toMatch(/no points/);
     expect(checkCaseEvidence("case", { ...dispute, reporterId: "w" }, "m", [])).toMatch(/neither/);
+  });
+});
+
+describe("who confirms a fulfilment", () => {
+  const member = { id: "m", unitPath: "/c/co/t/v/g/" };
+  const staff = (unitPath: string, unitLevel: string, role = "center_staff") => ({
+    userId: "s",
+    role,
+    unitPath,
+    unitLevel,
+  });
+
+  it("centre staff of the member's village or above confirm; a grid, another village or the member do not", () => {
+    expect(confirmRefusal(staff("/c/co/t/v/", "village"), member, [])).toBeNull();
+    expect(confirmRefusal(staff("/c/co/", "county"), member, [])).toBeNull();
+    expect(confirmRefusal(staff("/c/", "city", "admin"), member, [])).toBeNull();
+    expect(confirmRefusal(staff("/c/co/t/v/g/", "grid"), member, [])).toMatch(/village or above/);
+    expect(confirmRefusal(staff("/c/co/t/v2/", "village"), member, [])).toMatch(/village or above/);
+    expect(confirmRefusal(staff("/c/co/t/v/", "village", "grid_worker"), member, [])).not.toBeNull();
+    expect(
+      confirmRefusal({ userId: "m", role: "center_staff", unitPath: "/c/", unitLevel: "city" }, member, [
+        "m",
+      ]),
+    ).toBe("a member cannot confirm their own fulfilment");
+  });
+
+  it("the case's handler confirms, whatever their role", () => {
+    const worker = { userId: "w", role: "grid_worker", unitPath: "/c/co/t/v/g/", unitLevel: "grid" };
+    expect(confirmRefusal(worker, member, ["w"])).toBeNull();
+    expect(confirmRefusal(worker, member, ["other"])).not.toBeNull();
   });
 });

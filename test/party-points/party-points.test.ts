@@ -30,6 +30,16 @@ async function visit(member: TestUser, householdId: string): Promise<string> {
   return res.body.id;
 }
 
+/** Confirms a member's fulfilment as `by`; returns the response (asserting 200). */
+async function confirm(by: TestUser, memberId: string, fulfilmentId: string) {
+  const res = await call(`/v1/party-members/${memberId}/fulfilments/${fulfilmentId}/decision`, {
+    token: by.token,
+    body: { decision: "confirm" },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res;
+}
+
 describe("party pledges", () => {
   it("a member pledges for a year; a pledge for another member is 403 and writes nothing", async () => {
     const tree = await makeTree();
@@ -92,14 +102,19 @@ describe("fulfilments and the points ledger", () => {
       points: 3,
       year: 2025,
       pledgeId: pledge.body.id,
+      status: "pending",
+      entry: null,
     });
-    expect(res.body.entry).toMatchObject({
+    expect(await ledger(member.id)).toHaveLength(0);
+    const confirmed = await confirm(staff, member.id, res.body.id);
+    expect(confirmed.body).toMatchObject({ status: "confirmed", decidedBy: staff.id });
+    expect(confirmed.body.entry).toMatchObject({
       points: 3,
       sourceKind: "fulfilment",
       sourceId: res.body.id,
-      createdBy: member.id,
+      createdBy: staff.id,
     });
-    expect(res.body.entry.reason).toContain(visitId);
+    expect(confirmed.body.entry.reason).toContain(visitId);
     const entries = await ledger(member.id);
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({
@@ -145,6 +160,7 @@ describe("fulfilments and the points ledger", () => {
     const tree = await makeTree();
     const member = await makeUser("party_member", tree.grid);
     const worker = await makeUser("grid_worker", tree.grid);
+    const staff = await makeUser("center_staff", tree.village);
     const report = async (user: TestUser, type: string) => {
       const res = await call("/v1/cases", {
         token: user.token,
@@ -163,11 +179,12 @@ describe("fulfilments and the points ledger", () => {
         body: { evidenceKind, evidenceId },
       });
 
-    expect((await fulfil("case", hazard)).body).toMatchObject({
-      points: 5,
-      year: new Date().getUTCFullYear(),
-    });
-    expect((await fulfil("mediation", dispute)).body).toMatchObject({ points: 8 });
+    const handled = await fulfil("case", hazard);
+    expect(handled.body).toMatchObject({ points: 5, year: new Date().getUTCFullYear() });
+    const mediated = await fulfil("mediation", dispute);
+    expect(mediated.body).toMatchObject({ points: 8 });
+    await confirm(staff, member.id, handled.body.id);
+    await confirm(staff, member.id, mediated.body.id);
     const notDispute = await fulfil("mediation", hazard);
     expect(notDispute).toBeProblem(400);
     expect(notDispute.body.errors[0].message).toBe("a mediation is a dispute case");
@@ -186,7 +203,7 @@ describe("fulfilments and the points ledger", () => {
       token: member.token,
       body: { evidenceKind: "visit", evidenceId: visitId },
     });
-    const seq = made.body.entry.seq as number;
+    const seq = (await confirm(staff, member.id, made.body.id)).body.entry.seq as number;
     await expect(
       sql().execute({ sql: "UPDATE party_point_entries SET points = 100 WHERE seq = ?", args: [seq] }),
     ).rejects.toThrow(/append-only/);
@@ -376,5 +393,118 @@ describe("one review per member and year, under concurrency", () => {
     const operation = doc.body.paths["/v1/party-members/{memberId}/points"].get;
     const review = operation.responses["200"].content["application/json"].schema.properties.review;
     expect(review).toMatchObject({ anyOf: [{ $ref: "#/components/schemas/PartyReview" }, { type: "null" }] });
+  });
+});
+
+describe("a fulfilment counts only once someone else confirms it", () => {
+  it("a visit's points stay pending until the village centre confirms; the member, a stranger or a second decision cannot", async () => {
+    const tree = await makeTree();
+    const member = await makeUser("party_member", tree.grid);
+    const villageStaff = await makeUser("center_staff", tree.village);
+    const worker = await makeUser("grid_worker", tree.grid);
+    const otherVillage = await makeUser("center_staff", tree.village2);
+    const visitId = await visit(member, await makeHousehold(tree.grid));
+    const year = new Date().getUTCFullYear();
+    const made = await read(
+      await api(member.token).v1["party-members"][":memberId"].fulfilments.$post({
+        param: { memberId: member.id },
+        json: { evidenceKind: "visit", evidenceId: visitId, note: "入户走访独居老人" },
+      }),
+    );
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    if (!("status" in made.body)) throw new Error("not a fulfilment");
+    expect(made.body).toMatchObject({ status: "pending", points: 2, entry: null, decidedBy: null });
+    const pointsNow = async () =>
+      read(
+        await api(villageStaff.token).v1["party-members"][":memberId"].points.$get({
+          param: { memberId: member.id },
+          query: { year: String(year) },
+        }),
+      );
+    expect((await pointsNow()).body).toMatchObject({ total: 0, entries: [] });
+
+    const decide = (user: TestUser, decision: "confirm" | "reject") =>
+      api(user.token)
+        .v1["party-members"][":memberId"].fulfilments[":fulfilmentId"].decision.$post({
+          param: { memberId: member.id, fulfilmentId: made.body.id },
+          json: { decision },
+        })
+        .then(read);
+    expect(await decide(member, "confirm")).toBeProblem(403);
+    const notHandler = await decide(worker, "confirm");
+    expect(notHandler).toBeProblem(403, "confirmation-rule");
+    expect(await decide(otherVillage, "confirm")).toBeProblem(404);
+    expect(await ledger(member.id)).toHaveLength(0);
+    expect(await rows("SELECT status FROM party_fulfilments WHERE id = ?", [made.body.id])).toEqual([
+      expect.objectContaining({ status: "pending" }),
+    ]);
+
+    const confirmed = await decide(villageStaff, "confirm");
+    expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
+    expect(confirmed.body).toMatchObject({
+      status: "confirmed",
+      decidedBy: villageStaff.id,
+      entry: {
+        points: 2,
+        year,
+        sourceKind: "fulfilment",
+        sourceId: made.body.id,
+        createdBy: villageStaff.id,
+      },
+    });
+    expect((await pointsNow()).body).toMatchObject({ total: 2 });
+    expect(await decide(villageStaff, "reject")).toBeProblem(409, "already-decided");
+    expect(await ledger(member.id)).toHaveLength(1);
+    expect(
+      await rows("SELECT status, decided_by FROM party_fulfilments WHERE id = ?", [made.body.id]),
+    ).toEqual([expect.objectContaining({ status: "confirmed", decided_by: villageStaff.id })]);
+  });
+
+  it("the case's handler confirms a mediation; a rejected fulfilment earns nothing", async () => {
+    const tree = await makeTree();
+    const member = await makeUser("party_member", tree.grid);
+    const handler = await makeUser("grid_worker", tree.grid);
+    const bystander = await makeUser("grid_worker", tree.grid);
+    const staff = await makeUser("center_staff", tree.village);
+    const reported = await call("/v1/cases", {
+      token: member.token,
+      body: {
+        id: crypto.randomUUID(),
+        type: "dispute",
+        title: "两户因排水沟争执",
+        location: { address: "三组" },
+      },
+    });
+    expect(reported.status, JSON.stringify(reported.body)).toBe(201);
+    const caseId = reported.body.id as string;
+    const accepted = await call(`/v1/cases/${caseId}/accept`, {
+      token: handler.token,
+      body: {},
+      headers: { "if-match": '"1"' },
+    });
+    expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);
+    await projected(caseId, 2);
+    const fulfil = (evidenceKind: "case" | "mediation") =>
+      call(`/v1/party-members/${member.id}/fulfilments`, {
+        token: member.token,
+        body: { evidenceKind, evidenceId: caseId },
+      });
+    const mediation = await fulfil("mediation");
+    const handled = await fulfil("case");
+    expect([mediation.body.status, handled.body.status]).toEqual(["pending", "pending"]);
+
+    const decideAs = (user: TestUser, fulfilmentId: string, decision: "confirm" | "reject") =>
+      call(`/v1/party-members/${member.id}/fulfilments/${fulfilmentId}/decision`, {
+        token: user.token,
+        body: { decision, note: "核实属实" },
+      });
+    expect(await decideAs(bystander, mediation.body.id, "confirm")).toBeProblem(403, "confirmation-rule");
+    const byHandler = await decideAs(handler, mediation.body.id, "confirm");
+    expect(byHandler.status, JSON.stringify(byHandler.body)).toBe(200);
+    expect(byHandler.body.entry).toMatchObject({ points: 8, createdBy: handler.id });
+    const rejected = await decideAs(staff, handled.body.id, "reject");
+    expect(rejected.status).toBe(200);
+    expect(rejected.body).toMatchObject({ status: "rejected", decidedBy: staff.id, entry: null });
+    expect((await ledger(member.id)).map((e) => [e.points, e.source_id])).toEqual([[8, mediation.body.id]]);
   });
 });

@@ -307,3 +307,24 @@ export async function coverageCounts(db: Db, unit: UnitPlace, max: number): Prom
     overloaded: over,
   };
 }
+
+/** Whether the contact is actively paired with any of `householdIds`. */
+export async function pairedWithAny(
+  db: Db,
+  contactId: string,
+  householdIds: readonly string[],
+): Promise<boolean> {
+  if (householdIds.length === 0) return false;
+  const [found] = await db
+    .select({ id: contactPairings.id })
+    .from(contactPairings)
+    .where(
+      and(
+        eq(contactPairings.contactId, contactId),
+        inArray(contactPairings.householdId, [...householdIds]),
+        isNull(contactPairings.endedAt),
+      ),
+    )
+    .limit(1);
+  return found !== undefined;
+}

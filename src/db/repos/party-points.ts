@@ -37,6 +37,9 @@ const fulfilmentColumns = {
   note: partyFulfilments.note,
   points: partyFulfilments.points,
   createdAt: partyFulfilments.createdAt,
+  status: partyFulfilments.status,
+  decidedBy: partyFulfilments.decidedBy,
+  decidedAt: partyFulfilments.decidedAt,
 };
 const entryColumns = {
   seq: partyPointEntries.seq,
@@ -129,28 +132,37 @@ export async function caseEvidence(
   return { found: found[0] ?? null, links: links.map((l) => l.kind) };
 }
 
-/**
- * A fulfilment and its ledger entry, as two statements for one transaction. The fulfilment is written only
- * when its evidence is unclaimed by the member (0 rows otherwise); the entry returns its `seq`.
- */
-export function insertFulfilment(
+/** A new pending fulfilment; one whose evidence the member already claimed leaves it unwritten (0 rows). */
+export function insertFulfilment(db: Db, row: FulfilmentRow & { unitPath: string }): InStatement {
+  return stmt(db.insert(partyFulfilments).values(row).onConflictDoNothing());
+}
+
+/** A member's fulfilment with its unit path, or null when the member has no such fulfilment. */
+export async function fulfilmentOf(
   db: Db,
-  row: FulfilmentRow & { unitPath: string },
-  entry: { reason: string; createdBy: string },
-): [InStatement, InStatement] {
-  return [
-    stmt(db.insert(partyFulfilments).values(row).onConflictDoNothing()),
-    insertEntry(db, {
-      memberId: row.memberId,
-      year: row.year,
-      points: row.points,
-      reason: entry.reason,
-      sourceKind: "fulfilment",
-      sourceId: row.id,
-      createdBy: entry.createdBy,
-      createdAt: row.createdAt,
-    }),
-  ];
+  fulfilmentId: string,
+  memberId: string,
+): Promise<(FulfilmentRow & { unitPath: string }) | null> {
+  const [row] = await db
+    .select({ ...fulfilmentColumns, unitPath: partyFulfilments.unitPath })
+    .from(partyFulfilments)
+    .where(and(eq(partyFulfilments.id, fulfilmentId), eq(partyFulfilments.memberId, memberId)))
+    .limit(1);
+  return row ?? null;
+}
+
+/** Decides a pending fulfilment; changes no row when it was decided already (by a concurrent request too). */
+export function decideFulfilment(
+  db: Db,
+  fulfilmentId: string,
+  decision: { status: "confirmed" | "rejected"; decidedBy: string; decidedAt: string },
+): InStatement {
+  return stmt(
+    db
+      .update(partyFulfilments)
+      .set(decision)
+      .where(and(eq(partyFulfilments.id, fulfilmentId), eq(partyFulfilments.status, "pending"))),
+  );
 }
 
 /** A new ledger entry (the ledger is append-only); the statement returns its `seq`. */

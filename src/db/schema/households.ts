@@ -144,6 +144,8 @@ export const visits = sqliteTable(
     longitude: real("longitude"),
     recordedBy: text("recorded_by").notNull(),
     createdAt: text("created_at").notNull(),
+    /** Recorded after the fact (more than a day after `visited_at`, inside the back-dating window; migration 0550). */
+    recordedLate: integer("recorded_late", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [
     index("visits_household_idx").on(t.householdId, t.visitedAt),

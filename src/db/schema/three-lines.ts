@@ -67,7 +67,11 @@ export const partyPledges = sqliteTable(
   (t) => [index("party_pledges_member_idx").on(t.memberId, t.year)],
 );
 
-/** A fulfilment (践诺) pointing to its evidence; one piece of evidence is claimed once per member. */
+/**
+ * A fulfilment (践诺) pointing to its evidence; one piece of evidence is claimed once per member. It is
+ * `pending` until someone other than the member — the branch's centre or the case's handler — confirms it
+ * (its ledger entry is written then) or rejects it.
+ */
 export const partyFulfilments = sqliteTable(
   "party_fulfilments",
   {
@@ -81,6 +85,11 @@ export const partyFulfilments = sqliteTable(
     note: text("note"),
     points: integer("points").notNull(),
     createdAt: text("created_at").notNull(),
+    status: text("status", { enum: ["pending", "confirmed", "rejected"] })
+      .notNull()
+      .default("pending"),
+    decidedBy: text("decided_by"),
+    decidedAt: text("decided_at"),
   },
   (t) => [
     uniqueIndex("party_fulfilments_evidence_uq").on(t.memberId, t.evidenceKind, t.evidenceId),

@@ -26,7 +26,7 @@ export const link = createRoute({
   tags: ["three lines"],
   summary: "Link a contact's log to a case: information collected, or a dispute mediated",
   description:
-    "By the contact themself, or by an admin, centre staff or grid worker whose subtree holds the contact. The case must be in the contact's subtree (as the projection holds it); a mediation links a dispute. `visitId` names the contact's own visit (the households area's visits) where it happened; when the case names households, the visit is at one of them. One link per contact, case and kind (409).",
+    "By the contact themself, or by an admin, centre staff or grid worker whose subtree holds the contact. The case must be in the contact's subtree (as the projection holds it); a mediation links a dispute. `visitId` names the contact's own visit (the households area's visits) where it happened; when the case names households, the visit is at one of them. The contact must be on the case: its reporter, an actor on its timeline, or paired with one of its households (403 `not-on-case` otherwise, nothing stored). One link per contact, case and kind (409).",
   ...guarded("contact-logs.link"),
   request: {
     params: UserIdParam,

@@ -32,6 +32,13 @@ export const createFulfilment: AppRouteHandler<typeof routes.createFulfilment> =
   return c.json(fulfilment, 201);
 };
 
+/** POST /v1/party-members/{memberId}/fulfilments/{fulfilmentId}/decision */
+export const decideFulfilment: AppRouteHandler<typeof routes.decideFulfilment> = async (c) => {
+  const { memberId, fulfilmentId } = c.req.valid("param");
+  const decided = await partyPoints.decide(c.env, caller(c), memberId, fulfilmentId, c.req.valid("json"));
+  return c.json(decided, 200);
+};
+
 /** POST /v1/party-members/{memberId}/point-corrections */
 export const createCorrection: AppRouteHandler<typeof routes.createCorrection> = async (c) => {
   const entry = await partyPoints.correctPoints(

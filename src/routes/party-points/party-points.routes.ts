@@ -2,6 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import {
   EVIDENCE_KIND_LABELS,
   EVIDENCE_KINDS,
+  FULFILMENT_STATUS_LABELS,
+  FULFILMENT_STATUSES,
   pointsKey,
   REVIEW_RATING_LABELS,
   REVIEW_RATINGS,
@@ -45,6 +47,11 @@ const FulfilmentSchema = z
     note: z.string().nullable(),
     points: z.number().int(),
     createdAt: z.string(),
+    status: z.enum(FULFILMENT_STATUSES).openapi({
+      description: `${labels(FULFILMENT_STATUS_LABELS)}. Points are in the ledger only once confirmed.`,
+    }),
+    decidedBy: z.uuid().nullable().openapi({ description: "Who confirmed or rejected it" }),
+    decidedAt: z.string().nullable(),
   })
   .openapi("PartyFulfilment");
 
@@ -115,8 +122,8 @@ export const createFulfilment = createRoute({
   method: "post",
   path: "/v1/party-members/{memberId}/fulfilments",
   tags: ["party points"],
-  summary: "Record a fulfilment (践诺) pointing to evidence; earns points into the ledger",
-  description: `Evidence: a \`visit\` the member made (the households area's visits), a \`case\` the member reported or fed through a contact log, or a \`mediation\` — a dispute case the member reported or logged as mediated. Each piece of evidence counts once per member. Points per kind come from the unit setting \`${pointsKey("visit")}\` / \`${pointsKey("case")}\` / \`${pointsKey("mediation")}\` on the member's branch unit or above (the deepest wins), else the defaults.`,
+  summary: "Record a fulfilment (践诺) pointing to evidence; pending until someone else confirms it",
+  description: `The fulfilment is \`pending\` and earns nothing until it is confirmed by someone other than the member (\`POST …/fulfilments/{fulfilmentId}/decision\`); \`entry\` is null until then. Evidence: a \`visit\` the member made (the households area's visits), a \`case\` the member reported or fed through a contact log, or a \`mediation\` — a dispute case the member reported or logged as mediated. Each piece of evidence counts once per member. Points per kind come from the unit setting \`${pointsKey("visit")}\` / \`${pointsKey("case")}\` / \`${pointsKey("mediation")}\` on the member's branch unit or above (the deepest wins), else the defaults.`,
   ...guarded("party-points.record"),
   request: {
     params: MemberParam,
@@ -132,8 +139,43 @@ export const createFulfilment = createRoute({
     ),
   },
   responses: {
-    201: jsonResponse(FulfilmentSchema.extend({ entry: EntrySchema }), "Recorded, with its ledger entry"),
+    201: jsonResponse(
+      FulfilmentSchema.extend({ entry: z.null().openapi({ description: "No ledger entry while pending" }) }),
+      "Recorded, pending confirmation",
+    ),
     ...errorResponses(403, 409),
+  },
+});
+
+export const decideFulfilment = createRoute({
+  method: "post",
+  path: "/v1/party-members/{memberId}/fulfilments/{fulfilmentId}/decision",
+  tags: ["party points"],
+  summary: "Confirm or reject a member's pending fulfilment; a confirmation writes its ledger entry",
+  description:
+    "Someone other than the member decides: centre staff (or an admin) of the member's village or a unit above it (the branch's review), or a user who handled the case the fulfilment points to (accepted, started or resolved it). Anyone else is 403 `confirmation-rule`; a fulfilment decided already is 409 `already-decided`.",
+  ...guarded("party-points.confirm"),
+  request: {
+    params: MemberParam.extend({
+      fulfilmentId: z.uuid().openapi({ param: { name: "fulfilmentId", in: "path" } }),
+    }),
+    body: jsonBody(
+      z
+        .strictObject({
+          decision: z.enum(["confirm", "reject"]),
+          note: z.string().trim().min(1).max(2000).optional(),
+        })
+        .openapi("PartyFulfilmentDecision"),
+    ),
+  },
+  responses: {
+    200: jsonResponse(
+      FulfilmentSchema.extend({
+        entry: EntrySchema.nullable().openapi({ description: "The ledger entry of a confirmation" }),
+      }),
+      "Decided",
+    ),
+    ...errorResponses(403, 404, 409),
   },
 });
 

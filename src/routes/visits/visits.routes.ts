@@ -19,6 +19,9 @@ export const VisitSchema = z
     location: z.object({ latitude: z.number(), longitude: z.number() }).nullable(),
     recordedBy: z.uuid(),
     createdAt: z.string(),
+    recordedLate: z.boolean().openapi({
+      description: "Recorded more than a day after it happened (补录), inside the back-dating window",
+    }),
   })
   .openapi("Visit");
 
@@ -36,7 +39,10 @@ export const record = createRoute({
       z
         .strictObject({
           kind: VisitKind,
-          visitedAt: z.iso.datetime().optional().openapi({ description: "Default now; not in the future" }),
+          visitedAt: z.iso.datetime().optional().openapi({
+            description:
+              "Default now; not in the future, and at most the unit setting `contacts.late_window_days` (default 7) days back (400 beyond)",
+          }),
           notes: z.string().max(4000).optional(),
           location: Location.optional(),
           visitorUserId: z.uuid().optional(),
