@@ -6,6 +6,7 @@
  *
  *   GRID321_PORT=8787 GRID321_CHUNK=10000 npm run seed:full-units
  */
+import { loginWithSecondFactor } from "../lib/demo-totp";
 import { apiUrl } from "../lib/ports";
 import { fullCityUnits } from "./city-shape";
 
@@ -38,13 +39,8 @@ async function main() {
   if (process.env.GRID321_URL) console.warn("seed:full-units: GRID321_URL is not read; GRID321_PORT is");
   const base = apiUrl();
   await assertGrid321(base);
-  const login = await fetch(`${base}/v1/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ username: "admin", password }),
-  });
-  if (!login.ok) throw new Error(`login failed: ${login.status} ${await login.text()}`);
-  const { accessToken, user } = (await login.json()) as { accessToken: string; user: { unitId: string } };
+  // admin logs in with a second factor: the local demo secret, or GRID321_TOTP_SECRET.
+  const { accessToken, user } = await loginWithSecondFactor(base, "admin", password);
   const city = (await (
     await fetch(`${base}/v1/units/${user.unitId}`, { headers: { authorization: `Bearer ${accessToken}` } })
   ).json()) as { code: string; name: string };

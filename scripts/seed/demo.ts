@@ -1,7 +1,8 @@
 /**
  * The demo city: a small Ankang with 2 counties, 4 towns, 8 villages and their level-2 and level-3 grids,
- * and one user per role (password `grid321-demo`, local use only). Idempotent: stable ids and INSERT OR
- * IGNORE, so running it again changes nothing.
+ * and one user per role (password `grid321-demo`, local use only; `admin` also has a TOTP second factor whose
+ * secret is in `.data/totp-secrets.json`). Idempotent: stable ids and INSERT OR IGNORE, so running it again
+ * changes nothing (the admin's factor is re-sealed from the local secret).
  */
 import type { Client, InStatement } from "@libsql/client/web";
 import type { Role } from "../../src/domain/roles";
@@ -9,6 +10,7 @@ import type { UnitLevel } from "../../src/domain/units";
 import { hashPassword } from "../../src/platform/crypto/password";
 import { writeAudited } from "../../src/platform/db/audit";
 import type { Db } from "../../src/platform/db/client";
+import { demoSecondFactorStatements } from "../lib/demo-totp";
 import { seedHouseholds } from "./households";
 import { stableId } from "./ids";
 
@@ -204,6 +206,13 @@ export async function seedDemo(client: Client): Promise<boolean> {
       },
     ]);
   }
+  // The demo admin logs in with a second factor whose secret is in .data/totp-secrets.json (npm run totp:code).
+  await client.batch(
+    await demoSecondFactorStatements(
+      demoUsers(tree).map((u) => ({ id: stableId(`user:${u.username}`), username: u.username })),
+    ),
+    "write",
+  );
   for (const seed of areaSeeds) await seed(client, tree);
   return present.rows.length === 0;
 }

@@ -1,6 +1,5 @@
 import type { InStatement } from "@libsql/client/web";
 import {
-  claimLoginAttempt,
   clearLoginFailures,
   findLoginChallenge,
   findRefreshToken,
@@ -15,6 +14,7 @@ import {
   spendLoginChallenge,
   spendRecoveryCode,
   spendRefreshToken,
+  storeRefreshToken,
   spendTotpStep,
 } from "../db/repos/auth";
 import { findUnit } from "../db/repos/units";
@@ -30,11 +30,11 @@ import {
   sha256Hex,
   signAccessToken,
 } from "../platform/crypto/tokens";
+import { openTotpSecret } from "../platform/crypto/totp-secret";
 import { type AuditEntry, GuardFailed, writeAudited } from "../platform/db/audit";
 import { getDb } from "../platform/db/client";
-import { Problem, problems } from "../platform/http/problem";
+import { problems } from "../platform/http/problem";
 import { actorOf, claimAttemptOrRefuse } from "./login-throttle";
-import { openTotpSecret } from "./second-factor";
 
 /** An access token, a refresh token and the user they belong to. */
 export type TokenPair = Awaited<ReturnType<typeof issueTokens>>["body"];
@@ -292,12 +292,7 @@ export async function refresh(
     stored.familyId,
     stored.amr.split(" ") as AuthMethod[],
   );
-  // The new token and the rotation's audit row commit together.
-  await writeAudited(
-    db,
-    [insertRefreshToken(db, row)],
-    [authAudit("auth.refresh", "success", found, requestId, { familyId: stored.familyId })],
-  );
+  await storeRefreshToken(env, row);
   return body;
 }
 

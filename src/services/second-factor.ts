@@ -13,7 +13,6 @@ import {
 import { raiseSessionEpoch, revokeSessions } from "../db/repos/users";
 import { RECOVERY_CODE_COUNT, secondFactorRequired } from "../domain/second-factor";
 import {
-  base32Decode,
   base32Encode,
   formatRecoveryCode,
   matchTotp,
@@ -21,8 +20,8 @@ import {
   otpauthUri,
 } from "../domain/totp";
 import type { Principal } from "../env";
-import { decryptPii, encryptPii, piiKeys } from "../platform/crypto/pii";
 import { sha256Hex } from "../platform/crypto/tokens";
+import { openTotpSecret, sealTotpSecret } from "../platform/crypto/totp-secret";
 import { type AuditEntry, GuardFailed, writeAudited } from "../platform/db/audit";
 import { getDb } from "../platform/db/client";
 import { forgetSessionState } from "../platform/http/auth";
@@ -32,24 +31,6 @@ import { userInScope } from "./users";
 
 /** The issuer name authenticator apps show beside the account. */
 const TOTP_ISSUER = "grid321";
-
-function sealContext(userId: string): string {
-  return `user_second_factors:${userId}:secret`;
-}
-
-/** Seals a TOTP secret like an ID number (AES-256-GCM under PII_KEY, bound to its user). */
-async function sealTotpSecret(env: Cloudflare.Env, userId: string, secret: Uint8Array): Promise<string> {
-  return encryptPii(await piiKeys(env.PII_KEY), base32Encode(secret), sealContext(userId));
-}
-
-/** Opens a sealed TOTP secret. */
-export async function openTotpSecret(
-  env: Cloudflare.Env,
-  userId: string,
-  sealed: string,
-): Promise<Uint8Array> {
-  return base32Decode(await decryptPii(await piiKeys(env.PII_KEY), sealed, sealContext(userId)));
-}
 
 function entry(
   principal: Principal,

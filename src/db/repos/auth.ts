@@ -1,5 +1,5 @@
 import type { InStatement } from "@libsql/client/web";
-import { and, asc, eq, gt, isNull, lte } from "drizzle-orm";
+import { and, asc, eq, gt, isNotNull, isNull, lt, lte, or } from "drizzle-orm";
 import { type Db, getDb } from "../../platform/db/client";
 import { stmt } from "../../platform/db/statements";
 import {
@@ -236,12 +236,18 @@ export function confirmSecondFactor(
 
 /** The UPDATE spending a TOTP step: no row when this step (or a later one) was already accepted. */
 export function spendTotpStep(db: Db, userId: string, step: number, now: string): InStatement {
-  // Raw SQL: "NULL or lower" in one guard; the step must be strictly after the last one accepted.
-  return {
-    sql: `UPDATE user_second_factors SET last_used_step = ?, updated_at = ?
-          WHERE user_id = ? AND confirmed_at IS NOT NULL AND (last_used_step IS NULL OR last_used_step < ?)`,
-    args: [step, now, userId, step],
-  };
+  return stmt(
+    db
+      .update(userSecondFactors)
+      .set({ lastUsedStep: step, updatedAt: now })
+      .where(
+        and(
+          eq(userSecondFactors.userId, userId),
+          isNotNull(userSecondFactors.confirmedAt),
+          or(isNull(userSecondFactors.lastUsedStep), lt(userSecondFactors.lastUsedStep, step)),
+        ),
+      ),
+  );
 }
 
 /** The DELETE of a user's factor and recovery codes. */

@@ -4,7 +4,7 @@ import { call } from "../../support/helpers";
 
 const METHODS = ["get", "post", "put", "patch", "delete"] as const;
 const UNDOCUMENTED = new Set(["GET /openapi.json", "GET /docs"]);
-const PUBLIC = new Set(["POST /v1/auth/login", "POST /v1/auth/refresh"]);
+const PUBLIC = new Set(["POST /v1/auth/login", "POST /v1/auth/login/second-factor", "POST /v1/auth/refresh"]);
 
 interface Operation {
   security?: Array<Record<string, string[]>>;
