@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { createClient } from "@libsql/client/web";
+import { copyDocsAssets } from "./docs-assets";
 import { cronsFromWranglerToml } from "./lib/cron";
 import { scheduleCrons } from "./lib/dev-cron";
 import { DEV_VARS_PATH, ensureDevVars, moveLegacyDevVars } from "./lib/dev-vars";
@@ -115,6 +116,7 @@ async function main() {
     );
     if (await moveLegacyDevVars()) console.log("grid321 dev: moved .dev.vars to .data/dev.vars");
     await ensureDevVars(DEV_VARS_PATH, sqld.url, api);
+    await copyDocsAssets();
     const seeded = await seedDemo(client);
     console.log(
       seeded ? "grid321 dev: seeded the demo city (password grid321-demo)" : "grid321 dev: demo city present",

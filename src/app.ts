@@ -1,5 +1,4 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { Scalar } from "@scalar/hono-api-reference";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./env";
@@ -14,6 +13,24 @@ import { api } from "./routes";
 const PUBLIC_V1 = new Set(["/v1/auth/login", "/v1/auth/login/second-factor", "/v1/auth/refresh"]);
 
 export type { AppType } from "./routes";
+
+const DOCS_CSP =
+  "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'";
+const DOCS_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>grid321 API</title>
+<link rel="stylesheet" href="/docs/vendor/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui" data-spec="/openapi.json"></div>
+<script src="/docs/vendor/swagger-ui-bundle.js"></script>
+<script src="/docs/init.js"></script>
+</body>
+</html>
+`;
 
 /** Builds the grid321 Hono app: middleware, every resource router, `/openapi.json` and `/docs`. */
 export function createApp() {
@@ -63,7 +80,11 @@ export function createApp() {
     },
     servers: [{ url: "/" }],
   });
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "grid321 API" }));
+  // The interactive reference: Swagger UI from this Worker's static assets (public/docs/), no other origin.
+  app.get("/docs", (c) => {
+    c.header("content-security-policy", DOCS_CSP);
+    return c.html(DOCS_HTML);
+  });
 
   app.notFound((c) => {
     const allow = allowedMethods(app.routes, c.req.path);
