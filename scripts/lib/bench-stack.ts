@@ -336,7 +336,12 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       dispatch: (path, init) =>
         running.dispatchFetch(`${url}${path}`, init as never) as unknown as Promise<Response>,
       tokenFor: (principal) =>
-        signAccessToken(env, { ...principal, username: principal.username ?? principal.userId }),
+        // A bench's user stands for one after a full login, second factor included.
+        signAccessToken(env, {
+          amr: ["pwd", "otp"],
+          ...principal,
+          username: principal.username ?? principal.userId,
+        }),
       stop,
     };
   } catch (error) {
