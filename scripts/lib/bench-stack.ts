@@ -28,9 +28,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createServer, connect as netConnect, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { type Client, createClient } from "@libsql/client/web";
-import { build } from "esbuild";
+import { build, type Plugin } from "esbuild";
 import { convertV4MiniflareOptions, Miniflare, type V4QueueConsumerOptions } from "miniflare";
 import { unstable_readConfig } from "wrangler";
 import type { Principal } from "../../src/env";
@@ -76,6 +76,12 @@ export interface BenchStackOptions {
    * (no proxy).
    */
   libsqlLatencyMs?: number;
+  /**
+   * Modules of the Worker to bundle from another file, as absolute paths without extension: `{ [src module]:
+   * stand-in }`. A bench keeps an old implementation reachable this way, only inside its own run; the
+   * stand-in itself still gets the original when it imports it.
+   */
+  replaceModules?: Record<string, string>;
 }
 
 export interface BenchStack {
@@ -158,8 +164,23 @@ function workerOptionsFromWranglerToml(consumers: string[]) {
   };
 }
 
+/** An esbuild plugin that resolves the modules named in `replacements` to their stand-ins. */
+function replaceModulesPlugin(replacements: Record<string, string>): Plugin {
+  const standIns = new Set(Object.values(replacements));
+  return {
+    name: "replace-modules",
+    setup(b) {
+      b.onResolve({ filter: /^\./ }, (args) => {
+        const target = replacements[resolve(args.resolveDir, args.path).replace(/\.ts$/, "")];
+        if (!target || standIns.has(args.importer.replace(/\.ts$/, ""))) return undefined;
+        return { path: `${target}.ts` };
+      });
+    },
+  };
+}
+
 /** Bundles src/index.ts into `outdir/worker.js` the way wrangler would for workerd. */
-async function bundleWorker(outdir: string): Promise<string> {
+async function bundleWorker(outdir: string, replacements: Record<string, string> = {}): Promise<string> {
   const bundle = join(outdir, "worker.js");
   await build({
     entryPoints: [join(ROOT, "src/index.ts")],
@@ -172,6 +193,7 @@ async function bundleWorker(outdir: string): Promise<string> {
     external: ["cloudflare:*", "node:*"],
     outfile: bundle,
     logLevel: "error",
+    plugins: [replaceModulesPlugin(replacements)],
   });
   return bundle;
 }
@@ -286,7 +308,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       proxy = await startLatencyProxy({ host: "127.0.0.1", port: sqld.port }, libsqlLatencyMs / 2);
     }
     await mkdir(bundleDir, { recursive: true });
-    const bundle = await bundleWorker(bundleDir);
+    const bundle = await bundleWorker(bundleDir, options.replaceModules);
 
     const vars: BenchVars = {
       ENVIRONMENT: "bench",
