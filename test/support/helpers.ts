@@ -149,14 +149,3 @@ export async function makeUser(role: Role, unit: TestUnit, password?: string): P
   });
   return { id, username, role, unit, token };
 }
-
-/** Asserts the shape every error must have: problem+json with type/title/status. */
-export function isProblem(res: { status: number; headers: Headers; body: any }, status: number): boolean {
-  return (
-    res.status === status &&
-    (res.headers.get("content-type") ?? "").startsWith("application/problem+json") &&
-    res.body?.status === status &&
-    typeof res.body?.type === "string" &&
-    typeof res.body?.title === "string"
-  );
-}

@@ -6,6 +6,7 @@ import { hasSecondFactor, secondFactorRequired } from "../../domain/second-facto
 import { inScope } from "../../domain/units";
 import type { AppEnv, Principal } from "../../env";
 import { TokenError, verifyAccessToken } from "../crypto/tokens";
+import { isDbUnavailable } from "../db/errors";
 import { Problem, problems } from "./problem";
 
 /** How long an isolate trusts a user's session state (disabled, epoch) before reading it again. */
@@ -25,12 +26,27 @@ export function forgetSessionState(userId: string): void {
  * 401 unless the caller's account is enabled and their token was minted under the current session epoch:
  * disabling a user, resetting their password, role, unit or second factor raises it. Read through a
  * per-isolate cache at most `SESSION_STATE_MAX_AGE_MS` old.
+ *
+ * While libSQL is unreachable the check uses the last state this isolate read, however old, or lets the
+ * request through when it has none: case reports and commands must keep going in through their desks during
+ * an outage, and every other write and every sensitive read needs libSQL and fails with 503 anyway. The
+ * exposure is bounded by the access token's lifetime (15 minutes).
  */
 export async function assertSessionCurrent(env: Cloudflare.Env, principal: Principal): Promise<void> {
   const now = Date.now();
   let state = sessionCache.get(principal.userId);
   if (!state || now - state.at > SESSION_STATE_MAX_AGE_MS) {
-    const stored = await sessionStateOf(env, principal.userId);
+    let stored: Awaited<ReturnType<typeof sessionStateOf>>;
+    try {
+      stored = await sessionStateOf(env, principal.userId);
+    } catch (error) {
+      if (!isDbUnavailable(error)) throw error;
+      console.error(
+        JSON.stringify({ kind: "session-check-skipped", userId: principal.userId, cached: !!state }),
+      );
+      if (!state) return;
+      stored = { disabled: state.disabled, sessionEpoch: state.sessionEpoch };
+    }
     state = { disabled: stored?.disabled ?? true, sessionEpoch: stored?.sessionEpoch ?? 0, at: now };
     if (sessionCache.size >= SESSION_CACHE_LIMIT) sessionCache.clear();
     sessionCache.set(principal.userId, state);

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { base64url, generateKeyPair, importJWK, type JWK, type JWTPayload, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ACCESS_TOKEN_TYPE, verifyAccessToken } from "../../../src/platform/crypto/tokens";
-import { call, isProblem, makeTree, makeUser, type TestUser } from "../../support/helpers";
+import { call, makeTree, makeUser, type TestUser } from "../../support/helpers";
 
 let user: TestUser;
 let signingKey: CryptoKey;
@@ -53,7 +53,7 @@ function encodePart(value: unknown): string {
 
 async function expectRefused(token: string) {
   const res = await call("/v1/me", { token });
-  expect(isProblem(res, 401)).toBe(true);
+  expect(res).toBeProblem(401);
   expect(res.body.type).toMatch(/\/unauthorized$/);
   expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
   // The same verdict straight from the verifier, so the route cannot be letting it through another way.
@@ -74,17 +74,16 @@ describe("access-token verification", () => {
       unitPath: user.unit.path,
       unitLevel: "town",
       username: user.username,
+      // A token minted without these claims counts as a password-only login of session epoch 0.
+      amr: ["pwd"],
+      sessionEpoch: 0,
     });
   });
 
   it("refuses a missing or non-bearer Authorization header", async () => {
-    expect(isProblem(await call("/v1/me"), 401)).toBe(true);
-    expect(isProblem(await call("/v1/me", { headers: { authorization: "Basic YWRtaW46eA==" } }), 401)).toBe(
-      true,
-    );
-    expect(isProblem(await call("/v1/me", { headers: { authorization: "Bearer not a token" } }), 401)).toBe(
-      true,
-    );
+    expect(await call("/v1/me")).toBeProblem(401);
+    expect(await call("/v1/me", { headers: { authorization: "Basic YWRtaW46eA==" } })).toBeProblem(401);
+    expect(await call("/v1/me", { headers: { authorization: "Bearer not a token" } })).toBeProblem(401);
   });
 
   it("refuses HS256 signed with some secret, even with the right kid", async () => {
