@@ -14,7 +14,6 @@ import {
   spendLoginChallenge,
   spendRecoveryCode,
   spendRefreshToken,
-  storeRefreshToken,
   spendTotpStep,
 } from "../db/repos/auth";
 import { findUnit } from "../db/repos/units";
@@ -292,7 +291,12 @@ export async function refresh(
     stored.familyId,
     stored.amr.split(" ") as AuthMethod[],
   );
-  await storeRefreshToken(env, row);
+  // The new token and the rotation's audit row commit together.
+  await writeAudited(
+    db,
+    [insertRefreshToken(db, row)],
+    [authAudit("auth.refresh", "success", found, requestId, { familyId: stored.familyId })],
+  );
   return body;
 }
 
