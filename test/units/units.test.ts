@@ -410,8 +410,8 @@ describe("PATCH /v1/units/{id} racing another writer", () => {
             header: ifMatch === undefined ? {} : { "if-match": ifMatch },
           })
           .then(read);
-      // One with If-Match, one without: the guard in the UPDATE catches the race either way.
-      const results = await Promise.all([rename("东风村", '"1"'), rename("红旗村")]);
+      // Both expect version 1: whichever writes second finds version 2, in the read or in the UPDATE's guard.
+      const results = await Promise.all([rename("东风村", '"1"'), rename("红旗村", '"1"')]);
       expect(results.map((r) => r.status).sort(), JSON.stringify(results)).toEqual([200, 412]);
       const loser = results.find((r) => r.status !== 200)!;
       expect(loser).toBeProblem(412, "stale-version");
