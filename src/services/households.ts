@@ -3,6 +3,7 @@ import type { HelperRow, HouseholdRow, NewHouseholdRow, UnitRef } from "../db/re
 import * as repo from "../db/repos/households";
 import {
   existingIdHmacs,
+  insertedResidentRow,
   insertResidentsStatement,
   memberTagLists,
   type NewResidentRow,
@@ -383,13 +384,13 @@ export async function planMembersChanged(
 /**
  * Registers a household in a grid with its residents, classified with its village's totals including it.
  * The insert happens only if the grid still exists (404 otherwise), and only if no ID number was registered
- * meanwhile (409).
+ * meanwhile (409). Returns the household and the residents as stored (so a client learns their ids).
  */
 export async function createHousehold(
   env: Env,
   actor: Actor,
   input: HouseholdFields & { unitId: string; residents: ResidentFields[] },
-): Promise<HouseholdRow> {
+): Promise<{ household: HouseholdRow; residents: ResidentRow[] }> {
   const db = getDb(env);
   const unit = await loadGrid(db, actor.principal, input.unitId, "unitId");
   const keys = await piiKeys(env.PII_KEY);
@@ -427,7 +428,10 @@ export async function createHousehold(
       residents: members.length,
     }),
   ]);
-  return repo.insertedHouseholdRow(row, now);
+  return {
+    household: repo.insertedHouseholdRow(row, now),
+    residents: members.map((m) => insertedResidentRow(m, now)),
+  };
 }
 
 /** One row of an import: the grid by code, the household and its residents. */

@@ -3,6 +3,7 @@ import { type Action, rolesFor } from "../../domain/permissions";
 import { ROLE_LABELS } from "../../domain/roles";
 import type { AppEnv } from "../../env";
 import { authorize } from "./auth";
+import { type DeclaredHeader, responseHeaders } from "./openapi-document";
 import { Problem } from "./problem";
 
 /** A handler for one route, typed by its createRoute config (params, query, body and responses). */
@@ -60,9 +61,22 @@ export function jsonBody<T extends z.ZodTypeAny>(schema: T, description?: string
   };
 }
 
-/** A JSON response entry for createRoute. */
-export function jsonResponse<T extends z.ZodTypeAny>(schema: T, description: string) {
-  return { description, content: { "application/json": { schema } } };
+/**
+ * A JSON response entry for createRoute, with the headers it sets (declared under `components.headers`).
+ *
+ * @example
+ * 201: jsonResponse(UnitSchema, "Created", ["ETag", "Location"])
+ */
+export function jsonResponse<T extends z.ZodTypeAny>(
+  schema: T,
+  description: string,
+  headers: DeclaredHeader[] = [],
+) {
+  return {
+    description,
+    content: { "application/json": { schema } },
+    ...(headers.length ? { headers: responseHeaders(...headers) } : {}),
+  };
 }
 
 /** `{id}` path parameter that must be a UUID. */

@@ -47,6 +47,7 @@ const CodeAnswer = {
 export const login = createRoute({
   method: "post",
   path: "/v1/auth/login",
+  operationId: "login",
   tags: ["auth"],
   summary: "Log in with username and password",
   description:
@@ -68,6 +69,7 @@ export const login = createRoute({
 export const loginSecondFactor = createRoute({
   method: "post",
   path: "/v1/auth/login/second-factor",
+  operationId: "loginSecondFactor",
   tags: ["auth"],
   summary: "Answer a login challenge with a TOTP code or a recovery code",
   description:
@@ -91,6 +93,7 @@ const SecondFactorStatus = z
 export const secondFactorStatus = createRoute({
   method: "get",
   path: "/v1/auth/second-factor",
+  operationId: "getSecondFactor",
   tags: ["auth"],
   summary: "The caller's second factor: enrolled, pending, required, recovery codes left",
   ...guarded("auth.session"),
@@ -100,6 +103,7 @@ export const secondFactorStatus = createRoute({
 export const enrolSecondFactor = createRoute({
   method: "post",
   path: "/v1/auth/second-factor/enrolment",
+  operationId: "enrolSecondFactor",
   tags: ["auth"],
   summary: "Start a TOTP enrolment: a new secret as an otpauth:// URI, shown once",
   description:
@@ -117,6 +121,7 @@ export const enrolSecondFactor = createRoute({
 export const confirmSecondFactor = createRoute({
   method: "post",
   path: "/v1/auth/second-factor/confirmation",
+  operationId: "confirmSecondFactor",
   tags: ["auth"],
   summary: "Confirm an enrolment with a first code; returns ten single-use recovery codes, once",
   description:
@@ -142,6 +147,7 @@ export const confirmSecondFactor = createRoute({
 export const disableSecondFactor = createRoute({
   method: "post",
   path: "/v1/auth/second-factor/disable",
+  operationId: "disableSecondFactor",
   tags: ["auth"],
   summary: "Disable the caller's second factor with a current code or a recovery code",
   description:
@@ -154,6 +160,7 @@ export const disableSecondFactor = createRoute({
 export const resetSecondFactor = createRoute({
   method: "post",
   path: "/v1/auth/second-factor/reset",
+  operationId: "resetSecondFactor",
   tags: ["auth"],
   summary: "Clear another user's second factor (a lost device) and revoke their sessions",
   ...guarded("auth.second-factor-reset"),
@@ -164,6 +171,7 @@ export const resetSecondFactor = createRoute({
 export const refresh = createRoute({
   method: "post",
   path: "/v1/auth/refresh",
+  operationId: "refreshTokens",
   tags: ["auth"],
   summary: "Exchange a refresh token for a new token pair (the old refresh token is spent)",
   description: "Presenting an already-rotated refresh token revokes its whole family (token theft).",
@@ -174,6 +182,7 @@ export const refresh = createRoute({
 export const logout = createRoute({
   method: "post",
   path: "/v1/auth/logout",
+  operationId: "logout",
   tags: ["auth"],
   summary: "Revoke a refresh token (or, with `all`, every session of the caller)",
   ...guarded("auth.session"),
@@ -188,6 +197,7 @@ export const logout = createRoute({
 export const me = createRoute({
   method: "get",
   path: "/v1/me",
+  operationId: "getMe",
   tags: ["auth"],
   summary: "The caller's user and unit",
   ...guarded("auth.session"),

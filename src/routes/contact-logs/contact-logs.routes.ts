@@ -23,6 +23,7 @@ const LinkSchema = z
 export const link = createRoute({
   method: "post",
   path: "/v1/contacts/{userId}/case-links",
+  operationId: "linkContactCase",
   tags: ["three lines"],
   summary: "Link a contact's log to a case: information collected, or a dispute mediated",
   description:
@@ -47,6 +48,7 @@ export const link = createRoute({
 export const list = createRoute({
   method: "get",
   path: "/v1/contacts/{userId}/case-links",
+  operationId: "listContactCaseLinks",
   tags: ["three lines"],
   summary: "A contact's logs linked to cases, newest first (up to 200)",
   ...guarded("contact-logs.read"),

@@ -46,6 +46,7 @@ const ProfileSchema = z
 export const putProfile = createRoute({
   method: "put",
   path: "/v1/contacts/{userId}/profile",
+  operationId: "setContactProfile",
   tags: ["three lines"],
   summary: "Set a three-line contact's profile (admin, center_staff)",
   description:
@@ -69,6 +70,7 @@ export const putProfile = createRoute({
 export const getProfile = createRoute({
   method: "get",
   path: "/v1/contacts/{userId}",
+  operationId: "getContact",
   tags: ["three lines"],
   summary: "A contact's profile and active household pairings",
   ...guarded("contacts.read"),
@@ -79,6 +81,7 @@ export const getProfile = createRoute({
 export const pair = createRoute({
   method: "post",
   path: "/v1/contacts/{userId}/households",
+  operationId: "pairContactHouseholds",
   tags: ["three lines"],
   summary: "Pair a contact with households, each pairing naming its line (admin, center_staff, grid_worker)",
   ...guarded("contacts.pair"),
@@ -107,6 +110,7 @@ export const pair = createRoute({
 export const unpair = createRoute({
   method: "delete",
   path: "/v1/contacts/{userId}/households/{householdId}",
+  operationId: "unpairContactHousehold",
   tags: ["three lines"],
   summary: "End a pairing; its history is kept (admin, center_staff, grid_worker)",
   ...guarded("contacts.pair"),
@@ -144,6 +148,7 @@ const Coverage = z
 export const coverage = createRoute({
   method: "get",
   path: "/v1/units/{id}/coverage",
+  operationId: "getContactCoverage",
   tags: ["three lines"],
   summary:
     "Three-line coverage of a subtree: shares per line, red households without a helper, overloaded contacts",

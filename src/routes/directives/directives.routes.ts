@@ -122,7 +122,10 @@ export const issue = createRoute({
     "`GET /v1/directives/{id}` shows them arriving until `counts.total` reaches `targetCount`.",
   ...guarded("directives.issue"),
   request: { body: jsonBody(NewDirective) },
-  responses: { 201: jsonResponse(DirectiveSchema, "Issued"), ...errorResponses(403, 404, 413) },
+  responses: {
+    201: jsonResponse(DirectiveSchema, "Issued", ["Location"]),
+    ...errorResponses(403, 404, 413),
+  },
 });
 
 export const list = createRoute({

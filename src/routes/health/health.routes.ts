@@ -4,6 +4,7 @@ import { jsonResponse, ProblemSchema } from "../../platform/http/openapi";
 export const health = createRoute({
   method: "get",
   path: "/health",
+  operationId: "getHealth",
   tags: ["platform"],
   summary: "Liveness and libSQL reachability",
   responses: {
@@ -21,6 +22,7 @@ export const health = createRoute({
 export const jwks = createRoute({
   method: "get",
   path: "/.well-known/jwks.json",
+  operationId: "getJwks",
   tags: ["auth"],
   summary: "Public keys that verify grid321 access tokens",
   responses: {

@@ -37,6 +37,7 @@ const SettingsSchema = z
 export const putSettings = createRoute({
   method: "put",
   path: "/v1/units/{id}/subsidy-settings",
+  operationId: "setSubsidySettings",
   tags: ["household leads"],
   summary: "Set a unit's household-lead subsidy amounts (admin, center_staff); inherited down the tree",
   description: `Stored as unit settings \`${SUBSIDY_KEYS.caseFen}\`, \`${SUBSIDY_KEYS.eventFen}\`, \`${SUBSIDY_KEYS.flagBelowX100}\`, \`${SUBSIDY_KEYS.caseCapFen}\`. Money is integer fen: negative or fractional amounts are 400 and nothing is written.`,
@@ -64,6 +65,7 @@ export const putSettings = createRoute({
 export const getSettings = createRoute({
   method: "get",
   path: "/v1/units/{id}/subsidy-settings",
+  operationId: "getSubsidySettings",
   tags: ["household leads"],
   summary: "The household-lead subsidy settings in force at a unit (its own or inherited, else defaults)",
   ...guarded("household-leads.read-settings"),
@@ -86,6 +88,7 @@ const EventSchema = z
 export const recordEvent = createRoute({
   method: "post",
   path: "/v1/household-leads/{id}/events",
+  operationId: "recordHouseholdLeadEvent",
   tags: ["household leads"],
   summary: "Record an event a lead is rewarded for (以事奖补) (admin, center_staff, grid_worker)",
   description:
@@ -120,6 +123,7 @@ const RatingSchema = z
 export const rate = createRoute({
   method: "post",
   path: "/v1/household-leads/{id}/ratings",
+  operationId: "rateHouseholdLead",
   tags: ["household leads"],
   summary: "Record a resident's rating of their household lead (群众评议), 1–5, once per period",
   description:
@@ -194,6 +198,7 @@ const StatementSchema = z
 export const statement = createRoute({
   method: "get",
   path: "/v1/household-leads/{id}/statement",
+  operationId: "getHouseholdLeadStatement",
   tags: ["household leads"],
   summary: "A lead's month: cases handled, events, amounts (integer fen) and average rating",
   description:
@@ -206,6 +211,7 @@ export const statement = createRoute({
 export const settle = createRoute({
   method: "post",
   path: "/v1/household-leads/{id}/settlements",
+  operationId: "settleHouseholdLead",
   tags: ["household leads"],
   summary: "Fix the month's case amounts at the setting in force now (admin, center_staff)",
   description: "Idempotent: cases already settled keep their amount; later cases of the month are added.",
@@ -230,6 +236,7 @@ const FlagSchema = z
 export const flag = createRoute({
   method: "post",
   path: "/v1/household-leads/{id}/flag",
+  operationId: "flagHouseholdLead",
   tags: ["household leads"],
   summary: "Flag a lead for adjustment (动态调整) when the period's average rating is below the threshold",
   description:
@@ -249,6 +256,7 @@ export const flag = createRoute({
 export const unflag = createRoute({
   method: "delete",
   path: "/v1/household-leads/{id}/flag",
+  operationId: "clearHouseholdLeadFlag",
   tags: ["household leads"],
   summary: "Clear a lead's adjustment flag (admin, center_staff)",
   ...guarded("household-leads.flag"),
@@ -271,6 +279,7 @@ const LeadSummary = z
 export const listLeads = createRoute({
   method: "get",
   path: "/v1/units/{id}/household-leads",
+  operationId: "listUnitHouseholdLeads",
   tags: ["household leads"],
   summary: "The household leads of a subtree; `flagged=true` lists those flagged for adjustment",
   ...guarded("household-leads.list"),

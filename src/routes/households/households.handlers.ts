@@ -1,17 +1,31 @@
 import { chinaDate } from "../../domain/china-time";
+import { markDeprecated } from "../../platform/http/deprecation";
 import { requiredVersion, setEtag } from "../../platform/http/if-match";
 import type { AppRouteHandler } from "../../platform/http/openapi";
 import { decodeCursor, toPage } from "../../platform/http/pagination";
 import * as households from "../../services/households";
 import type * as routes from "./households.routes";
-import { asOfDate } from "./schemas";
+import { asOfDate, LEGACY_LOCATION_DEPRECATED, storedLocation, usesLegacyLocation } from "./schemas";
 import { actorOf, helperView, householdView, residentView } from "./views";
 
 export const create: AppRouteHandler<typeof routes.create> = async (c) => {
-  const row = await households.createHousehold(c.env, actorOf(c), c.req.valid("json"));
-  setEtag(c, row.version);
-  c.header("location", `/v1/households/${row.id}`);
-  return c.json(householdView(row, new Date(row.updatedAt), false), 201);
+  const body = c.req.valid("json");
+  const { household, residents } = await households.createHousehold(c.env, actorOf(c), {
+    ...body,
+    location: body.location && storedLocation(body.location),
+  });
+  setEtag(c, household.version);
+  c.header("location", `/v1/households/${household.id}`);
+  if (usesLegacyLocation([body.location])) markDeprecated(c, LEGACY_LOCATION_DEPRECATED);
+  const at = new Date(household.updatedAt);
+  const today = chinaDate(at);
+  return c.json(
+    {
+      ...householdView(household, at, false),
+      residents: residents.map((r) => residentView(r, null, today)),
+    },
+    201,
+  );
 };
 
 export const list: AppRouteHandler<typeof routes.list> = async (c) => {
@@ -58,13 +72,24 @@ export const getOne: AppRouteHandler<typeof routes.getOne> = async (c) => {
 export const patch: AppRouteHandler<typeof routes.patch> = async (c) => {
   const expected = requiredVersion(c.req.valid("header")["if-match"]);
   const { id } = c.req.valid("param");
-  const row = await households.updateHousehold(c.env, actorOf(c), id, expected, c.req.valid("json"));
+  const { location, ...body } = c.req.valid("json");
+  const row = await households.updateHousehold(c.env, actorOf(c), id, expected, {
+    ...body,
+    ...(location !== undefined ? { location: location && storedLocation(location) } : {}),
+  });
   setEtag(c, row.version);
+  if (usesLegacyLocation([location])) markDeprecated(c, LEGACY_LOCATION_DEPRECATED);
   return c.json(householdView(row, new Date(row.updatedAt), false), 200);
 };
 
 export const importHouseholds: AppRouteHandler<typeof routes.importHouseholds> = async (c) => {
-  const result = await households.importHouseholds(c.env, actorOf(c), c.req.valid("json").rows);
+  const { rows } = c.req.valid("json");
+  const result = await households.importHouseholds(
+    c.env,
+    actorOf(c),
+    rows.map((r) => ({ ...r, location: r.location && storedLocation(r.location) })),
+  );
+  if (usesLegacyLocation(rows.map((r) => r.location))) markDeprecated(c, LEGACY_LOCATION_DEPRECATED);
   return c.json(result, 201);
 };
 

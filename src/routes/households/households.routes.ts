@@ -33,23 +33,39 @@ const HouseholdDetailSchema = HouseholdSchema.extend({
   helpers: z.array(HelperSchema).openapi({ description: "Named helpers (帮扶人), current and past" }),
 }).openapi("HouseholdDetail");
 
+const CreatedHouseholdSchema = HouseholdSchema.extend({
+  residents: z
+    .array(ResidentSchema)
+    .openapi({ description: "The residents registered with it, masked, ids included" }),
+}).openapi("CreatedHousehold");
+
 const ByClass = z.object({ green: z.number().int(), yellow: z.number().int(), red: z.number().int() });
 
 export const create = createRoute({
   method: "post",
   path: "/v1/households",
+  operationId: "createHousehold",
   tags: ["households"],
   summary: "Register a household in a grid, optionally with its residents",
   description:
     "The household is classified on write (green 放心户 / yellow 关心户 / red 连心户) with the village totals including it. ID numbers are validated per GB 11643 and stored only encrypted. An ID number registered anywhere in the city answers 409 naming the next step (register the household without that person, then `POST /v1/residents/transfer-requests`); the refusal is audited with the number's keyed HMAC and counted: past 10 such refusals an hour, 429. 404 when the grid is not in your scope, or was deleted meanwhile.",
   ...guarded("households.write"),
   request: { body: jsonBody(NewHousehold) },
-  responses: { 201: jsonResponse(HouseholdSchema, "Created"), ...errorResponses(403, 404, 409, 429) },
+  responses: {
+    201: jsonResponse(CreatedHouseholdSchema, "Created, with its residents (masked)", [
+      "ETag",
+      "Location",
+      "Deprecation",
+      "Link",
+    ]),
+    ...errorResponses(403, 404, 409, 429),
+  },
 });
 
 export const list = createRoute({
   method: "get",
   path: "/v1/households",
+  operationId: "listHouseholds",
   tags: ["households"],
   summary: "Households in a subtree of the caller's scope (never unmasked)",
   description:
@@ -79,6 +95,7 @@ export const list = createRoute({
 export const getOne = createRoute({
   method: "get",
   path: "/v1/households/{id}",
+  operationId: "getHousehold",
   tags: ["households"],
   summary: "One household with its (masked) residents and helpers",
   description:
@@ -86,7 +103,7 @@ export const getOne = createRoute({
   ...guarded("households.read"),
   request: { params: IdParam, query: z.object({ ...RevealQuery, ...AsOfQuery }), headers: PurposeHeader },
   responses: {
-    200: jsonResponse(HouseholdDetailSchema, "The household"),
+    200: jsonResponse(HouseholdDetailSchema, "The household", ["ETag"]),
     ...errorResponses(403, 404, 429),
   },
 });
@@ -94,18 +111,23 @@ export const getOne = createRoute({
 export const patch = createRoute({
   method: "patch",
   path: "/v1/households/{id}",
+  operationId: "updateHousehold",
   tags: ["households"],
   summary: "Change a household, move it to another grid, or set/remove a class override",
   description:
     "Requires `If-Match` with the current version (428 without, 412 when stale or changed meanwhile). The household is reclassified in the same write. Overrides (admin, center_staff) need a reason and an expiry at most 366 days ahead.",
   ...guarded("households.write"),
   request: { params: IdParam, headers: ifMatchHeader(true), body: jsonBody(HouseholdPatch) },
-  responses: { 200: jsonResponse(HouseholdSchema, "Updated"), ...errorResponses(403, 404, 412, 428) },
+  responses: {
+    200: jsonResponse(HouseholdSchema, "Updated", ["ETag", "Deprecation", "Link"]),
+    ...errorResponses(403, 404, 412, 428),
+  },
 });
 
 export const importHouseholds = createRoute({
   method: "post",
   path: "/v1/households/import",
+  operationId: "importHouseholds",
   tags: ["households"],
   summary: "Bulk import households with residents, all or nothing",
   description: `Up to 20,000 rows and ${IMPORT_BODY_LIMIT / 1024 / 1024} MiB per call. Every bad row is reported with its index (400; 409 for registered or repeated ID numbers); nothing is written unless every row is good. Imported households are classified with their villages' totals including the import; run \`POST /v1/units/{id}/reclassify\` afterwards to move the classes of households already there.`,
@@ -132,6 +154,7 @@ export const importHouseholds = createRoute({
 export const reclassify = createRoute({
   method: "post",
   path: "/v1/units/{id}/reclassify",
+  operationId: "reclassifyUnitHouseholds",
   tags: ["households"],
   summary: "Reclassify every household of a subtree, set-based",
   description:
@@ -158,6 +181,7 @@ export const reclassify = createRoute({
 export const summary = createRoute({
   method: "get",
   path: "/v1/units/{id}/households/summary",
+  operationId: "getHouseholdSummary",
   tags: ["households"],
   summary: "Households by class and overdue visits in a subtree",
   ...guarded("households.read"),
@@ -180,6 +204,7 @@ export const summary = createRoute({
 export const addHelper = createRoute({
   method: "post",
   path: "/v1/households/{id}/helpers",
+  operationId: "assignHouseholdHelper",
   tags: ["households"],
   summary: "Name a helper (帮扶人) for a household",
   description: "The helper is a grid worker or a three-line contact whose unit covers the household.",
@@ -196,6 +221,7 @@ export const addHelper = createRoute({
 export const endHelper = createRoute({
   method: "delete",
   path: "/v1/households/{id}/helpers/{userId}",
+  operationId: "removeHouseholdHelper",
   tags: ["households"],
   summary: "End a helper pairing, keeping its history",
   ...guarded("households.write"),
@@ -231,6 +257,7 @@ const ServicePlanSchema = z
 export const getServicePlan = createRoute({
   method: "get",
   path: "/v1/units/{id}/service-plan",
+  operationId: "getServicePlan",
   tags: ["households"],
   summary: "The visit cadence by class in force for a unit, and where each value comes from",
   description:
@@ -243,6 +270,7 @@ export const getServicePlan = createRoute({
 export const putServicePlan = createRoute({
   method: "put",
   path: "/v1/units/{id}/service-plan",
+  operationId: "setServicePlan",
   tags: ["households"],
   summary: "Set a unit's own visit cadences; the subtree is rescheduled",
   ...guarded("households.plan"),

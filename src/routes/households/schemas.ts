@@ -82,15 +82,46 @@ const SafeYears = z
   .max(SAFE_YEAR_MAX - SAFE_YEAR_BASE + 1)
   .refine((ys) => ys.every((y) => y <= chinaYear(new Date())), "a rating cannot be for a future year")
   .openapi({ description: "Years the household was rated a safe family (平安家庭)" });
-export const Location = z.strictObject({
-  latitude: z.number().min(-90).max(90),
-  longitude: z.number().min(-180).max(180),
-});
+/** A point as the API spells it everywhere (cases too): `lat`/`lng` in degrees (WGS 84). */
+export const Location = z
+  .strictObject({
+    lat: z.number().min(-90).max(90),
+    lng: z.number().min(-180).max(180),
+  })
+  .openapi("Coordinates");
+
+const LegacyLocation = z
+  .strictObject({
+    latitude: z.number().min(-90).max(90),
+    longitude: z.number().min(-180).max(180),
+  })
+  .openapi("LegacyCoordinates", {
+    deprecated: true,
+    description:
+      "The old spelling, accepted on input until the next API version: send `lat`/`lng`. A request using it is answered with a `Deprecation` header.",
+  });
+
+/** A location on input: `{ lat, lng }`, or the deprecated `{ latitude, longitude }`. */
+export const LocationInput = z.union([Location, LegacyLocation]);
+export type LocationInput = z.infer<typeof LocationInput>;
+
+/** When `{ latitude, longitude }` on input was deprecated (announced by the `Deprecation` header). */
+export const LEGACY_LOCATION_DEPRECATED = new Date("2026-12-01T00:00:00Z");
+
+/** A location as the services store it (`latitude`/`longitude` columns), from either spelling. */
+export function storedLocation(l: LocationInput): { latitude: number; longitude: number } {
+  return "lat" in l ? { latitude: l.lat, longitude: l.lng } : l;
+}
+
+/** Whether any of these input locations used the deprecated spelling. */
+export function usesLegacyLocation(locations: ReadonlyArray<LocationInput | null | undefined>): boolean {
+  return locations.some((l) => l != null && "latitude" in l);
+}
 
 /** A household's own fields, as registered or imported. */
 export const householdFields = {
   address: z.string().trim().min(1).max(200),
-  location: Location.optional(),
+  location: LocationInput.optional(),
   headName: z.string().trim().min(1).max(50).openapi({ description: "Head of household (户主)" }),
   incomePerCapita: Income,
   incomeStable: z.boolean(),
@@ -103,7 +134,7 @@ export const HouseholdPatch = z
   .strictObject({
     unitId: z.uuid().optional().openapi({ description: "Move the household to another grid" }),
     address: householdFields.address.optional(),
-    location: Location.nullable().optional(),
+    location: LocationInput.nullable().optional(),
     headName: householdFields.headName.optional(),
     incomePerCapita: Income.optional(),
     incomeStable: z.boolean().optional(),

@@ -32,8 +32,7 @@ export function householdView(h: HouseholdRow, asOf: Date, reveal: boolean) {
     unitId: h.unitId,
     villageId: h.villageId,
     address: h.address,
-    location:
-      h.latitude !== null && h.longitude !== null ? { latitude: h.latitude, longitude: h.longitude } : null,
+    location: h.latitude !== null && h.longitude !== null ? { lat: h.latitude, lng: h.longitude } : null,
     headName: h.headName,
     incomePerCapita: h.incomePerCapita,
     incomeStable: h.incomeStable,

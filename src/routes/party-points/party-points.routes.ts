@@ -83,6 +83,7 @@ const ReviewSchema = z
 export const createPledge = createRoute({
   method: "post",
   path: "/v1/party-members/{memberId}/pledges",
+  operationId: "createPledge",
   tags: ["party points"],
   summary: "Make a pledge for a year (承诺); a member pledges only for themself",
   ...guarded("party-points.record"),
@@ -105,6 +106,7 @@ export const createPledge = createRoute({
 export const listPledges = createRoute({
   method: "get",
   path: "/v1/party-members/{memberId}/pledges",
+  operationId: "listPledges",
   tags: ["party points"],
   summary: "A member's pledges and fulfilments for a year",
   ...guarded("party-points.read"),
@@ -121,6 +123,7 @@ export const listPledges = createRoute({
 export const createFulfilment = createRoute({
   method: "post",
   path: "/v1/party-members/{memberId}/fulfilments",
+  operationId: "reportFulfilment",
   tags: ["party points"],
   summary: "Record a fulfilment (践诺) pointing to evidence; pending until someone else confirms it",
   description: `The fulfilment is \`pending\` and earns nothing until it is confirmed by someone other than the member (\`POST …/fulfilments/{fulfilmentId}/decision\`); \`entry\` is null until then. Evidence: a \`visit\` the member made (the households area's visits), a \`case\` the member reported or fed through a contact log, or a \`mediation\` — a dispute case the member reported or logged as mediated. Each piece of evidence counts once per member. Points per kind come from the unit setting \`${pointsKey("visit")}\` / \`${pointsKey("case")}\` / \`${pointsKey("mediation")}\` on the member's branch unit or above (the deepest wins), else the defaults.`,
@@ -150,6 +153,7 @@ export const createFulfilment = createRoute({
 export const decideFulfilment = createRoute({
   method: "post",
   path: "/v1/party-members/{memberId}/fulfilments/{fulfilmentId}/decision",
+  operationId: "decideFulfilment",
   tags: ["party points"],
   summary: "Confirm or reject a member's pending fulfilment; a confirmation writes its ledger entry",
   description:
@@ -182,6 +186,7 @@ export const decideFulfilment = createRoute({
 export const createCorrection = createRoute({
   method: "post",
   path: "/v1/party-members/{memberId}/point-corrections",
+  operationId: "correctPoints",
   tags: ["party points"],
   summary: "Correct the ledger with a new entry (admin, center_staff); entries are never changed",
   ...guarded("party-points.correct"),
@@ -208,6 +213,7 @@ export const createCorrection = createRoute({
 export const getPoints = createRoute({
   method: "get",
   path: "/v1/party-members/{memberId}/points",
+  operationId: "getPartyMemberPoints",
   tags: ["party points"],
   summary: "A member's ledger for a year (every entry with its reason and source) and total",
   ...guarded("party-points.read"),
@@ -232,6 +238,7 @@ export const getPoints = createRoute({
 export const createReview = createRoute({
   method: "post",
   path: "/v1/party-members/{memberId}/reviews",
+  operationId: "reviewPartyMember",
   tags: ["party points"],
   summary: "Record the branch's annual review (评议) of a member: one rating per year",
   description:
@@ -266,6 +273,7 @@ const RankedSchema = z
 export const ranking = createRoute({
   method: "get",
   path: "/v1/units/{id}/party-points",
+  operationId: "listUnitPartyPoints",
   tags: ["party points"],
   summary: "Rank the party members of a subtree by their points for a year",
   description: "Highest total first; members without entries rank with 0. Ties are ordered by member id.",

@@ -27,6 +27,7 @@ const ResidentPatch = z
 export const create = createRoute({
   method: "post",
   path: "/v1/households/{id}/residents",
+  operationId: "addResident",
   tags: ["residents"],
   summary: "Add a resident to a household; the household is reclassified",
   description:
@@ -34,7 +35,7 @@ export const create = createRoute({
   ...guarded("residents.write"),
   request: { params: IdParam, body: jsonBody(ResidentInput) },
   responses: {
-    201: jsonResponse(ResidentSchema, "Created (masked)"),
+    201: jsonResponse(ResidentSchema, "Created (masked)", ["ETag", "Location"]),
     ...errorResponses(403, 404, 409, 412, 429),
   },
 });
@@ -42,18 +43,23 @@ export const create = createRoute({
 export const getOne = createRoute({
   method: "get",
   path: "/v1/residents/{id}",
+  operationId: "getResident",
   tags: ["residents"],
   summary: "One resident: masked, or unmasked with reveal=true and x-purpose (audited)",
   description:
     "ID number (first 4 characters kept), phone, birth date (year kept), sensitive tags (disabled, in prison, released prisoner, chronic illness) and minors' names are masked unless an admin, centre staff member or grid worker asks with `reveal=true` and states an enumerated purpose in `x-purpose` (and `x-purpose-ref` where the code needs one). Without a purpose the reveal is refused (400 purpose-required), with any other value 400 purpose-invalid; other roles get 403; every refusal is audited. Each reveal writes an audit row with the purpose and reference, and counts against the caller's hourly limit (default 60; 429 with Retry-After beyond it, and the city centre's inbox is alerted).",
   ...guarded("residents.read"),
   request: { params: IdParam, query: z.object(RevealQuery), headers: PurposeHeader },
-  responses: { 200: jsonResponse(ResidentSchema, "The resident"), ...errorResponses(403, 404, 429) },
+  responses: {
+    200: jsonResponse(ResidentSchema, "The resident", ["ETag"]),
+    ...errorResponses(403, 404, 429),
+  },
 });
 
 export const patch = createRoute({
   method: "patch",
   path: "/v1/residents/{id}",
+  operationId: "updateResident",
   tags: ["residents"],
   summary: "Change a resident; the household is reclassified",
   description:
@@ -61,7 +67,7 @@ export const patch = createRoute({
   ...guarded("residents.write"),
   request: { params: IdParam, headers: ifMatchHeader(false), body: jsonBody(ResidentPatch) },
   responses: {
-    200: jsonResponse(ResidentSchema, "Updated (masked)"),
+    200: jsonResponse(ResidentSchema, "Updated (masked)", ["ETag"]),
     ...errorResponses(403, 404, 409, 412, 429),
   },
 });
@@ -69,6 +75,7 @@ export const patch = createRoute({
 export const move = createRoute({
   method: "post",
   path: "/v1/residents/{id}/move",
+  operationId: "moveResident",
   tags: ["residents"],
   summary: "Move a resident to another household; both are reclassified",
   description: "`If-Match` is honoured (412 when stale or changed meanwhile).",
@@ -82,5 +89,8 @@ export const move = createRoute({
         .openapi("ResidentMove"),
     ),
   },
-  responses: { 200: jsonResponse(ResidentSchema, "Moved (masked)"), ...errorResponses(403, 404, 412) },
+  responses: {
+    200: jsonResponse(ResidentSchema, "Moved (masked)", ["ETag"]),
+    ...errorResponses(403, 404, 412),
+  },
 });

@@ -46,6 +46,7 @@ const NewTransferRequest = z
 export const create = createRoute({
   method: "post",
   path: "/v1/residents/transfer-requests",
+  operationId: "requestResidentTransfer",
   tags: ["residents"],
   summary: "Ask to move a resident registered elsewhere into a household of your unit (迁入申请)",
   description:
@@ -53,7 +54,7 @@ export const create = createRoute({
   ...guarded("residents.transfer-request"),
   request: { body: jsonBody(NewTransferRequest) },
   responses: {
-    201: jsonResponse(TransferRequestSchema, "Requested"),
+    201: jsonResponse(TransferRequestSchema, "Requested", ["Location"]),
     ...errorResponses(403, 404, 409, 429),
   },
 });
@@ -61,6 +62,7 @@ export const create = createRoute({
 export const list = createRoute({
   method: "get",
   path: "/v1/residents/transfer-requests",
+  operationId: "listResidentTransfers",
   tags: ["residents"],
   summary: "Transfer requests you made or decide, newest first",
   ...guarded("residents.transfer-read"),
@@ -74,6 +76,7 @@ export const list = createRoute({
 export const getOne = createRoute({
   method: "get",
   path: "/v1/residents/transfer-requests/{id}",
+  operationId: "getResidentTransfer",
   tags: ["residents"],
   summary: "One transfer request you made or decide (404 for anyone else)",
   ...guarded("residents.transfer-read"),
@@ -90,6 +93,7 @@ const Decision = jsonBody(
 export const approve = createRoute({
   method: "post",
   path: "/v1/residents/transfer-requests/{id}/approve",
+  operationId: "approveResidentTransfer",
   tags: ["residents"],
   summary: "Approve a transfer: the resident moves, both households are reclassified",
   description:
@@ -105,6 +109,7 @@ export const approve = createRoute({
 export const refuse = createRoute({
   method: "post",
   path: "/v1/residents/transfer-requests/{id}/refuse",
+  operationId: "refuseResidentTransfer",
   tags: ["residents"],
   summary: "Refuse a transfer",
   ...guarded("residents.transfer-decide"),

@@ -36,16 +36,18 @@ export const UnitSchema = z
 export const getOne = createRoute({
   method: "get",
   path: "/v1/units/{id}",
+  operationId: "getUnit",
   tags: ["units"],
   summary: "One unit",
   ...guarded("units.read"),
   request: { params: IdParam },
-  responses: { 200: jsonResponse(UnitSchema, "The unit"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(UnitSchema, "The unit", ["ETag"]), ...errorResponses(404) },
 });
 
 export const children = createRoute({
   method: "get",
   path: "/v1/units/{id}/children",
+  operationId: "listUnitChildren",
   tags: ["units"],
   summary: "The direct children of a unit, by code",
   ...guarded("units.read"),
@@ -56,6 +58,7 @@ export const children = createRoute({
 export const list = createRoute({
   method: "get",
   path: "/v1/units",
+  operationId: "listUnits",
   tags: ["units"],
   summary: "Search units in the caller's subtree",
   ...guarded("units.read"),
@@ -79,6 +82,7 @@ export const list = createRoute({
 export const create = createRoute({
   method: "post",
   path: "/v1/units",
+  operationId: "createUnit",
   tags: ["units"],
   summary: "Create a unit under a parent in the caller's subtree (admin)",
   ...guarded("units.write"),
@@ -87,12 +91,16 @@ export const create = createRoute({
       z.strictObject({ code: Code, name: Name, level: Level, parentId: z.uuid() }).openapi("NewUnit"),
     ),
   },
-  responses: { 201: jsonResponse(UnitSchema, "Created"), ...errorResponses(403, 404, 409) },
+  responses: {
+    201: jsonResponse(UnitSchema, "Created", ["ETag", "Location"]),
+    ...errorResponses(403, 404, 409),
+  },
 });
 
 export const patch = createRoute({
   method: "patch",
   path: "/v1/units/{id}",
+  operationId: "updateUnit",
   tags: ["units"],
   summary: "Rename a unit or move it (with its subtree) to another parent (admin)",
   description:
@@ -107,12 +115,16 @@ export const patch = createRoute({
         .openapi("UnitPatch"),
     ),
   },
-  responses: { 200: jsonResponse(UnitSchema, "Updated"), ...errorResponses(403, 404, 409, 412) },
+  responses: {
+    200: jsonResponse(UnitSchema, "Updated", ["ETag"]),
+    ...errorResponses(403, 404, 409, 412),
+  },
 });
 
 export const remove = createRoute({
   method: "delete",
   path: "/v1/units/{id}",
+  operationId: "deleteUnit",
   tags: ["units"],
   summary: "Delete a unit that has no children, no data and no cases (admin)",
   description:
@@ -127,6 +139,7 @@ const ImportRow = z.strictObject({ code: Code, name: Name, level: Level, parentC
 export const importUnits = createRoute({
   method: "post",
   path: "/v1/units/import",
+  operationId: "importUnits",
   tags: ["units"],
   summary: "Bulk import units, all or nothing (admin)",
   description: `Rows may name as parent an existing unit or another row. Up to 50,000 rows and ${IMPORT_BODY_LIMIT / 1024 / 1024} MiB per call. Every bad row is reported with its index; nothing is written unless all rows are good.`,

@@ -31,6 +31,7 @@ export const UserSchema = z
 export const create = createRoute({
   method: "post",
   path: "/v1/users",
+  operationId: "createUser",
   tags: ["users"],
   summary: "Create a user in a unit of the caller's subtree (admin)",
   ...guarded("users.write"),
@@ -48,12 +49,16 @@ export const create = createRoute({
         .openapi("NewUser"),
     ),
   },
-  responses: { 201: jsonResponse(UserSchema, "Created"), ...errorResponses(403, 404, 409) },
+  responses: {
+    201: jsonResponse(UserSchema, "Created", ["ETag", "Location"]),
+    ...errorResponses(403, 404, 409),
+  },
 });
 
 export const list = createRoute({
   method: "get",
   path: "/v1/users",
+  operationId: "listUsers",
   tags: ["users"],
   summary: "Users in the caller's subtree (admin, center_staff, leader)",
   ...guarded("users.read"),
@@ -81,18 +86,20 @@ export const list = createRoute({
 export const getOne = createRoute({
   method: "get",
   path: "/v1/users/{id}",
+  operationId: "getUser",
   tags: ["users"],
   summary: "One user (admin, center_staff, leader, or the user themself)",
   description:
     "Anyone may read their own user; reading another needs `users.read` (admin, center_staff, leader).",
   ...guarded("users.read-own"),
   request: { params: IdParam },
-  responses: { 200: jsonResponse(UserSchema, "The user"), ...errorResponses(403, 404) },
+  responses: { 200: jsonResponse(UserSchema, "The user", ["ETag"]), ...errorResponses(403, 404) },
 });
 
 export const patch = createRoute({
   method: "patch",
   path: "/v1/users/{id}",
+  operationId: "updateUser",
   tags: ["users"],
   summary: "Change a user, move them to another unit, reset the password, or disable them (admin)",
   description:
@@ -114,5 +121,8 @@ export const patch = createRoute({
         .openapi("UserPatch"),
     ),
   },
-  responses: { 200: jsonResponse(UserSchema, "Updated"), ...errorResponses(403, 404, 409, 412) },
+  responses: {
+    200: jsonResponse(UserSchema, "Updated", ["ETag"]),
+    ...errorResponses(403, 404, 409, 412),
+  },
 });

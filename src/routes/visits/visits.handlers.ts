@@ -2,10 +2,16 @@ import type { OverdueRow } from "../../db/repos/households";
 import type { VisitRow } from "../../db/repos/visits";
 import { effectiveClass } from "../../domain/classification";
 import { daysLate } from "../../domain/service-plan";
+import { markDeprecated } from "../../platform/http/deprecation";
 import type { AppRouteHandler } from "../../platform/http/openapi";
 import { decodeCursor, toPage } from "../../platform/http/pagination";
 import * as visits from "../../services/visits";
-import { asOfDate } from "../households/schemas";
+import {
+  asOfDate,
+  LEGACY_LOCATION_DEPRECATED,
+  storedLocation,
+  usesLegacyLocation,
+} from "../households/schemas";
 import { actorOf } from "../households/views";
 import type * as routes from "./visits.routes";
 
@@ -13,7 +19,7 @@ function visitView(v: VisitRow) {
   const { unitPath: _path, latitude, longitude, ...rest } = v;
   return {
     ...rest,
-    location: latitude === null || longitude === null ? null : { latitude, longitude },
+    location: latitude === null || longitude === null ? null : { lat: latitude, lng: longitude },
   };
 }
 
@@ -36,7 +42,12 @@ function overdueView(r: OverdueRow, asOf: Date) {
 
 export const record: AppRouteHandler<typeof routes.record> = async (c) => {
   const { id } = c.req.valid("param");
-  const visit = await visits.recordVisit(c.env, actorOf(c), id, c.req.valid("json"));
+  const { location, ...body } = c.req.valid("json");
+  const visit = await visits.recordVisit(c.env, actorOf(c), id, {
+    ...body,
+    ...(location ? { location: storedLocation(location) } : {}),
+  });
+  if (usesLegacyLocation([location])) markDeprecated(c, LEGACY_LOCATION_DEPRECATED);
   c.header("location", `/v1/households/${id}/visits`);
   return c.json(visitView(visit), 201);
 };

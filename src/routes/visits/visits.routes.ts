@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { errorResponses, guarded, IdParam, jsonBody, jsonResponse } from "../../platform/http/openapi";
 import { pageQuery, pageSchema } from "../../platform/http/pagination";
-import { AsOfQuery, ClassEnum, Location } from "../households/schemas";
+import { AsOfQuery, ClassEnum, Location, LocationInput } from "../households/schemas";
 
 const VisitKind = z.enum(["visit", "phone", "reception"]).openapi({
   description: "`visit` — 走访; `phone` — 电话联系; `reception` — 接待",
@@ -16,7 +16,7 @@ export const VisitSchema = z
     kind: VisitKind,
     visitedAt: z.string(),
     notes: z.string().nullable(),
-    location: z.object({ latitude: z.number(), longitude: z.number() }).nullable(),
+    location: Location.nullable(),
     recordedBy: z.uuid(),
     createdAt: z.string(),
     recordedLate: z.boolean().openapi({
@@ -28,6 +28,7 @@ export const VisitSchema = z
 export const record = createRoute({
   method: "post",
   path: "/v1/households/{id}/visits",
+  operationId: "recordVisit",
   tags: ["visits"],
   summary: "Record a contact with a household: a visit, a phone call or a reception",
   description:
@@ -44,18 +45,22 @@ export const record = createRoute({
               "Default now; not in the future, and at most the unit setting `contacts.late_window_days` (default 7) days back (400 beyond)",
           }),
           notes: z.string().max(4000).optional(),
-          location: Location.optional(),
+          location: LocationInput.optional(),
           visitorUserId: z.uuid().optional(),
         })
         .openapi("NewVisit"),
     ),
   },
-  responses: { 201: jsonResponse(VisitSchema, "Recorded"), ...errorResponses(403, 404) },
+  responses: {
+    201: jsonResponse(VisitSchema, "Recorded", ["Location", "Deprecation", "Link"]),
+    ...errorResponses(403, 404),
+  },
 });
 
 export const listForHousehold = createRoute({
   method: "get",
   path: "/v1/households/{id}/visits",
+  operationId: "listHouseholdVisits",
   tags: ["visits"],
   summary: "A household's contacts, newest first",
   ...guarded("visits.read"),
@@ -79,6 +84,7 @@ const OverdueSchema = z
 export const overdue = createRoute({
   method: "get",
   path: "/v1/visits/overdue",
+  operationId: "listOverdueVisits",
   tags: ["visits"],
   summary: "Households whose next contact is late, the longest-late first",
   ...guarded("visits.read"),

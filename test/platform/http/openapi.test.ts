@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../../src/app";
+import { finishDocument, PUBLIC_OPERATIONS } from "../../../src/platform/http/openapi-document";
 import { call } from "../../support/helpers";
 
 const METHODS = ["get", "post", "put", "patch", "delete"] as const;
@@ -93,7 +94,9 @@ describe("/openapi.json", () => {
         `${route} documents a success`,
       ).toBe(true);
       const errors = statuses.filter((s) => Number(s) >= 400);
-      const takesInput = Boolean(operation.security || operation.requestBody || operation.parameters?.length);
+      const takesInput = Boolean(
+        operation.security?.length || operation.requestBody || operation.parameters?.length,
+      );
       if (takesInput) expect(errors.length, `${route} documents its errors`).toBeGreaterThan(0);
       for (const status of errors) {
         expect(Object.keys(operation.responses[status]!.content ?? {}), `${route} ${status}`).toEqual([
@@ -125,6 +128,87 @@ describe("/openapi.json", () => {
     }
     expect(JSON.stringify(documented.get("POST /v1/units/import"))).toMatch(/16 MiB/);
     expect(Object.keys(documented.get("POST /v1/units/import")!.responses)).toContain("413");
+  });
+});
+
+describe("/openapi.json for clients", () => {
+  it("names every operation with a unique camelCase operationId", () => {
+    const ids = [...documentedRoutes().values()].map((o) => (o as { operationId?: string }).operationId);
+    for (const id of ids) expect(id).toMatch(/^[a-z][A-Za-z0-9]*$/);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("refuses to build a document with an operation lacking an operationId, sharing one, or lacking security", () => {
+    const op = (operationId?: string, security?: unknown) => ({
+      ...(operationId ? { operationId } : {}),
+      ...(security ? { security } : {}),
+      responses: { 200: { description: "ok" } },
+    });
+    const bearer = [{ bearer: [] }];
+    expect(() => finishDocument({ paths: { "/v1/a": { get: op(undefined, bearer) } } })).toThrow(
+      /GET \/v1\/a has no operationId/,
+    );
+    expect(() =>
+      finishDocument({
+        paths: { "/v1/a": { get: op("same", bearer) }, "/v1/b": { get: op("same", bearer) } },
+      }),
+    ).toThrow(/operationId "same" is also GET \/v1\/a's/);
+    expect(() => finishDocument({ paths: { "/v1/a": { get: op("getA") } } })).toThrow(/declares no security/);
+    expect(() => finishDocument({ paths: { "/v1/a": { get: op("Get_A", bearer) } } })).toThrow(/camelCase/);
+  });
+
+  it("marks public operations with security: [] and every other one with the bearer scheme", () => {
+    for (const [route, operation] of documentedRoutes()) {
+      expect(operation.security, route).toEqual(PUBLIC_OPERATIONS.has(route) ? [] : [{ bearer: [] }]);
+    }
+  });
+
+  it("declares x-request-id on every response, Retry-After on 429 and 503, and 503 where libSQL is read", () => {
+    for (const [route, operation] of documentedRoutes()) {
+      for (const [status, response] of Object.entries(operation.responses)) {
+        const headers = Object.keys((response as { headers?: object }).headers ?? {});
+        expect(headers, `${route} ${status}`).toContain("X-Request-Id");
+        if (status === "429" || status === "503")
+          expect(headers, `${route} ${status}`).toContain("Retry-After");
+      }
+      if (route !== "GET /.well-known/jwks.json")
+        expect(Object.keys(operation.responses), route).toContain("503");
+    }
+    for (const name of ["X-Request-Id", "Retry-After", "ETag", "Location", "Deprecation", "Link"]) {
+      expect(doc.components.headers[name], name).toBeDefined();
+    }
+  });
+
+  it("declares the headers the API reads and sets where it reads and sets them", () => {
+    const documented = documentedRoutes();
+    const params = (route: string) =>
+      ((documented.get(route)!.parameters ?? []) as Array<{ in: string; name: string; required?: boolean }>)
+        .filter((p) => p.in === "header")
+        .map((p) => `${p.name}${p.required ? "!" : ""}`);
+    const headers = (route: string, status: string) =>
+      Object.keys((documented.get(route)!.responses[status] as { headers?: object }).headers ?? {});
+    expect(params("PATCH /v1/households/{id}")).toContain("if-match!");
+    expect(params("POST /v1/cases/{id}/accept")).toContain("if-match!");
+    expect(params("PATCH /v1/units/{id}")).toContain("if-match");
+    expect(params("POST /v1/cases")).toContain("idempotency-key");
+    expect(params("GET /v1/residents/{id}")).toEqual(expect.arrayContaining(["x-purpose", "x-purpose-ref"]));
+    expect(headers("POST /v1/cases", "201")).toEqual(expect.arrayContaining(["ETag", "Location"]));
+    expect(headers("POST /v1/households", "201")).toEqual(
+      expect.arrayContaining(["ETag", "Location", "Deprecation", "Link"]),
+    );
+    expect(headers("POST /v1/cases/{id}/accept", "200")).toContain("ETag");
+    expect(headers("POST /v1/cases/{id}/accept", "412")).toContain("ETag");
+  });
+
+  it("keeps request fields with a default optional, so generated clients need not send them", () => {
+    for (const name of ["NewResident", "NewHousehold", "NewCase"]) {
+      const schema = doc.components.schemas[name];
+      const withDefault = Object.entries(schema.properties as Record<string, { default?: unknown }>)
+        .filter(([, property]) => property.default !== undefined)
+        .map(([field]) => field);
+      expect(withDefault.length, name).toBeGreaterThan(0);
+      for (const field of withDefault) expect(schema.required ?? [], `${name}.${field}`).not.toContain(field);
+    }
   });
 });
 
