@@ -1,8 +1,9 @@
 import { expireOverrides } from "./db/repos/households";
-import { deskAlarmWatchdog } from "./durable/grid-desk/watchdog";
+import { sweepWebhookOutbox } from "./db/repos/webhooks";
+import { deskAlarmWatchdog, projectionWatchdog } from "./durable/grid-desk/watchdog";
 import { getDb } from "./platform/db/client";
-import { auditAnchor } from "./services/audit";
 import { directivesWatchdog } from "./queues/directives";
+import { auditAnchor } from "./services/audit";
 
 /** A task the cron trigger runs (watchdogs only: deadlines are Durable Object alarms, not scans). */
 export type ScheduledTask = (controller: ScheduledController, env: Cloudflare.Env) => Promise<void>;
@@ -15,6 +16,11 @@ export const scheduledTasks: ScheduledTask[] = [
   async (_controller, env) => void (await expireOverrides(getDb(env), new Date())),
   // GridDesks whose deadline alarm is overdue (an index range over desk_alarms) → poked to take their steps.
   async (controller, env) => void (await deskAlarmWatchdog(env, controller.scheduledTime)),
+  // GridDesks whose projection has lagged their events for minutes (an index range over lagging desks) → poked to
+  // send again what the projection has not confirmed.
+  async (controller, env) => void (await projectionWatchdog(env, controller.scheduledTime)),
+  // Webhook offers a failed send left in the outbox (an index range over their next attempt) → sent again.
+  async (controller, env) => void (await sweepWebhookOutbox(env, getDb(env), controller.scheduledTime)),
   // The audit anchor links and checkpoints on its own alarm; this re-arms that alarm should it ever be lost.
   async (_controller, env) => void (await auditAnchor(env).ensureAlarm()),
 ];

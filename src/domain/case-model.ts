@@ -223,4 +223,11 @@ export interface CaseEventMessage {
   record: CaseRecord;
   /** The owning desk's earliest open deadline step after this event (ISO), for the alarm watchdog. */
   deskNextAlarmAt?: string | null;
+  /**
+   * The event's desk sequence number: desk-wide, gap-free, in commit order (absent on events recorded before
+   * desks counted them). The projection advances its per-desk watermark over these.
+   */
+  dseq?: number;
+  /** The id of the GridDesk that recorded the event (`DurableObjectId.toString()`), with `dseq`. */
+  deskId?: string;
 }

@@ -1,9 +1,11 @@
 import type { InStatement } from "@libsql/client/web";
 import { markInboxHandledForCaseStatement } from "../db/repos/inbox";
-import { enqueueWebhookEvents, type WebhookEvent } from "../db/repos/webhooks";
+import { type DeskBatch, deskWatermarkStatements } from "../db/repos/projection";
+import { offerWebhookOutbox, type WebhookEvent, webhookOutboxStatement } from "../db/repos/webhooks";
 import { villageOfPath } from "../domain/case-duplicates";
 import type { CaseEventMessage } from "../domain/case-model";
 import { webhookKindForCaseEvent } from "../domain/webhook-signature";
+import type { GridDesk } from "../durable/grid-desk/grid-desk";
 import { type AuditEntry, GuardFailed, writeAudited } from "../platform/db/audit";
 import { type Db, getDb } from "../platform/db/client";
 import { DEAD_LETTER_BACKOFF, defineConsumer, exponentialBackoff } from "../platform/queues/consume";
@@ -95,29 +97,60 @@ const RACE_ROUNDS = 4;
 /**
  * Writes events into the libSQL projection in one write: the newest snapshot per case (guarded by seq), every
  * event (skipped if present), an audit row per event not seen before, each desk's next deadline step (for the
- * watchdog), and — when a user of a unit acted on a case — that unit's inbox items about the case marked
- * handled. Events not seen before that other systems may subscribe to are then offered to webhooks (the
- * webhook consumer sends each (event, endpoint) once).
+ * watchdog), each desk's projection watermark (the highest `dseq` up to which every event is held, advanced
+ * only contiguously), and — when a user of a unit acted on a case — that unit's inbox items about the case
+ * marked handled. Events not seen before that other systems may subscribe to are written to `webhook_outbox`
+ * in the same write.
  *
  * "Not seen before" is decided inside the write: the insert of each event believed new must insert its row
  * (`mustChange`), so if another batch projected the same event in the meantime the whole write rolls back
  * and is redone with a fresh read. Two batches carrying the same events at once therefore audit and offer
  * each event once.
+ *
+ * After the commit, each desk is told its watermark (`confirmProjected`: it stops sending those events again)
+ * and the webhook offers are sent. Neither can undo the projection: a desk not told sends its events again
+ * (a no-op here that confirms anew), and an offer not sent stays in the outbox for the cron sweep.
  */
 export async function projectCaseEvents(env: Cloudflare.Env, messages: CaseEventMessage[]): Promise<void> {
   if (messages.length === 0) return;
   const db = getDb(env);
   for (let round = 1; ; round++) {
     const plan = await planProjection(db, messages);
+    let results: Awaited<ReturnType<typeof writeAudited>>;
     try {
-      await writeAudited(db, plan.statements, plan.audits, { mustChange: plan.mustChange });
+      results = await writeAudited(db, plan.statements, plan.audits, { mustChange: plan.mustChange });
     } catch (error) {
       if (error instanceof GuardFailed && round < RACE_ROUNDS) continue;
       throw error;
     }
-    if (plan.hooks.length) await enqueueWebhookEvents(env, db, plan.hooks);
+    const watermarks = [...plan.watermarks].map(([deskId, index]) => ({
+      deskId,
+      dseq: Number(results[index]?.rows[0]?.projected_dseq ?? 0),
+    }));
+    await Promise.all([confirmToDesks(env, watermarks), offerWebhookOutbox(env, db, plan.hooks)]);
     return;
   }
+}
+
+/** Tells each desk how far the projection holds its events; a desk that cannot be reached is told next time. */
+async function confirmToDesks(
+  env: Cloudflare.Env,
+  watermarks: ReadonlyArray<{ deskId: string; dseq: number }>,
+): Promise<void> {
+  await Promise.all(
+    watermarks
+      .filter((w) => w.dseq > 0)
+      .map(async ({ deskId, dseq }) => {
+        try {
+          const desk = env.GRID_DESK.get(env.GRID_DESK.idFromString(deskId)) as DurableObjectStub<GridDesk>;
+          await desk.confirmProjected(dseq);
+        } catch (error) {
+          console.error(
+            JSON.stringify({ kind: "projection-confirm-failed", deskId, dseq, error: String(error) }),
+          );
+        }
+      }),
+  );
 }
 
 interface ProjectionPlan {
@@ -126,6 +159,24 @@ interface ProjectionPlan {
   mustChange: number[];
   audits: AuditEntry[];
   hooks: WebhookEvent[];
+  /** Per desk id, the index of the statement that returns its new watermark. */
+  watermarks: Map<string, number>;
+}
+
+/** The batch's events that carry a desk sequence number, by desk. */
+function deskBatches(messages: readonly CaseEventMessage[]): DeskBatch[] {
+  const desks = new Map<string, DeskBatch>();
+  for (const m of messages) {
+    if (m.deskId === undefined || m.dseq === undefined) continue;
+    let desk = desks.get(m.deskId);
+    if (!desk) {
+      const owner = m.record.owningUnit;
+      desk = { deskId: m.deskId, unitId: owner.id, unitPath: owner.path, events: [] };
+      desks.set(m.deskId, desk);
+    }
+    desk.events.push({ dseq: m.dseq, caseId: m.caseId, seq: m.seq, at: m.event.at });
+  }
+  return [...desks.values()];
 }
 
 /** Reads which events are already projected and builds the write for the rest. */
@@ -155,9 +206,16 @@ async function planProjection(db: Db, messages: CaseEventMessage[]): Promise<Pro
   for (const [deskId, m] of desks) {
     statements.push({ sql: UPSERT_DESK_ALARM, args: [deskId, m.deskNextAlarmAt ?? null, m.event.at] });
   }
+  const watermarks = new Map<string, number>();
+  for (const desk of deskBatches(messages)) {
+    const { statements: deskStatements, watermarkAt } = deskWatermarkStatements(desk, now);
+    watermarks.set(desk.deskId, statements.length + watermarkAt);
+    statements.push(...deskStatements);
+  }
   const mustChange: number[] = [];
   const hooks: WebhookEvent[] = [];
   const audits: AuditEntry[] = [];
+  const nowMs = Date.parse(now);
   for (const [key, m] of events) {
     const e = m.event;
     const actor = "userId" in e.actor ? e.actor : null;
@@ -178,7 +236,10 @@ async function planProjection(db: Db, messages: CaseEventMessage[]): Promise<Pro
     mustChange.push(statements.length - 1);
     if (actor) statements.push(markInboxHandledForCaseStatement(actor.unitId, e.caseId, e.at));
     const hook = webhookEventOf(m);
-    if (hook) hooks.push(hook);
+    if (hook) {
+      hooks.push(hook);
+      statements.push(webhookOutboxStatement(db, hook, nowMs));
+    }
     audits.push({
       actorId: actor?.userId ?? null,
       actorRole: actor?.role ?? null,
@@ -191,7 +252,7 @@ async function planProjection(db: Db, messages: CaseEventMessage[]): Promise<Pro
       detail: { seq: e.seq, at: e.at },
     });
   }
-  return { statements, mustChange, audits, hooks };
+  return { statements, mustChange, audits, hooks, watermarks };
 }
 
 /** The newest snapshot of a case, written only over an older `seq` of the same owner. */

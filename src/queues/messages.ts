@@ -21,6 +21,12 @@ const CaseEventShape = z
     kind: z.literal("case-event"),
     caseId: z.string(),
     seq: z.int(),
+    // The desk's sequence number and id (absent on events recorded before desks counted them).
+    dseq: z.int().positive().optional(),
+    deskId: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
     event: z.looseObject({ seq: z.int() }),
     record: z.looseObject({
       id: z.string(),
@@ -32,6 +38,9 @@ const CaseEventShape = z
   })
   .refine((m) => m.event.seq === m.seq && m.record.seq === m.seq && m.record.id === m.caseId, {
     message: "event, record and message disagree on the case or seq",
+  })
+  .refine((m) => (m.dseq === undefined) === (m.deskId === undefined), {
+    message: "a desk sequence number comes with its desk's id",
   });
 
 /**

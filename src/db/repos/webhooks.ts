@@ -1,11 +1,11 @@
 import type { InStatement } from "@libsql/client/web";
-import { and, asc, eq, gt, inArray, isNull, or } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import { inScope, pathIds } from "../../domain/units";
 import type { WebhookEventKind } from "../../domain/webhook-signature";
 import { type Db, getDb } from "../../platform/db/client";
 import { stmt } from "../../platform/db/statements";
 import { fitsOneMessage, sendInBatches } from "../../platform/queues/send";
-import { webhookDeliveries, webhookEndpoints } from "../schema";
+import { webhookDeliveries, webhookEndpoints, webhookOutbox } from "../schema";
 
 /**
  * Webhook endpoints and their secrets. A secret is shown once when the endpoint is registered and stored
@@ -90,6 +90,9 @@ export interface WebhookEvent {
   caseId: string | null;
   data: Record<string, unknown>;
 }
+
+/** The binding offers are sent to (the Worker's env, or anything with the `webhooks` queue's `sendBatch`). */
+export type WebhookQueue = { WEBHOOKS: Pick<Queue, "sendBatch"> };
 
 /** What the `webhooks` queue carries: one delivery of one event to one endpoint. */
 export interface WebhookDeliveryMessage {
@@ -215,7 +218,7 @@ export function disableEndpointStatement(db: Db, id: string, at: string): InStat
  * await enqueueWebhookEvents(env, db, { id: `${caseId}:${seq}`, kind: "case.escalated", at, unitPath, caseId, data });
  */
 export async function enqueueWebhookEvents(
-  env: Pick<Cloudflare.Env, "WEBHOOKS">,
+  env: WebhookQueue,
   db: Db,
   events: WebhookEvent | readonly WebhookEvent[],
 ): Promise<number> {
@@ -276,4 +279,80 @@ async function skipTooLarge(db: Db, messages: readonly WebhookDeliveryMessage[])
       })),
     )
     .onConflictDoNothing();
+}
+
+/** How long a fresh offer waits before the sweep may send it (the projection sends it at once itself). */
+export const WEBHOOK_OUTBOX_GRACE_MS = 60_000;
+/** How long after a failed send the sweep tries an offer again. */
+export const WEBHOOK_OUTBOX_RETRY_MS = 2 * 60_000;
+/** Offers sent per sweep. */
+export const WEBHOOK_OUTBOX_BATCH = 200;
+
+/**
+ * The INSERT of a webhook offer into `webhook_outbox`, for the write that projects its event (so an offer
+ * exists exactly when the event was newly projected); a second insert of the same event id changes nothing.
+ */
+export function webhookOutboxStatement(db: Db, event: WebhookEvent, now: number): InStatement {
+  return stmt(
+    db
+      .insert(webhookOutbox)
+      .values({
+        eventId: event.id,
+        event: JSON.stringify(event),
+        createdAt: new Date(now).toISOString(),
+        attempts: 0,
+        nextAttemptAt: new Date(now + WEBHOOK_OUTBOX_GRACE_MS).toISOString(),
+      })
+      .onConflictDoNothing(),
+  );
+}
+
+/**
+ * Hands outboxed offers to the `webhooks` queue (`enqueueWebhookEvents`) and deletes their rows. If the send
+ * fails, the rows stay, with an attempt counted and the next one `WEBHOOK_OUTBOX_RETRY_MS` away, for the sweep;
+ * sending twice is harmless (the consumer delivers each (event id, endpoint) once). Returns whether they went.
+ */
+export async function offerWebhookOutbox(
+  env: WebhookQueue,
+  db: Db,
+  events: readonly WebhookEvent[],
+  now = Date.now(),
+): Promise<boolean> {
+  if (events.length === 0) return true;
+  const ids = events.map((e) => e.id);
+  try {
+    await enqueueWebhookEvents(env, db, events);
+  } catch (error) {
+    console.error(JSON.stringify({ kind: "webhook-offer-failed", events: ids.length, error: String(error) }));
+    await db
+      .update(webhookOutbox)
+      .set({
+        attempts: sql`${webhookOutbox.attempts} + 1`,
+        nextAttemptAt: new Date(now + WEBHOOK_OUTBOX_RETRY_MS).toISOString(),
+      })
+      .where(inArray(webhookOutbox.eventId, ids))
+      .catch(() => undefined);
+    return false;
+  }
+  await db.delete(webhookOutbox).where(inArray(webhookOutbox.eventId, ids));
+  return true;
+}
+
+/**
+ * The cron sweep of `webhook_outbox`: offers whose next attempt is due by `now` (those a failed send left
+ * behind, oldest first; an index range over `next_attempt_at`) are sent again. Returns how many were sent.
+ *
+ * @example
+ * await sweepWebhookOutbox(env, getDb(env), Date.now());
+ */
+export async function sweepWebhookOutbox(env: WebhookQueue, db: Db, now: number): Promise<number> {
+  const rows = await db
+    .select({ event: webhookOutbox.event })
+    .from(webhookOutbox)
+    .where(lte(webhookOutbox.nextAttemptAt, new Date(now).toISOString()))
+    .orderBy(asc(webhookOutbox.nextAttemptAt))
+    .limit(WEBHOOK_OUTBOX_BATCH);
+  if (rows.length === 0) return 0;
+  const events = rows.map((r) => JSON.parse(r.event) as WebhookEvent);
+  return (await offerWebhookOutbox(env, db, events, now)) ? events.length : 0;
 }

@@ -197,4 +197,5 @@ export * from "./cases";
 export * from "./directives";
 export * from "./escalation";
 export * from "./households";
+export * from "./projection";
 export * from "./three-lines";

@@ -24,6 +24,7 @@ import { dueSlaSteps, type SlaRulesBook } from "../../domain/sla";
 import { getDb } from "../../platform/db/client";
 import { fitsOneMessage } from "../../platform/queues/send";
 import { Outbox, type OutboxTarget } from "./outbox";
+import { confirmProjected, type DeskProjectionState, deskProjectionState, nextDeskSeq } from "./reconcile";
 import { DESK_SCHEMA_VERSION, deskSchemaVersion, migrateDesk } from "./schema";
 
 /** A refusal the route turns into a problem (404 also covers cases outside the caller's scope). */
@@ -474,18 +475,21 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     return this.sql.exec<{ at: number | null }>("SELECT min(next_at) AS at FROM deadlines").one().at;
   }
 
-  /** Appends the event and its outbox row; runs inside the command's transaction. */
+  /** Appends the event (with the desk's next `dseq`) and its outbox row; runs inside the command's transaction. */
   private record(event: CaseEvent, record: CaseRecord): void {
+    const dseq = nextDeskSeq(this.sql);
     this.sql.exec(
-      "INSERT INTO events (case_id, seq, type, at, actor, payload) VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT INTO events (case_id, seq, type, at, actor, payload, dseq) VALUES (?, ?, ?, ?, ?, ?, ?)",
       event.caseId,
       event.seq,
       event.type,
       event.at,
       JSON.stringify(event.actor),
       JSON.stringify(event.payload),
+      dseq,
     );
-    this.outbox.add("case-events", caseEventMessage(event, record, iso(this.nextDeadlineAt())));
+    const desk = { id: this.ctx.id.toString(), dseq };
+    this.outbox.add("case-events", caseEventMessage(event, record, iso(this.nextDeadlineAt()), desk), dseq);
   }
 
   /** After a commit: make sure an alarm backs up the outbox, then flush it without holding up the caller. */
@@ -524,7 +528,10 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   /** The time the alarm should next fire: the earliest of an outbox retry and the next deadline step. */
   private nextAlarmAt(): number | null {
     const attempts = this.outbox.attempts();
-    const deadline = this.nextDeadlineAt();
+    const step = this.nextDeadlineAt();
+    // Case events the projection has not confirmed are sent again from their resend time (reconcile.ts).
+    const resend = this.outbox.nextResendAt();
+    const deadline = resend === null ? step : step === null ? resend : Math.min(step, resend);
     if (attempts === null) return deadline;
     const retry = Date.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempts, 10));
     return deadline === null ? retry : Math.min(retry, deadline);
@@ -545,6 +552,43 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     this.alarmAt = at;
     void this.ctx.storage.setAlarm(at);
   }
+
+  /**
+   * The projection holds every event of this desk up to `dseq` (called by the `case-events` consumer after
+   * it committed): their outbox rows are dropped and no longer sent again. Returns the confirmed `dseq`.
+   */
+  confirmProjected(dseq: number): number {
+    return confirmProjected(this.ctx.storage, this.outbox, dseq);
+  }
+
+  /**
+   * The reconciler's poke (the cron watchdog, operations): sends again every case event the projection has not
+   * confirmed and that was sent at least `minAgeMs` ago (default: all of them), then reports where the desk
+   * stands. Idempotent: the consumers ignore what they already hold.
+   */
+  async reconcile(options: { minAgeMs?: number } = {}): Promise<DeskProjectionState & { resent: number }> {
+    const resent = this.outbox.requeue(Date.now(), options.minAgeMs ?? 0);
+    try {
+      await this.flush();
+    } finally {
+      this.rescheduleAlarm();
+    }
+    return { ...deskProjectionState(this.ctx.storage, this.outbox), resent };
+  }
+
+  /** What this desk knows of its projection: last and confirmed `dseq`, unconfirmed and unsent events. */
+  projectionState(): DeskProjectionState {
+    return deskProjectionState(this.ctx.storage, this.outbox);
+  }
+
+  /**
+   * Sets the first wait for a confirmation before a case event is sent again, for events already waiting too,
+   * and re-arms the alarm for it (tests: "the wait is over").
+   */
+  setResendAfter(ms: number): void {
+    this.outbox.setResendAfter(ms);
+    this.rescheduleAlarm();
+  }
 }
 
 /** The `case-events` message announcing `event`, with the case as it is after it. */
@@ -552,8 +596,19 @@ function caseEventMessage(
   event: CaseEvent,
   record: CaseRecord,
   deskNextAlarmAt: string | null,
+  desk: { id: string; dseq: number },
 ): CaseEventMessage {
-  return { kind: "case-event", caseId: event.caseId, seq: event.seq, event, record, deskNextAlarmAt };
+  const { caseId, seq } = event;
+  return {
+    kind: "case-event",
+    caseId,
+    seq,
+    event,
+    record,
+    deskNextAlarmAt,
+    deskId: desk.id,
+    dseq: desk.dseq,
+  };
 }
 
 /**
@@ -562,7 +617,10 @@ function caseEventMessage(
  * of the same length as the real one.
  */
 function tooLargeToAnnounce(event: CaseEvent, record: CaseRecord): DeskFailure | null {
-  if (fitsOneMessage(caseEventMessage(event, record, new Date(0).toISOString()))) return null;
+  const desk = { id: "0".repeat(64), dseq: Number.MAX_SAFE_INTEGER };
+  if (fitsOneMessage(caseEventMessage(event, record, new Date(0).toISOString(), desk))) {
+    return null;
+  }
   return fail(
     413,
     "message-too-large",

@@ -6,15 +6,27 @@ export type OutboxTarget = Pick<Queue, "sendBatch">;
 /** Rows read per round of a flush (sent in as few `sendBatch` calls as the queue limits allow). */
 const ROWS_PER_ROUND = 500;
 
+/**
+ * How long a sent case event waits for the projection's confirmation before it is sent again; each resend
+ * doubles the wait, up to `RESEND_MAX_MS` (so a long libSQL outage costs a few resends, not a storm).
+ */
+export const RESEND_AFTER_MS = 2 * 60_000;
+export const RESEND_MAX_MS = 30 * 60_000;
+
 type OutboxRow = {
   id: number;
   queue: string;
   body: string;
+  dseq: number | null;
 };
 
 /**
  * The desk's transactional outbox: rows written in the same storage transaction as the event they announce,
- * sent to their queue after the commit and deleted once the queue accepted them.
+ * sent to their queue after the commit. A row without a desk sequence number (`escalations` notices) is
+ * deleted once the queue accepted it. A case event (with its `dseq`) is only marked sent: the queue accepting
+ * it does not mean the projection got it (a local queue dies with its process; a message outlives its retries
+ * while libSQL is down). It is deleted when the projection confirms its `dseq` (`confirm`), and sent again
+ * from `resend_at` on if no confirmation came (see reconcile.ts).
  *
  * Batches are cut by the queue limits in UTF-8 bytes (`queueBatches`): a Chinese character is 3 bytes, so a
  * backlog of long reports takes several `sendBatch` calls instead of one that the queue refuses on every
@@ -27,9 +39,60 @@ export class Outbox {
     private readonly targets: () => Record<string, OutboxTarget>,
   ) {}
 
+  /** The first wait for a confirmation (tests shorten it). Later resends double it, up to `RESEND_MAX_MS`. */
+  resendAfterMs = RESEND_AFTER_MS;
+
+  /** Sets the first wait for a confirmation, for events sent from now on and those already waiting. */
+  setResendAfter(ms: number): void {
+    this.resendAfterMs = ms;
+    this.storage.sql.exec(
+      `UPDATE outbox SET resend_at = sent_at + min(?, ? * (1 << min(resends, 10))) WHERE sent_at IS NOT NULL`,
+      RESEND_MAX_MS,
+      ms,
+    );
+  }
+
   /** Rows not yet sent. */
   pending(): number {
-    return this.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
+    return this.storage.sql
+      .exec<{ n: number }>("SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL")
+      .one().n;
+  }
+
+  /** Case events sent but not yet confirmed by the projection. */
+  unconfirmed(): number {
+    return this.storage.sql
+      .exec<{ n: number }>("SELECT count(*) AS n FROM outbox WHERE sent_at IS NOT NULL")
+      .one().n;
+  }
+
+  /** When the earliest sent, unconfirmed case event is due to be sent again (epoch ms), or null. */
+  nextResendAt(): number | null {
+    return this.storage.sql
+      .exec<{ at: number | null }>("SELECT min(resend_at) AS at FROM outbox WHERE sent_at IS NOT NULL")
+      .one().at;
+  }
+
+  /**
+   * The projection holds every event up to `dseq`: their rows are done with (sent or not: a resend of an
+   * earlier attempt got there). Returns how many rows it deleted.
+   */
+  confirm(dseq: number): number {
+    return this.storage.sql.exec("DELETE FROM outbox WHERE dseq IS NOT NULL AND dseq <= ?", dseq).rowsWritten;
+  }
+
+  /**
+   * Makes sent, unconfirmed case events due again: those whose `resend_at` has come, or — when `minAgeMs` is
+   * given (the watchdog's poke) — every one sent at least that long ago. Returns how many.
+   */
+  requeue(now: number, minAgeMs?: number): number {
+    const cutoff = minAgeMs === undefined ? null : now - minAgeMs;
+    return this.storage.sql.exec(
+      `UPDATE outbox SET sent_at = NULL, resend_at = NULL, resends = resends + 1
+       WHERE sent_at IS NOT NULL AND (resend_at <= ? OR sent_at <= ?)`,
+      now,
+      cutoff ?? -1,
+    ).rowsWritten;
   }
 
   /** Rows set aside because they can never be sent. */
@@ -37,29 +100,42 @@ export class Outbox {
     return this.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM dead_outbox").one().n;
   }
 
-  /** The most attempts any pending row has had (0 if none), for the retry backoff. */
+  /** The most attempts any pending row has had (null if none is pending), for the retry backoff. */
   attempts(): number | null {
     const row = this.storage.sql
       .exec<{ n: number; attempts: number | null }>(
-        "SELECT count(*) AS n, max(attempts) AS attempts FROM outbox",
+        "SELECT count(*) AS n, max(attempts) AS attempts FROM outbox WHERE sent_at IS NULL",
       )
       .one();
     return row.n === 0 ? null : (row.attempts ?? 0);
   }
 
-  /** Queues a message; call it inside the transaction that writes what the message announces. */
-  add(queue: string, body: unknown): void {
-    this.storage.sql.exec("INSERT INTO outbox (queue, body) VALUES (?, ?)", queue, JSON.stringify(body));
+  /**
+   * Queues a message; call it inside the transaction that writes what the message announces. A case event
+   * passes its `dseq`: its row is then kept until the projection confirms it.
+   */
+  add(queue: string, body: unknown, dseq: number | null = null): void {
+    this.storage.sql.exec(
+      "INSERT INTO outbox (queue, body, dseq) VALUES (?, ?, ?)",
+      queue,
+      JSON.stringify(body),
+      dseq,
+    );
   }
 
   /**
-   * Sends every row, oldest first, one queue's run at a time, deleting each batch once the queue accepted it.
-   * A failed send counts an attempt on its rows and throws (the alarm retries with backoff).
+   * Sends every unsent row, oldest first, one queue's run at a time: first making due again the case events
+   * whose confirmation is overdue. A failed send counts an attempt on its rows and throws (the alarm retries
+   * with backoff).
    */
   async send(): Promise<void> {
+    this.requeue(Date.now());
     for (;;) {
       const rows = this.storage.sql
-        .exec<OutboxRow>("SELECT id, queue, body FROM outbox ORDER BY id LIMIT ?", ROWS_PER_ROUND)
+        .exec<OutboxRow>(
+          "SELECT id, queue, body, dseq FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?",
+          ROWS_PER_ROUND,
+        )
         .toArray();
       if (rows.length === 0) return;
       for (const run of runsByQueue(rows)) await this.sendRun(run);
@@ -67,10 +143,10 @@ export class Outbox {
   }
 
   private async sendRun(run: OutboxRow[]): Promise<void> {
-    const sendable: Array<{ id: number; body: unknown }> = [];
+    const sendable: Array<{ id: number; body: unknown; dseq: number | null }> = [];
     for (const row of run) {
       const body: unknown = JSON.parse(row.body);
-      if (fitsOneMessage(body)) sendable.push({ id: row.id, body });
+      if (fitsOneMessage(body)) sendable.push({ id: row.id, body, dseq: row.dseq });
       else this.setAside(row, messageBytes(body));
     }
     if (sendable.length === 0) return;
@@ -78,7 +154,8 @@ export class Outbox {
     const target = this.targets()[queue];
     let next = 0;
     for (const batch of queueBatches(sendable.map((s) => s.body))) {
-      const ids = sendable.slice(next, next + batch.length).map((s) => s.id);
+      const sent = sendable.slice(next, next + batch.length);
+      const ids = sent.map((s) => s.id);
       next += batch.length;
       const marks = ids.map(() => "?").join(",");
       try {
@@ -88,7 +165,29 @@ export class Outbox {
         this.storage.sql.exec(`UPDATE outbox SET attempts = attempts + 1 WHERE id IN (${marks})`, ...ids);
         throw error;
       }
-      this.storage.sql.exec(`DELETE FROM outbox WHERE id IN (${marks})`, ...ids);
+      this.markSent(sent);
+    }
+  }
+
+  /** Deletes rows without a `dseq`; marks case events sent, to be sent again from `resend_at` unless confirmed. */
+  private markSent(sent: ReadonlyArray<{ id: number; dseq: number | null }>): void {
+    const done = sent.filter((s) => s.dseq === null).map((s) => s.id);
+    const kept = sent.filter((s) => s.dseq !== null).map((s) => s.id);
+    if (done.length) {
+      this.storage.sql.exec(`DELETE FROM outbox WHERE id IN (${done.map(() => "?").join(",")})`, ...done);
+    }
+    if (kept.length) {
+      const now = Date.now();
+      // The wait doubles with every resend (a shift: SQLite has no pow), capped at RESEND_MAX_MS.
+      this.storage.sql.exec(
+        `UPDATE outbox SET sent_at = ?, resend_at = ? + min(?, ? * (1 << min(resends, 10)))
+         WHERE id IN (${kept.map(() => "?").join(",")})`,
+        now,
+        now,
+        RESEND_MAX_MS,
+        this.resendAfterMs,
+        ...kept,
+      );
     }
   }
 

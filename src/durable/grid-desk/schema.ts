@@ -65,6 +65,24 @@ export const DESK_MIGRATIONS: readonly DeskMigration[] = [
          at TEXT NOT NULL)`,
     ],
   },
+  {
+    version: 3,
+    description: "desk sequence (dseq) on events; case-event outbox rows kept until the projection confirms",
+    statements: [
+      // A desk-wide, gap-free event counter, starting with the first event after this migration (earlier
+      // events keep NULL: their messages were already handed to the queue the old way).
+      "ALTER TABLE events ADD COLUMN dseq INTEGER",
+      "CREATE UNIQUE INDEX IF NOT EXISTS events_dseq_idx ON events (dseq) WHERE dseq IS NOT NULL",
+      // A case-event row is marked sent (not deleted) when the queue accepts it, and deleted once the
+      // projection confirms its dseq; `resend_at` is when the reconciler sends it again if no confirmation came.
+      "ALTER TABLE outbox ADD COLUMN dseq INTEGER",
+      "ALTER TABLE outbox ADD COLUMN sent_at INTEGER",
+      "ALTER TABLE outbox ADD COLUMN resend_at INTEGER",
+      "ALTER TABLE outbox ADD COLUMN resends INTEGER NOT NULL DEFAULT 0",
+      "CREATE INDEX IF NOT EXISTS outbox_dseq_idx ON outbox (dseq) WHERE dseq IS NOT NULL",
+      "CREATE INDEX IF NOT EXISTS outbox_resend_idx ON outbox (resend_at) WHERE sent_at IS NOT NULL",
+    ],
+  },
 ];
 
 /** The version a desk reaches once every migration is applied. */

@@ -1,3 +1,4 @@
+import { desksToPoke, recordPokes } from "../../db/repos/projection";
 import { getDb } from "../../platform/db/client";
 import type { GridDesk } from "./grid-desk";
 
@@ -44,5 +45,48 @@ export async function deskAlarmWatchdog(env: Cloudflare.Env, now: number): Promi
     }));
   if (statements.length) await db.$client.batch(statements, "write");
   console.log(JSON.stringify({ kind: "desk-watchdog", poked: ids.length }));
+  return ids;
+}
+
+/** A desk's projection counts as lagging for the watchdog once it lagged this long (its own alarm comes first). */
+export const PROJECTION_GRACE_MS = 5 * 60_000;
+
+/**
+ * The projection watchdog (cron): finds desks whose projected watermark has lagged their last known `dseq` for
+ * more than `PROJECTION_GRACE_MS` and that were not poked since — an index range over `lagging_since` in
+ * `projection_desks` — and pokes each to send again every event the projection has not confirmed
+ * (`GridDesk.reconcile`). The desk's answer (its own last `dseq`) is recorded with the poke. Returns the ids
+ * of the desks it poked.
+ *
+ * @example
+ * await projectionWatchdog(env, Date.now());
+ */
+export async function projectionWatchdog(env: Cloudflare.Env, now: number): Promise<string[]> {
+  const db = getDb(env);
+  const ids = await desksToPoke(db, new Date(now - PROJECTION_GRACE_MS).toISOString(), WATCHDOG_BATCH);
+  if (ids.length === 0) return [];
+  const answers = await Promise.all(
+    ids.map(async (deskId) => {
+      try {
+        const desk = env.GRID_DESK.get(env.GRID_DESK.idFromString(deskId)) as DurableObjectStub<GridDesk>;
+        const state = await desk.reconcile();
+        return { deskId, lastDseq: state.lastDseq, resent: state.resent };
+      } catch (error) {
+        console.error(
+          JSON.stringify({ kind: "projection-watchdog-poke-failed", deskId, error: String(error) }),
+        );
+        return null;
+      }
+    }),
+  );
+  const answered = answers.filter((a) => a !== null);
+  await recordPokes(db, answered, new Date(now).toISOString());
+  console.log(
+    JSON.stringify({
+      kind: "projection-watchdog",
+      poked: ids.length,
+      resent: answered.reduce((n, a) => n + a.resent, 0),
+    }),
+  );
   return ids;
 }

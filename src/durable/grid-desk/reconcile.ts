@@ -1,0 +1,79 @@
+import type { Outbox } from "./outbox";
+
+/**
+ * The desk's side of a projection that converges. Every event a desk records gets a desk sequence number
+ * (`dseq`): desk-wide, gap-free, in commit order, stored with the event and carried in its `case-events`
+ * message. The projection keeps, per desk, the highest `dseq` up to which it holds every event
+ * (`projected_dseq`, advanced only contiguously) and tells the desk after each commit (`confirmProjected`).
+ * The desk keeps each case event's outbox row until that confirmation, and sends again what stays unconfirmed
+ * (its alarm, with backoff; the cron watchdog pokes desks whose projection lags). The consumers ignore what
+ * they already hold, so sending again is always safe. The desk never reads libSQL for any of this.
+ */
+
+/** What a desk knows of its projection. */
+export interface DeskProjectionState {
+  /** The desk's last `dseq` (0 before its first counted event). */
+  lastDseq: number;
+  /** The highest `dseq` the projection confirmed holding with everything before it. */
+  confirmedDseq: number;
+  /** Case events sent and waiting for the projection's confirmation. */
+  unconfirmed: number;
+  /** Case events not sent yet. */
+  unsent: number;
+  /** When the desk next sends the unconfirmed ones again (ISO), or null. */
+  nextResendAt: string | null;
+}
+
+/** Reads a counter from the desk's `meta` table. */
+function metaNumber(sql: SqlStorage, key: string): number {
+  const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
+  return row ? Number(row.value) : 0;
+}
+
+/**
+ * Takes the desk's next `dseq`; call it inside the transaction that records the event, so a rolled-back
+ * command gives its number back and the sequence stays gap-free.
+ */
+export function nextDeskSeq(sql: SqlStorage): number {
+  return Number(
+    sql
+      .exec<{ value: string }>(
+        `INSERT INTO meta (key, value) VALUES ('last_dseq', '1')
+         ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value`,
+      )
+      .one().value,
+  );
+}
+
+/**
+ * Records the projection's confirmation that it holds every event up to `dseq` and drops their outbox rows.
+ * Never beyond the desk's own last `dseq` (a projection ahead of its desk is not trusted), never backwards.
+ * Returns the confirmed `dseq`.
+ */
+export function confirmProjected(storage: DurableObjectStorage, outbox: Outbox, dseq: number): number {
+  return storage.transactionSync(() => {
+    const confirmed = Math.max(
+      metaNumber(storage.sql, "confirmed_dseq"),
+      Math.min(dseq, metaNumber(storage.sql, "last_dseq")),
+    );
+    storage.sql.exec(
+      `INSERT INTO meta (key, value) VALUES ('confirmed_dseq', ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      String(confirmed),
+    );
+    outbox.confirm(confirmed);
+    return confirmed;
+  });
+}
+
+/** The desk's view of its projection (operations, the watchdog and tests). */
+export function deskProjectionState(storage: DurableObjectStorage, outbox: Outbox): DeskProjectionState {
+  const next = outbox.nextResendAt();
+  return {
+    lastDseq: metaNumber(storage.sql, "last_dseq"),
+    confirmedDseq: metaNumber(storage.sql, "confirmed_dseq"),
+    unconfirmed: outbox.unconfirmed(),
+    unsent: outbox.pending(),
+    nextResendAt: next === null ? null : new Date(next).toISOString(),
+  };
+}
