@@ -118,6 +118,10 @@ export const PERMISSIONS = {
   "household-leads.settle": STAFF,
   "household-leads.flag": STAFF,
   "household-leads.list": ["admin", "center_staff", "leader", "grid_worker"],
+
+  // --- ops: the state of the platform itself
+  /** How far the case projection lags its GridDesks. */
+  "ops.projection-lag": ["admin"],
 } as const satisfies Record<string, readonly Role[]>;
 
 /** An action some role may perform. */

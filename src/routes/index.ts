@@ -11,6 +11,7 @@ import { householdLeadRoutes } from "./household-leads";
 import { householdRoutes } from "./households";
 import { inboxRoutes } from "./inbox";
 import { liaisonStationRoutes } from "./liaison-stations";
+import { opsRoutes } from "./ops";
 import { partyPointRoutes } from "./party-points";
 import { residentRoutes } from "./residents";
 import { resolutionLevelRoutes } from "./resolution-levels";
@@ -44,7 +45,8 @@ export const api = createRouter()
   .route("/", partyPointRoutes)
   .route("/", householdLeadRoutes)
   .route("/", liaisonStationRoutes)
-  .route("/", contactLogRoutes);
+  .route("/", contactLogRoutes)
+  .route("/", opsRoutes);
 
 /** The whole API's type, for `hc<AppType>` clients. */
 export type AppType = typeof api;
