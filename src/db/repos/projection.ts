@@ -41,9 +41,9 @@ export interface LaggingDesk {
 // Raw SQL below: max() over the stored and the new value, a recursive walk and set-based updates have no
 // query-builder form, and all of them must run inside the projection's one write batch.
 
-/** The desk's row: the highest dseq seen only grows. */
+/** The desk's row: the highest dseq seen only grows; the unit's path as the registry has it (it may have moved). */
 const UPSERT_DESK = `INSERT INTO projection_desks (desk_id, unit_id, unit_path, desk_dseq, projected_dseq, updated_at)
-  VALUES (?1, ?2, ?3, ?4, 0, ?5)
+  VALUES (?1, ?2, COALESCE((SELECT path FROM units WHERE id = ?2), ?3), ?4, 0, ?5)
   ON CONFLICT (desk_id) DO UPDATE SET desk_dseq = max(projection_desks.desk_dseq, excluded.desk_dseq),
     unit_id = excluded.unit_id, unit_path = excluded.unit_path, updated_at = excluded.updated_at`;
 

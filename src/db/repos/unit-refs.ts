@@ -56,4 +56,5 @@ export const UNIT_PATH_COLUMNS: ReadonlyArray<{ table: string; column: string }>
   { table: "lead_subsidy_items", column: "unit_path" },
   { table: "lead_flags", column: "unit_path" },
   { table: "contact_case_links", column: "unit_path" },
+  { table: "projection_desks", column: "unit_path" },
 ];
