@@ -41,6 +41,8 @@ export interface DevStack {
   url: string;
   sqldUrl: string;
   dataDir: string;
+  /** Why the demo cases could not all be reported (`seedCases`), as `npm run dev` would print it. */
+  seedError?: string;
   /** wrangler's output so far (the last 400 lines), for a failure report. */
   log(): string;
   /** Stops wrangler (and workerd) and sqld and removes the temp dir. Safe to call more than once. */
@@ -152,8 +154,14 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     wrangler.stdout?.on("data", keep);
     wrangler.stderr?.on("data", keep);
     await waitForHealth(url, wrangler, options.startTimeoutMs ?? 120_000);
-    if (options.seedCases) await seedDemoCases(url, DEMO_PASSWORD);
-    return { url, sqldUrl: sqld.url, dataDir, log: () => lines.join("\n"), stop };
+    let seedError: string | undefined;
+    if (options.seedCases) {
+      // As under `npm run dev`, a failing demo case is reported and the stack stays up.
+      await seedDemoCases(url, DEMO_PASSWORD).catch((error: Error) => {
+        seedError = error.message;
+      });
+    }
+    return { url, sqldUrl: sqld.url, dataDir, seedError, log: () => lines.join("\n"), stop };
   } catch (error) {
     if (lines.length) console.error(`wrangler dev said:\n${lines.slice(-60).join("\n")}`);
     await stop();
