@@ -9,6 +9,7 @@ import { limitBodies, requestContext, requireJson } from "./platform/http/middle
 import { describeRoles } from "./platform/http/openapi";
 import { finishDocument } from "./platform/http/openapi-document";
 import { Problem, problemResponse } from "./platform/http/problem";
+import { timedMiddleware } from "./platform/http/timing";
 import { api } from "./routes";
 
 const PUBLIC_V1 = new Set(["/v1/auth/login", "/v1/auth/login/second-factor", "/v1/auth/refresh"]);
@@ -68,13 +69,18 @@ export function createApp() {
         "x-purpose-ref",
         "x-request-id",
       ],
-      exposeHeaders: ["etag", "x-request-id", "retry-after", "location"],
+      exposeHeaders: ["etag", "x-request-id", "retry-after", "location", "server-timing"],
       maxAge: 600,
     })(c, next);
   });
   app.use("*", limitBodies());
   app.use("*", requireJson());
-  app.use("/v1/*", async (c, next) => (PUBLIC_V1.has(c.req.path) ? next() : authenticate()(c, next)));
+  app.use(
+    "/v1/*",
+    timedMiddleware("auth", async (c, next) =>
+      PUBLIC_V1.has(c.req.path) ? next() : authenticate()(c, next),
+    ),
+  );
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

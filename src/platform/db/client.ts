@@ -2,6 +2,7 @@ import { type Client, createClient } from "@libsql/client/web";
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
 import { drizzle } from "drizzle-orm/libsql/web";
 import * as schema from "../../db/schema";
+import { timedFetch } from "../http/timing";
 import { fetchReportingOutages } from "./errors";
 
 export type Db = LibSQLDatabase<typeof schema> & { $client: Client };
@@ -23,7 +24,7 @@ export function getDb(env: Pick<Cloudflare.Env, "LIBSQL_URL" | "LIBSQL_AUTH_TOKE
       url: env.LIBSQL_URL,
       authToken: env.LIBSQL_AUTH_TOKEN || undefined,
       concurrency: Number.MAX_SAFE_INTEGER,
-      fetch: fetchReportingOutages(),
+      fetch: fetchReportingOutages(timedFetch("db")),
     });
     db = drizzle(client, { schema }) as Db;
     cache.set(key, db);

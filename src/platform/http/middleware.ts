@@ -3,12 +3,13 @@ import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../../env";
 import { bodyLimitFor, isRawBodyPath } from "./limits";
 import { Problem } from "./problem";
+import { RequestTimings, withTimings } from "./timing";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
 /**
  * Gives every request an id (the client's `x-request-id` if well-formed, else a new UUID), echoes it on
- * the response, and logs one JSON line per request.
+ * the response with a `Server-Timing` header (see `./timing`), and logs one JSON line per request.
  */
 export function requestContext(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -16,10 +17,12 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
     const incoming = c.req.header("x-request-id");
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     c.set("requestId", requestId);
+    const timings = new RequestTimings();
     try {
-      await next();
+      await withTimings(timings, next);
     } finally {
       c.res.headers.set("x-request-id", requestId);
+      c.res.headers.set("server-timing", timings.header());
       const principal = c.get("principal");
       console.log(
         JSON.stringify({

@@ -1,4 +1,5 @@
 import { Problem } from "../http/problem";
+import { timed } from "../http/timing";
 
 /** Cloudflare Queues limits, in bytes of the JSON body as sent (UTF-8: a Chinese character is 3 bytes). */
 export const QUEUE_LIMITS = {
@@ -98,12 +99,14 @@ export async function sendInBatches<T>(
   options: { delaySeconds?: number } = {},
 ): Promise<void> {
   for (const batch of queueBatches(bodies)) {
-    await queue.sendBatch(
-      batch.map((body) => ({
-        body,
-        contentType: "json" as const,
-        ...(options.delaySeconds ? { delaySeconds: options.delaySeconds } : {}),
-      })),
+    await timed("queue", () =>
+      queue.sendBatch(
+        batch.map((body) => ({
+          body,
+          contentType: "json" as const,
+          ...(options.delaySeconds ? { delaySeconds: options.delaySeconds } : {}),
+        })),
+      ),
     );
   }
 }
