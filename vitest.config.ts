@@ -15,6 +15,7 @@ const QUEUE_CONSUMERS = {
   "webhooks-dlq": { maxBatchSize: 20, maxRetries: 10 },
   directives: { maxBatchSize: 10, maxRetries: 8, deadLetterQueue: "directives-dlq" },
   "directives-dlq": { maxBatchSize: 20, maxRetries: 10 },
+  "desk-rules": { maxBatchSize: 10, maxRetries: 10 },
 };
 const TEST_BATCH_TIMEOUT_S = 0.05;
 

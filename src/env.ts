@@ -17,6 +17,8 @@ declare global {
        * someone with database access can neither alter an audit row nor re-link the chain unnoticed.
        */
       AUDIT_KEY: string;
+      /** Queue of time-limit policy changes to push into the GridDesks below a unit (src/queues/desk-rules.ts). */
+      DESK_RULES: Queue;
     }
   }
 }

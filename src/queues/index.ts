@@ -1,5 +1,6 @@
 import type { QueueConsumer } from "../platform/queues/consume";
 import { consumeCaseEventDeadLetters, consumeCaseEvents } from "./case-events";
+import { consumeDeskRules } from "./desk-rules";
 import { consumeDeadDirectiveFanout, consumeDirectiveFanout } from "./directives";
 import { consumeEscalationDeadLetters, consumeEscalations } from "./escalations";
 import { consumeWebhookDeadLetters, consumeWebhooks } from "./webhooks";
@@ -13,6 +14,7 @@ export type { QueueConsumer } from "../platform/queues/consume";
 export const consumers: Record<string, QueueConsumer> = {
   "case-events": consumeCaseEvents,
   "case-events-dlq": consumeCaseEventDeadLetters,
+  "desk-rules": consumeDeskRules,
   directives: consumeDirectiveFanout,
   // Dead fan-out jobs get one more round of attempts once libSQL is back; inserts are idempotent.
   "directives-dlq": consumeDeadDirectiveFanout,

@@ -6,9 +6,9 @@ import { writeAudited } from "../platform/db/audit";
 import { getDb } from "../platform/db/client";
 import { Problem, problems } from "../platform/http/problem";
 import { auditBy, type Caller } from "./caller";
-import { actorOf, callDesk, deskOf, deskProblem, withCaseDesk } from "./cases";
+import { actorOf, callDesk, deskProblem, findCase, withCaseDesk } from "./cases";
 
-/** R2 key of an attachment; its metadata names the case and its owning unit, so a download finds the desk. */
+/** R2 key of an attachment; its metadata names the case (whose id names its desk) and its owning unit (legacy ids). */
 const objectKey = (attachmentId: string) => `evidence/${attachmentId}`;
 
 /** An evidence photo recorded on its case. */
@@ -70,15 +70,22 @@ export async function addEvidence(
   const forget = () => env.EVIDENCE.delete(objectKey(attachmentId)).catch(() => undefined);
   let result: CommandResult;
   try {
-    result = (await deskOf(env, owner).command(
+    result = await withCaseDesk<CommandResult>(
+      env,
+      caller,
       caseId,
-      { action: "attach", attachment: { id: attachmentId, contentType: declared, size: bytes.length } },
-      actor,
-      null,
-    )) as CommandResult;
+      owner,
+      (desk) =>
+        desk.command(
+          caseId,
+          { action: "attach", attachment: { id: attachmentId, contentType: declared, size: bytes.length } },
+          actor,
+          null,
+        ) as Promise<CommandResult>,
+    );
   } catch (error) {
     await forget();
-    return callDesk(caller, () => Promise.reject(error));
+    throw error;
   }
   if (!result.ok) {
     await forget();
@@ -106,9 +113,7 @@ export async function evidenceFor(
   const caseId = object?.customMetadata?.caseId;
   const owner = object?.customMetadata?.owningUnitId;
   if (!object || !caseId || !owner) throw problems.notFound("attachment");
-  const found = (await callDesk(caller, () => deskOf(env, owner).getCase(caseId))) as {
-    record: CaseRecord;
-  } | null;
+  const found = await findCase(env, caller, caseId, owner);
   const actor = actorOf(caller.principal);
   if (
     !found ||

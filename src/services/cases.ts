@@ -1,24 +1,27 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { caseOwners, type DuplicateProbe, readForReports, searchCases, unitRefs } from "../db/repos/cases";
+import { caseOwners, searchCases, unitRefs } from "../db/repos/cases";
 import { loadSlaRulesBook } from "../db/repos/sla-policy";
-import type { DuplicateHint } from "../domain/case-duplicates";
+import { type DuplicateHint, hintsVisibleTo } from "../domain/case-duplicates";
+import { caseIdFor } from "../domain/case-id";
 import { type CaseCommand, canSeeCase, SLA_POLICY_NEEDED } from "../domain/case-lifecycle";
 import type { Actor, CaseRecord, CaseState, Mediation, NewCase, UnitRef } from "../domain/case-model";
 import type { SlaRulesBook } from "../domain/sla";
 import { inScope } from "../domain/units";
+import { deskOfCase, deskOfUnit, legacyDeskOf } from "../durable/grid-desk/address";
 import type {
   CaseWithTimeline,
   CommandResult,
-  CreateInput,
-  CreateResult,
   DeskFailure,
   GridDesk,
+  ReportAnswer,
+  ReportItem,
 } from "../durable/grid-desk/grid-desk";
 import type { Principal } from "../env";
 import { getDb, isDbUnavailable } from "../platform/db/client";
 import { assertInScope } from "../platform/http/auth";
 import { staleVersion } from "../platform/http/if-match";
 import { Problem, problems } from "../platform/http/problem";
+import { timedStub } from "../platform/http/timing";
 import { assertFitsOneMessage } from "../platform/queues/send";
 import type { Caller } from "./caller";
 
@@ -28,31 +31,19 @@ export type { Caller };
 // Finding a case's GridDesk.
 //
 // A case lives in the GridDesk of its owning unit for life (dispatch and escalation change the responsible
-// unit, never the owner), so "which desk?" has one answer that never goes stale. We look for it, in order:
-//  1. this isolate's memory of ids it has already located (safe to cache forever: the owner never changes);
-//  2. the caller's hint `?gridId=` (clients keep the owning grid of the cases they hold);
-//  3. the case directory in libSQL (the projection's `cases.owning_unit_id`) — skipped if libSQL is down;
-//  4. the caller's own unit (a grid worker's own cases, even before the projection has caught up).
-// Each probe asks a desk; a desk that does not own the case says so, and we try the next. The answer is
-// always read from the desk itself, so a wrong hint can only cost a probe, never return a wrong case.
+// unit, never the owner), and its id carries that desk's key (`src/domain/case-id.ts`): reading, commanding
+// and attaching go straight to the desk the id names, with no directory read and no cache.
+//
+// Legacy: cases reported before ids were keyed have plain UUIDs and live in desks named by their unit id.
+// For those (and for a keyed-looking id its desk does not hold) we look, in order, in the desk of the
+// caller's hint `?gridId=`, of the case directory in libSQL (the projection's `owning_unit_id`; skipped if
+// libSQL is down), and of the caller's own unit. A desk that does not own the case says so, and we try the
+// next; a wrong hint can only cost a probe, never return a wrong case.
 // ---------------------------------------------------------------------------------------------------------
 
-const located = new Map<string, string>();
-const LOCATED_MAX = 50_000;
-
-/** Forgets every located case (tests use it to exercise the directory and the hints). */
-export function forgetLocatedCases(): void {
-  located.clear();
-}
-
-function remember(caseId: string, owningUnitId: string): void {
-  if (located.size >= LOCATED_MAX) located.delete(located.keys().next().value!);
-  located.set(caseId, owningUnitId);
-}
-
-/** The GridDesk of an owning unit. */
+/** The GridDesk of an owning unit, its calls timed for Server-Timing. */
 export function deskOf(env: Cloudflare.Env, owningUnitId: string): DurableObjectStub<GridDesk> {
-  return env.GRID_DESK.get(env.GRID_DESK.idFromName(owningUnitId));
+  return timedStub(deskOfUnit(env, owningUnitId));
 }
 
 const deskUnavailable = () =>
@@ -80,15 +71,14 @@ export async function callDesk<T>(caller: Caller, call: () => Promise<T>): Promi
   }
 }
 
-async function* candidateOwners(env: Cloudflare.Env, caller: Caller, caseId: string, hint?: string) {
+/** Legacy desks (named by unit id) that may hold a case with a plain id: the hint, the directory, the caller's unit. */
+async function* legacyOwners(env: Cloudflare.Env, caller: Caller, caseId: string, hint?: string) {
   const tried = new Set<string>();
   const fresh = (id: string | undefined | null): id is string => {
     if (!id || tried.has(id)) return false;
     tried.add(id);
     return true;
   };
-  const cached = located.get(caseId);
-  if (fresh(cached)) yield cached;
   if (fresh(hint)) yield hint;
   let fromDirectory: string | undefined;
   try {
@@ -105,8 +95,8 @@ const isNotHere = (r: unknown) =>
   typeof r === "object" && r !== null && (r as DeskFailure).ok === false && (r as DeskFailure).status === 404;
 
 /**
- * Runs `attempt` against the desks that may own `caseId` until one answers with something other than
- * "not here" (null or a 404 failure); 404 if none does.
+ * Runs `attempt` against the desk of `caseId`: the one its id names, else (legacy ids) the desks that may
+ * own it, until one answers with something other than "not here" (null or a 404 failure); 404 if none does.
  *
  * @example
  * const found = await withCaseDesk(env, caller, caseId, hint, (desk) => desk.getCase(caseId));
@@ -118,10 +108,14 @@ export async function withCaseDesk<T>(
   hint: string | undefined,
   attempt: (desk: DurableObjectStub<GridDesk>) => Promise<T | null>,
 ): Promise<T> {
-  for await (const owner of candidateOwners(env, caller, caseId, hint)) {
-    const result = await callDesk(caller, () => attempt(deskOf(env, owner)));
+  const keyed = deskOfCase(env, caseId);
+  if (keyed) {
+    const result = await callDesk(caller, () => attempt(timedStub(keyed)));
+    if (result !== null && !isNotHere(result)) return result;
+  }
+  for await (const owner of legacyOwners(env, caller, caseId, hint)) {
+    const result = await callDesk(caller, () => attempt(timedStub(legacyDeskOf(env, owner))));
     if (result === null || isNotHere(result)) continue;
-    remember(caseId, owner);
     return result;
   }
   throw problems.notFound("case");
@@ -160,24 +154,40 @@ export function loadCase(
   );
 }
 
-/** A case the caller may see, with its timeline; 404 otherwise. */
+/** A case with its timeline from its desk, or null if no desk has it (scope is the caller's check). */
+export async function findCase(
+  env: Cloudflare.Env,
+  caller: Caller,
+  caseId: string,
+  hint?: string,
+): Promise<CaseWithTimeline | null> {
+  try {
+    return await loadCase(env, caller, caseId, hint);
+  } catch (error) {
+    if (error instanceof Problem && error.status === 404) return null;
+    throw error;
+  }
+}
+
+/** A case the caller may see, with its timeline and the duplicate hints the caller may read; 404 otherwise. */
 export async function visibleCase(
   env: Cloudflare.Env,
   caller: Caller,
   caseId: string,
   hint?: string,
-): Promise<CaseWithTimeline> {
+): Promise<CaseWithTimeline & { duplicates: DuplicateHint[]; hiddenDuplicates: number }> {
   const found = await loadCase(env, caller, caseId, hint);
   if (!canSeeCase(actorOf(caller.principal), found.record)) throw problems.notFound("case");
-  return found;
+  return { ...found, ...hintsVisibleTo(caller.principal, found.duplicates ?? []) };
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Reporting: one flow for the single report, the offline sync and the matters of a liaison station.
 // ---------------------------------------------------------------------------------------------------------
 
-/** One report for `reportCases`: the new case (its id included), its owning unit, and its request fingerprint. */
+/** One report for `reportCases`: the new case (with the client's id), its owning unit, and its request fingerprint. */
 export interface CaseReport {
+  /** The case as reported; its `id` is the client's, and the case gets `caseIdFor(ownerId, id)`. */
   input: NewCase;
   ownerId: string;
   /** Fingerprint of the request: a repeat with the same one replays, a different one with the same id is 422. */
@@ -186,7 +196,14 @@ export interface CaseReport {
 
 /** What became of one report: created, a replay of the first result, or a refusal as a problem's parts. */
 export type ReportOutcome =
-  | { ok: true; outcome: "created" | "replayed"; record: CaseRecord; duplicates: DuplicateHint[] }
+  | {
+      ok: true;
+      outcome: "created" | "replayed";
+      record: CaseRecord;
+      /** Possible duplicates the reporter may read; `hiddenDuplicates` counts the others. */
+      duplicates: DuplicateHint[];
+      hiddenDuplicates: number;
+    }
   | { ok: false; status: ContentfulStatusCode; code: string; detail: string; retryAfter?: boolean };
 
 const refused = (status: ContentfulStatusCode, code: string, detail: string): ReportOutcome => ({
@@ -196,16 +213,26 @@ const refused = (status: ContentfulStatusCode, code: string, detail: string): Re
   detail,
 });
 
+const unavailableOutcome = (): ReportOutcome => ({
+  ok: false,
+  status: 503,
+  code: "grid-desk-unavailable",
+  detail: "The case desk is unavailable; retry this report",
+  retryAfter: true,
+});
+
 /**
  * Reports cases: the one path by which a case comes into being. Every report is checked to fit the queue
- * message it will become (413 otherwise, before anything is stored), gets its owning unit (in the caller's
- * subtree), is checked against the case directory (an id already owned elsewhere is 422), and gets the
- * time-limit rules of its owning unit and the duplicate hints near it, all read in one round trip. Reports
- * then go to their owners' GridDesks, one call per desk, which create them idempotently (a repeat replays the
- * first result) and record the `reported` event, the case's audit trail. If libSQL is down the reports still
- * go in, with no hints and clocks on the default policy. One outcome per report, in order.
+ * message it will become (413 otherwise, before anything is stored) and gets its case id from its owning
+ * unit and the client's id (`caseIdFor`: the same client id in two units is two cases). Reports then go to
+ * their owners' GridDesks, one call per desk, which check the owning unit is in the caller's subtree, create
+ * them idempotently (a repeat replays the first result; another report under the same id is 422) with the
+ * time-limit rules the desk keeps and duplicate hints from its own cases, and record the `reported` event,
+ * the case's audit trail. Nothing here reads libSQL, except the owning unit of a desk that has never had a
+ * case (not the caller's own unit, not in `owners`); so with libSQL down reports still go in, to every desk
+ * that has seen a case before. One outcome per report, in order.
  *
- * @param owners owning units already resolved (and checked) by the caller; others are read from the registry
+ * @param owners owning units already resolved (and checked) by the caller
  */
 export async function reportCases(
   env: Cloudflare.Env,
@@ -215,102 +242,63 @@ export async function reportCases(
 ): Promise<ReportOutcome[]> {
   const p = caller.principal;
   const outcomes: ReportOutcome[] = new Array(reports.length);
-  const units =
-    owners ??
-    (await ownersOf(
-      env,
-      p,
-      reports.map((r) => r.ownerId),
-    ));
-  const accepted: Array<{ index: number; report: CaseReport; owner: UnitRef }> = [];
+  const known = new Map(owners ?? []);
+  known.set(p.unitId, { id: p.unitId, path: p.unitPath, level: p.unitLevel as UnitRef["level"] });
+  const groups = new Map<string, Array<{ index: number; item: ReportItem }>>();
   for (const [index, report] of reports.entries()) {
-    const owner = units.get(report.ownerId);
-    if (!owner || !inScope(p.unitPath, owner.path)) {
+    const owner = known.get(report.ownerId);
+    if (owner && !inScope(p.unitPath, owner.path)) {
       outcomes[index] = refused(404, "not-found", "No such unit");
       continue;
     }
     const tooLarge = messageSizeProblem(report.input);
-    if (tooLarge) outcomes[index] = tooLarge;
-    else accepted.push({ index, report, owner });
-  }
-
-  const now = Date.now();
-  const probes: DuplicateProbe[] = accepted.flatMap(({ report, owner }) => {
-    const { lat, lng } = report.input.location ?? {};
-    return lat !== undefined && lng !== undefined
-      ? [{ id: report.input.id, type: report.input.type, owningUnit: owner, lat, lng, now }]
-      : [];
-  });
-  let reads = {
-    directory: new Map<string, string>(),
-    sla: { unitIds: [], rules: {}, unavailable: true } as SlaRulesBook,
-    duplicates: new Map<string, DuplicateHint[]>(),
-  };
-  if (accepted.length) {
-    try {
-      reads = await readForReports(
-        env,
-        accepted.map((a) => a.report.input.id),
-        accepted.map((a) => a.owner.path),
-        probes,
-      );
-    } catch (error) {
-      // The projection is an aid here: with libSQL down the reports still go in, without hints.
-      if (!isDbUnavailable(error)) throw error;
-    }
-  }
-
-  const groups = new Map<string, Array<{ index: number; item: CreateInput }>>();
-  const seenOwner = new Map<string, string>();
-  for (const { index, report, owner } of accepted) {
-    const id = report.input.id;
-    const knownOwner = reads.directory.get(id) ?? seenOwner.get(id);
-    if (knownOwner !== undefined && knownOwner !== owner.id) {
-      outcomes[index] = refused(
-        422,
-        "idempotency-key-reused",
-        "This case id or Idempotency-Key was already used for a different report",
-      );
+    if (tooLarge) {
+      outcomes[index] = tooLarge;
       continue;
     }
-    seenOwner.set(id, owner.id);
-    const group = groups.get(owner.id) ?? [];
-    group.push({
-      index,
-      item: {
-        input: report.input,
-        owningUnit: owner,
-        requestHash: report.requestHash,
-        duplicates: reads.duplicates.get(id) ?? [],
-      },
-    });
-    groups.set(owner.id, group);
+    const input = { ...report.input, id: caseIdFor(report.ownerId, report.input.id) };
+    const group = groups.get(report.ownerId) ?? [];
+    group.push({ index, item: { input, requestHash: report.requestHash } });
+    groups.set(report.ownerId, group);
   }
 
   const actor = actorOf(p);
   await Promise.all(
     [...groups].map(async ([ownerId, group]) => {
-      let results: CreateResult[];
+      const items = group.map((g) => g.item);
+      const desk = deskOf(env, ownerId);
+      let answer: ReportAnswer;
       try {
-        results = (await deskOf(env, ownerId).createMany(
-          group.map((g) => g.item),
-          actor,
-          reads.sla,
-        )) as CreateResult[];
-      } catch (error) {
-        logDeskError(caller, error);
-        for (const g of group) {
-          outcomes[g.index] = {
-            ...refused(503, "grid-desk-unavailable", "The case desk is unavailable; retry this report"),
-            retryAfter: true,
-          } as ReportOutcome;
+        answer = (await desk.report(items, actor, known.get(ownerId) ?? null)) as ReportAnswer;
+        if (!answer.ok) {
+          // A desk that never had a case: its unit comes from the registry, once.
+          const unit = (await unitRefs(env, [ownerId])).get(ownerId);
+          if (!unit || !inScope(p.unitPath, unit.path)) {
+            for (const g of group) outcomes[g.index] = refused(404, "not-found", "No such unit");
+            return;
+          }
+          answer = (await desk.report(items, actor, unit)) as ReportAnswer;
         }
+      } catch (error) {
+        if (error instanceof Problem) throw error;
+        logDeskError(caller, error);
+        for (const g of group) outcomes[g.index] = unavailableOutcome();
         return;
       }
-      results.forEach((result, i) => {
+      if (!answer.ok) {
+        for (const g of group) outcomes[g.index] = unavailableOutcome();
+        return;
+      }
+      answer.results.forEach((result, i) => {
         const g = group[i]!;
-        if (result.ok) remember(g.item.input.id, ownerId);
-        outcomes[g.index] = result.ok ? result : refused(result.status, result.code, result.detail);
+        outcomes[g.index] = result.ok
+          ? {
+              ok: true,
+              outcome: result.outcome,
+              record: result.record,
+              ...hintsVisibleTo(p, result.duplicates),
+            }
+          : refused(result.status, result.code, result.detail);
       });
     }),
   );
@@ -336,18 +324,6 @@ function messageSizeProblem(input: NewCase): ReportOutcome | null {
     if (!(error instanceof Problem)) throw error;
     return refused(error.status, "message-too-large", error.message);
   }
-}
-
-/** Owning units: the caller's own unit from the token, others from the registry (one query, none if all own). */
-async function ownersOf(
-  env: Cloudflare.Env,
-  p: Principal,
-  ids: readonly string[],
-): Promise<Map<string, UnitRef>> {
-  const others = [...new Set(ids.filter((id) => id !== p.unitId))];
-  const found = await unitRefs(env, others);
-  found.set(p.unitId, { id: p.unitId, path: p.unitPath, level: p.unitLevel as UnitRef["level"] });
-  return found;
 }
 
 /** A report as the API takes it (`POST /v1/cases`, each report of `POST /v1/cases/sync`). */
@@ -490,7 +466,7 @@ export async function searchCasesInScope(
   return searchCases(env, { ...search, from, to, scopePath });
 }
 
-/** A grid's cases, live from its GridDesk (scope from the registry, or from the desk when libSQL is down). */
+/** A grid's cases, live from its GridDesk (scope from the desk's own unit, or the registry for a new desk). */
 export async function gridCases(
   env: Cloudflare.Env,
   caller: Caller,
@@ -499,13 +475,11 @@ export async function gridCases(
 ): Promise<CaseRecord[]> {
   const desk = deskOf(env, gridId);
   if (gridId !== caller.principal.unitId) {
-    let unit: UnitRef | null | undefined;
-    try {
-      unit = (await unitRefs(env, [gridId])).get(gridId);
-    } catch (error) {
-      if (!isDbUnavailable(error)) throw error;
-      unit = await callDesk(caller, () => desk.owningUnit() as Promise<UnitRef | null>);
-    }
+    let unit: UnitRef | null | undefined = await callDesk(
+      caller,
+      () => desk.owningUnit() as Promise<UnitRef | null>,
+    );
+    unit ??= (await unitRefs(env, [gridId])).get(gridId);
     assertInScope(caller.principal, unit?.path, "unit");
   }
   return callDesk(caller, () => desk.listCases(options) as Promise<CaseRecord[]>);
@@ -532,8 +506,8 @@ async function commandOf(
 ): Promise<{ command: CaseCommand; policyPaths: string[] }> {
   switch (request.action) {
     case "accept":
-      // The accepting unit becomes responsible: its policy starts the resolve clock.
-      return { command: request, policyPaths: [caller.principal.unitPath] };
+      // The accepting unit (on the case's path, so in the desk's own rules) starts the resolve clock.
+      return { command: request, policyPaths: [] };
     case "dispatch": {
       const unit = await targetUnit(env, request.unitId);
       return {
@@ -572,10 +546,11 @@ async function commandOf(
 
 /**
  * Runs a command on a case at `expectedVersion` (the client's If-Match) and returns the case after it.
- * Time-limit policies are read here, never inside the desk: the command names the units whose policy a new
- * clock will likely need (the accepting unit, a dispatch target). If the desk answers that it needs another
- * unit's policy (an escalation, a reopened case) nothing was written, and the command is sent once more with
- * that policy. If libSQL is down the desk runs the clock on the defaults. A stale version is 412.
+ * The desk keeps the time-limit rules of its own path (which holds the accepting and escalation units), so
+ * most commands read nothing from libSQL. A dispatch or send-down names its target unit, whose policy is read
+ * with it. If the desk answers that it needs another unit's policy nothing was written, and the command is
+ * sent once more with that policy; if libSQL cannot give it, that clock runs on the defaults. A stale
+ * version is 412.
  */
 export async function runCommand(
   env: Cloudflare.Env,
@@ -590,6 +565,7 @@ export async function runCommand(
   let book: SlaRulesBook = policyPaths.length
     ? await loadSlaRulesBook(getDb(env), policyPaths)
     : { unitIds: [], rules: {} };
+  // The book above sits over the desk's own rules; an empty one asks the desk to say what it lacks.
   let result: CommandResult;
   for (let attempt = 0; ; attempt++) {
     const sla = book;

@@ -36,7 +36,7 @@ import { getDb } from "../platform/db/client";
 import { assertInScope } from "../platform/http/auth";
 import { Problem, problems } from "../platform/http/problem";
 import { auditBy, type Caller, unitInScope } from "./caller";
-import { callDesk, deskOf, reportCases, reportProblem, sha256Hex } from "./cases";
+import { findCase, reportCases, reportProblem, sha256Hex } from "./cases";
 
 /** A station as the caller sees it. */
 export interface Station extends StationRow {
@@ -307,9 +307,7 @@ async function withOutcomes(env: Cloudflare.Env, caller: Caller, matters: Matter
     matters
       .filter((m) => !states.has(m.caseId) && m.owningUnitId)
       .map(async (m) => {
-        const found = (await callDesk(caller, () => deskOf(env, m.owningUnitId!).getCase(m.caseId))) as {
-          record: CaseRecord;
-        } | null;
+        const found = await findCase(env, caller, m.caseId, m.owningUnitId!);
         if (found) states.set(m.caseId, found.record.state);
       }),
   );
@@ -368,8 +366,8 @@ function locationOf(body: MatterBody): CaseLocation | null {
 /**
  * Turns a matter raised on a reception day into a case, reported like any other (`reportCases`: the owning
  * unit's time-limit policy, duplicate hints, idempotency), and links the two; audited. Idempotent by the
- * matter id, which is also the case id: a repeat returns the first result (`replayed`), the same id for
- * another matter is 422.
+ * matter id, from which (with the owning unit) the case id is derived: a repeat returns the first result
+ * (`replayed`), the same id for another matter is 422.
  */
 export async function raiseMatter(
   env: Cloudflare.Env,

@@ -15,6 +15,8 @@ import type { Principal } from "../env";
 import { writeAudited } from "../platform/db/audit";
 import { getDb } from "../platform/db/client";
 import { Problem, problems } from "../platform/http/problem";
+import { sendInBatches } from "../platform/queues/send";
+import { deskRulesChanged, pushDeskRules } from "../queues/desk-rules";
 import { auditBy, type Caller, unitInScope } from "./caller";
 
 /** A unit's own time-limit rules and the policy in force there. */
@@ -90,7 +92,35 @@ export async function setSlaPolicy(
       ),
     ],
   );
+  await pushToDesks(env, caller, unit.path);
   return { unitId: unit.id, rules: capped.rules, policy };
+}
+
+/** A policy change concerning at most this many desks is pushed into them at once, before the answer. */
+const DIRECT_PUSH_MAX = 50;
+
+/**
+ * Gives the GridDesks below a unit the changed time-limit rules of their paths, versioned by a time taken
+ * after the change committed. A few desks (a village, a grid) are given them directly, so the next report
+ * there runs on the new rules; a larger subtree goes through the `desk-rules` queue, page by page. If neither
+ * works the change still stands: desks refresh rules older than their TTL on their own.
+ */
+async function pushToDesks(env: Cloudflare.Env, caller: Caller, unitPath: string): Promise<void> {
+  const change = deskRulesChanged(unitPath, Date.now());
+  try {
+    if ((await pushDeskRules(env, change, DIRECT_PUSH_MAX + 1)) === null) return;
+  } catch (error) {
+    console.error(
+      JSON.stringify({ requestId: caller.requestId, kind: "desk-rules-direct-failed", error: String(error) }),
+    );
+  }
+  try {
+    await sendInBatches(env.DESK_RULES, [change]);
+  } catch (error) {
+    console.error(
+      JSON.stringify({ requestId: caller.requestId, kind: "desk-rules-push-failed", error: String(error) }),
+    );
+  }
 }
 
 /** A rule as the audit row records it: the API's spelling, with any leave to exceed caps above. */

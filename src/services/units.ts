@@ -12,6 +12,7 @@ import {
 } from "../db/repos/units";
 import { planUnitImport } from "../domain/unit-import";
 import { checkUnitCode, childPosition, inScope, type UnitLevel, unitPath } from "../domain/units";
+import { deskOfUnit } from "../durable/grid-desk/address";
 import type { Principal } from "../env";
 import { type AuditEntry, GuardFailed, writeAudited } from "../platform/db/audit";
 import { getDb, isConstraintViolation } from "../platform/db/client";
@@ -171,9 +172,9 @@ export async function changeUnit(
   return next;
 }
 
-/** The GridDesk of a unit, which holds the cases the unit owns. */
+/** The GridDesk of a unit, which holds the cases the unit owns (named by the unit's desk key). */
 function deskOf(env: Cloudflare.Env, unitId: string) {
-  return env.GRID_DESK.get(env.GRID_DESK.idFromName(unitId));
+  return deskOfUnit(env, unitId);
 }
 
 /**

@@ -219,7 +219,7 @@ describe("case deadlines as GridDesk alarms", () => {
     expect(desk.escalations.messages).toEqual([]);
   });
 
-  it("with libSQL down a command still succeeds and its clock runs on the default policy, recorded as such", async () => {
+  it("with libSQL down a command still succeeds and its clock runs on the rules the desk last had", async () => {
     const w = await makeWorld();
     await setPolicy(w.townCentre, w.tree.village.id, [shortCritical]);
     const desk = await driveDesk(w.tree.grid.id);
@@ -242,12 +242,13 @@ describe("case deadlines as GridDesk alarms", () => {
     );
     const body = (await res.json()) as any;
     expect(res.status, JSON.stringify(body)).toBe(200);
-    // Defaults for critical: resolve within 24 h — not the village's 1 h.
+    // The village's 1 h from the rules the desk keeps, not the defaults' 24 h.
     expect(body.deadlines).toMatchObject({
       phase: "resolve",
-      policy: "default",
-      dueAt: iso(desk.now() + 24 * 60 * MIN),
+      policy: "effective",
+      dueAt: iso(desk.now() + 60 * MIN),
     });
+    expect((await deskCase(desk.unitId, created.id)).record.deadlines).toMatchObject({ policy: "effective" });
   });
 
   it("the projection offers case events to webhooks of the units above the case", async () => {

@@ -2,7 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { GridDesk } from "../../src/durable/grid-desk/grid-desk";
 import { MessageTooLarge, messageBytes, QUEUE_LIMITS, queueBatches } from "../../src/platform/queues/send";
-import { deskOf, makeWorld, report } from "../support/case-fixtures";
+import { caseIdOf, deskOf, makeWorld, report } from "../support/case-fixtures";
 import { api } from "../support/client";
 import { CaptureQueue, captureOutbox } from "../support/doubles";
 import { sql } from "../support/helpers";
@@ -79,7 +79,7 @@ describe("an offline sync of long Chinese reports", () => {
     expect(results.map((r) => r.status)).toEqual(reports.map(() => "created"));
     expect(results.map((r) => r.id)).toEqual(reports.map((r) => r.id));
 
-    const ids = reports.map((r) => r.id);
+    const ids = reports.map((r) => caseIdOf(w.tree.grid.id, r.id));
     await eventually(
       async () =>
         (await countWhereIn("cases", "id", ids)) === 100 &&
@@ -90,7 +90,7 @@ describe("an offline sync of long Chinese reports", () => {
       args: ids,
     });
     const byId = new Map(stored.rows.map((r) => [String(r.id), String(r.description)]));
-    for (const r of reports) expect(byId.get(r.id)).toBe(r.description);
+    for (const r of reports) expect(byId.get(caseIdOf(w.tree.grid.id, r.id))).toBe(r.description);
 
     const desk = deskOf(w.tree.grid.id);
     await eventually(async () => (await desk.pendingOutbox()) === 0, 15_000);

@@ -11,7 +11,6 @@ import { describe, expect, it } from "vitest";
 import worker from "../../src";
 import type { CaseEventMessage } from "../../src/domain/case-model";
 import type { GridDesk } from "../../src/durable/grid-desk/grid-desk";
-import { forgetLocatedCases } from "../../src/services/cases";
 import {
   deskCase,
   deskList,
@@ -229,11 +228,11 @@ describe("libSQL down", () => {
   it("reports and commands still succeed through the GridDesk; the projection catches up when libSQL returns", async () => {
     const w = await makeWorld();
     const queue = await captureOutbox(w.tree.grid.id);
-    forgetLocatedCases();
     const body = newReport();
     const created = await deadCall("/v1/cases", w.gridWorker.token, body);
     expect(created.status).toBe(201);
     expect(created.body.duplicates).toEqual([]);
+    const id = created.body.id as string;
     const hint = `?gridId=${w.tree.grid.id}`;
     let v = 1;
     for (const [who, action, payload] of [
@@ -242,13 +241,13 @@ describe("libSQL down", () => {
       [w.villageCentre, "return-visit", { satisfaction: "satisfied" }],
       [w.villageCentre, "close", {}],
     ] as const) {
-      const res = await deadCall(`/v1/cases/${body.id}/${action}${hint}`, who.token, payload, {
+      const res = await deadCall(`/v1/cases/${id}/${action}${hint}`, who.token, payload, {
         "if-match": `"${v}"`,
       });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       v = res.body.version;
     }
-    expect((await deadCall(`/v1/cases/${body.id}${hint}`, w.leader.token)).body.state).toBe("closed");
+    expect((await deadCall(`/v1/cases/${id}${hint}`, w.leader.token)).body.state).toBe("closed");
     // What truly needs libSQL answers 503, not 500.
     const list = await deadCall("/v1/cases", w.villageCentre.token);
     expect(list.status).toBe(503);
@@ -258,14 +257,14 @@ describe("libSQL down", () => {
     const failed = await deliver(queue.messages, deadEnv());
     expect(failed.explicitAcks).toEqual([]);
     expect(failed.retryMessages).toHaveLength(5);
-    expect(
-      (await sql().execute({ sql: "SELECT 1 FROM cases WHERE id = ?", args: [body.id] })).rows,
-    ).toHaveLength(0);
+    expect((await sql().execute({ sql: "SELECT 1 FROM cases WHERE id = ?", args: [id] })).rows).toHaveLength(
+      0,
+    );
 
     // libSQL is back: the redelivery (in any order) projects everything.
     const retried = await deliver(shuffle(queue.messages, 99));
     expect(retried.explicitAcks).toHaveLength(5);
-    await expectProjectionEqualsDesk(w.tree.grid.id, body.id);
+    await expectProjectionEqualsDesk(w.tree.grid.id, id);
   });
 });
 

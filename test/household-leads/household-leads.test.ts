@@ -481,7 +481,7 @@ describe("以案定补 pays for accepted cases, not reports", () => {
     expect(synced.status, JSON.stringify(synced.body)).toBe(200);
     if (!("results" in synced.body)) throw new Error("not a sync result");
     expect(synced.body.results.filter((r) => r.status === "created")).toHaveLength(100);
-    for (const r of reports) await projected(r.id, 1);
+    for (const r of synced.body.results) await projected(r.case!.id, 1);
 
     const before = await statementNow(w);
     expect(before.totals).toMatchObject({ cases: 0, caseFen: 0, totalFen: 0, totalYuan: "0.00" });
@@ -496,7 +496,7 @@ describe("以案定补 pays for accepted cases, not reports", () => {
       body: { caseCapFen: 6_000 },
     });
     expect(capped.body).toMatchObject({ caseFen: 2_000, caseCapFen: 6_000 });
-    const ids = reports.map((r) => r.id);
+    const ids = synced.body.results.map((r) => r.case!.id);
     const [a1, a2, a3, a4, a5, r1] = ids as [string, string, string, string, string, string];
     for (const id of [a1, a2, a3, a4, a5]) await accept(w, id);
     const merged = await call(`/v1/cases/${a5}/merge`, {

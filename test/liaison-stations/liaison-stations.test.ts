@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { act, deskCase, projected } from "../support/case-fixtures";
+import { act, caseIdOf, deskCase, projected } from "../support/case-fixtures";
 import { call, makeTree, makeUser, sql, type TestTree, type TestUser } from "../support/helpers";
 
 async function rows(query: string, args: Array<string | number>) {
@@ -172,23 +172,23 @@ describe("reception-day matters become cases", () => {
     expect(res.body.matter).toMatchObject({
       id: matterId,
       activityId: reception,
-      caseId: matterId,
+      caseId: caseIdOf(w.tree.grid.id, matterId),
       owningUnitId: w.tree.grid.id,
       raisedBy: "王大爷",
       caseState: "reported",
       outcome: "open",
     });
     expect(res.body.case).toMatchObject({
-      id: matterId,
+      id: caseIdOf(w.tree.grid.id, matterId),
       state: "reported",
       reporter: { userId: w.deputy.id, role: "deputy" },
       owningUnit: { id: w.tree.grid.id },
     });
     // The case links back: its description names the activity, the matter row names the case.
-    const desk = await deskCase(w.tree.grid.id, matterId);
+    const desk = await deskCase(w.tree.grid.id, caseIdOf(w.tree.grid.id, matterId));
     expect(desk!.record.description).toContain(`activity ${reception}`);
     expect(await rows("SELECT activity_id, case_id FROM activity_matters WHERE id = ?", [matterId])).toEqual([
-      expect.objectContaining({ activity_id: reception, case_id: matterId }),
+      expect.objectContaining({ activity_id: reception, case_id: caseIdOf(w.tree.grid.id, matterId) }),
     ]);
 
     const again = await call(`/v1/liaison-stations/${w.stationId}/activities/${reception}/matters`, {

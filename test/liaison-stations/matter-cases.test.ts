@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { projected } from "../support/case-fixtures";
+import { caseIdOf, projected } from "../support/case-fixtures";
 import { api, read } from "../support/client";
 import { deskCase, driveDesk, MIN, setPolicy } from "../support/desk";
 import { makeTree, makeUser, sql } from "../support/helpers";
@@ -55,6 +55,7 @@ describe("a matter raised at a liaison station is reported like any case", () =>
     // An open case of the same type 100 m away, already in the projection.
     const nearby = await read(
       await api(w.gridWorker.token).v1.cases.$post({
+        header: {},
         json: {
           type: "safety_hazard",
           severity: "normal",
@@ -100,13 +101,14 @@ describe("a matter raised at a liaison station is reported like any case", () =>
       step: null,
       policy: "effective",
     };
-    expect(raised.body.case).toMatchObject({ id: matterId, state: "reported", deadlines: expected });
+    const caseId = caseIdOf(w.tree.grid.id, matterId);
+    expect(raised.body.case).toMatchObject({ id: caseId, state: "reported", deadlines: expected });
     expect(raised.body.duplicates).toEqual([
       expect.objectContaining({ id: nearby.body.id, owningUnitId: w.tree.grid.id, distanceM: 100 }),
     ]);
 
     // Stored: the desk's case runs on the village's policy; the matter names its case.
-    const stored = await deskCase(w.tree.grid.id, matterId);
+    const stored = await deskCase(w.tree.grid.id, caseId);
     expect(stored.record.deadlines).toEqual(expected);
     expect(stored.record.location).toEqual({ lat: 32.6849, lng: 109.029, address: "一村村口桥头" });
     const matter = await sql().execute({
@@ -114,7 +116,7 @@ describe("a matter raised at a liaison station is reported like any case", () =>
       args: [matterId],
     });
     expect(matter.rows.map((r) => [r.activity_id, r.case_id, r.owning_unit_id])).toEqual([
-      [w.activityId, matterId, w.tree.grid.id],
+      [w.activityId, caseId, w.tree.grid.id],
     ]);
 
     // A repeat replays the first result, hints included.
@@ -137,6 +139,6 @@ describe("a matter raised at a liaison station is reported like any case", () =>
     expect(again.status).toBe(200);
     if (again.status !== 200) return;
     expect(again.body.duplicates.map((d) => d.id)).toEqual([nearby.body.id]);
-    expect((await deskCase(w.tree.grid.id, matterId)).record.version).toBe(1);
+    expect((await deskCase(w.tree.grid.id, caseId)).record.version).toBe(1);
   });
 });

@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
+import { caseIdFor } from "../../src/domain/case-id";
 import type { CaseRecord } from "../../src/domain/case-model";
+import { deskOfUnit } from "../../src/durable/grid-desk/address";
 import type { CaseWithTimeline, GridDesk } from "../../src/durable/grid-desk/grid-desk";
 import { call, makeTree, makeUser, sql, type TestTree, type TestUser } from "./helpers";
 
@@ -41,6 +43,11 @@ export function newReport(over: Record<string, unknown> = {}) {
   };
 }
 
+/** The id of the case a client reports as `clientId` in `unitId` (the server derives it from both). */
+export function caseIdOf(unitId: string, clientId: string): string {
+  return caseIdFor(unitId, clientId);
+}
+
 /** Reports a case and returns its body (asserting 201). */
 export async function report(user: TestUser, over: Record<string, unknown> = {}) {
   const res = await call("/v1/cases", { token: user.token, body: newReport(over) });
@@ -77,9 +84,9 @@ export async function must(
   return res.body;
 }
 
-/** The GridDesk of a unit. */
+/** The GridDesk of a unit (named by the unit's desk key, as the Worker addresses it). */
 export function deskOf(unitId: string) {
-  return env.GRID_DESK.get(env.GRID_DESK.idFromName(unitId));
+  return deskOfUnit(env, unitId);
 }
 
 /** Waits until the libSQL projection of a case reaches `version` (the queue consumer runs in the background). */

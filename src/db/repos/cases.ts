@@ -1,20 +1,34 @@
-import { and, asc, between, desc, eq, gte, inArray, isNotNull, lt, min, ne, or, type SQL } from "drizzle-orm";
+import {
+  and,
+  asc,
+  between,
+  desc,
+  eq,
+  gt,
+  gte,
+  inArray,
+  isNotNull,
+  lt,
+  min,
+  ne,
+  or,
+  type SQL,
+} from "drizzle-orm";
 import {
   boundingBox,
   DUPLICATE_RADIUS_M,
   DUPLICATE_WINDOW_MS,
   type DuplicateHint,
-  distanceMeters,
-  isPossibleDuplicate,
+  type DuplicateReport,
+  duplicateHintsAmong,
+  type ScopedDuplicateHint,
   villageOfPath,
 } from "../../domain/case-duplicates";
-import { type CaseRecord, type CaseType, OPEN_STATES, type UnitRef } from "../../domain/case-model";
-import type { SlaRulesBook } from "../../domain/sla";
-import { pathIds } from "../../domain/units";
+import { type CaseRecord, OPEN_STATES, type UnitRef } from "../../domain/case-model";
+import { subtreeRange } from "../../domain/units";
 import { type Db, getDb } from "../../platform/db/client";
 import { containsText } from "../../platform/db/statements";
-import { caseEvents, cases, unitSettings, units } from "../schema";
-import { SLA_POLICY_KEY, slaRulesBookOf } from "./sla-policy";
+import { caseEvents, cases, units } from "../schema";
 
 export type { DuplicateHint };
 
@@ -43,119 +57,51 @@ export async function caseOwners(env: Cloudflare.Env, ids: readonly string[]): P
   return new Map(rows.map((r) => [r.id, r.owningUnitId]));
 }
 
-/** Where a new report stands, for duplicate hints: its id, type, owning unit and position, and the time. */
-export interface DuplicateProbe {
-  id: string;
-  type: CaseType;
-  owningUnit: UnitRef;
-  lat: number;
-  lng: number;
-  now: number;
-}
-
-/** Candidate duplicates of a report (prefiltered by village, type, time, state and a lat/lng box), or null. */
-function duplicateCandidates(env: Cloudflare.Env, probe: DuplicateProbe) {
-  const villageId = villageOfPath(probe.owningUnit.path);
-  if (villageId === null) return null;
-  const box = boundingBox(probe, DUPLICATE_RADIUS_M);
-  return getDb(env)
-    .select({
-      id: cases.id,
-      type: cases.type,
-      state: cases.state,
-      villageId: cases.villageId,
-      lat: cases.lat,
-      lng: cases.lng,
-      createdAt: cases.createdAt,
-      title: cases.title,
-      owningUnitId: cases.owningUnitId,
-    })
-    .from(cases)
-    .where(
-      and(
-        eq(cases.villageId, villageId),
-        eq(cases.type, probe.type),
-        between(cases.lat, box.minLat, box.maxLat),
-        between(cases.lng, box.minLng, box.maxLng),
-        gte(cases.createdAt, new Date(probe.now - DUPLICATE_WINDOW_MS).toISOString()),
-        ne(cases.id, probe.id),
-        inArray(cases.state, [...OPEN_STATES]),
-      ),
-    )
-    .limit(100);
-}
-
-type CandidateRow = Awaited<NonNullable<ReturnType<typeof duplicateCandidates>>>[number];
-
-/** The nearest true duplicates among candidate rows, at most 10. */
-function duplicatesOf(rows: CandidateRow[], probe: DuplicateProbe): DuplicateHint[] {
-  const villageId = villageOfPath(probe.owningUnit.path);
-  const report = { id: probe.id, type: probe.type, villageId, lat: probe.lat, lng: probe.lng };
-  return rows
-    .map((r) => ({ ...r, type: r.type as CaseType, state: r.state as CaseRecord["state"] }))
-    .filter((candidate) => isPossibleDuplicate(report, candidate, probe.now))
-    .map((candidate) => ({
-      id: candidate.id,
-      title: candidate.title,
-      state: candidate.state,
-      owningUnitId: candidate.owningUnitId,
-      distanceM: Math.round(distanceMeters(probe, { lat: candidate.lat!, lng: candidate.lng! })),
-      createdAt: candidate.createdAt,
-    }))
-    .sort((a, b) => a.distanceM - b.distanceM)
-    .slice(0, 10);
-}
-
-/** What reporting a batch of cases reads from libSQL before the desks write. */
-export interface ReportReads {
-  /** Case ids already in the directory, with their owning unit. */
-  directory: Map<string, string>;
-  /** The time-limit rules of every owning unit and its ancestors. */
-  sla: SlaRulesBook;
-  /** Duplicate hints per probed report id. */
-  duplicates: Map<string, DuplicateHint[]>;
-}
-
 /**
- * Everything reporting needs from the projection and the registry, in ONE round trip: which of the ids are
- * already taken (and by which owner), the time-limit rules on the owners' paths, and the open cases near each
- * located report. Throws when libSQL cannot answer; callers decide whether to go on without it.
+ * Village-wide duplicate hints for reports (cases just created by a desk), from the projection: open cases of
+ * the same type in the same village, reported in the last 7 days, within 200 m, nearest first (the desk
+ * computes them after the create, outside its transaction; the projection consumer may call it as well). One
+ * round trip for all reports; reports above village level or without a position get none.
+ *
+ * @example
+ * const hints = await villageDuplicateHints(env, [{ id, type, owningUnitPath, lat, lng }], Date.now());
  */
-export async function readForReports(
+export async function villageDuplicateHints(
   env: Cloudflare.Env,
-  ids: readonly string[],
-  ownerPaths: readonly string[],
-  probes: readonly DuplicateProbe[],
-): Promise<ReportReads> {
+  reports: readonly DuplicateReport[],
+  now: number,
+): Promise<Map<string, ScopedDuplicateHint[]>> {
   const db = getDb(env);
-  const unitIds = [...new Set(ownerPaths.flatMap((p) => pathIds(p)))];
-  const located = probes.flatMap((probe) => {
-    const query = duplicateCandidates(env, probe);
-    return query ? [{ probe, query }] : [];
-  });
-  const [directory, rules, ...candidates] = await db.batch([
-    db
-      .select({ id: cases.id, owningUnitId: cases.owningUnitId })
+  const located = reports.flatMap((report) => {
+    const villageId = villageOfPath(report.owningUnitPath);
+    if (villageId === null) return [];
+    const box = boundingBox(report, DUPLICATE_RADIUS_M);
+    const query = db
+      .select({ doc: cases.doc })
       .from(cases)
-      .where(inArray(cases.id, ids.length ? [...ids] : [""])),
-    db
-      .select({ unit_id: unitSettings.unitId, value: unitSettings.value })
-      .from(unitSettings)
       .where(
         and(
-          eq(unitSettings.key, SLA_POLICY_KEY),
-          inArray(unitSettings.unitId, unitIds.length ? unitIds : [""]),
+          eq(cases.villageId, villageId),
+          eq(cases.type, report.type),
+          between(cases.lat, box.minLat, box.maxLat),
+          between(cases.lng, box.minLng, box.maxLng),
+          gte(cases.createdAt, new Date(now - DUPLICATE_WINDOW_MS).toISOString()),
+          ne(cases.id, report.id),
+          inArray(cases.state, [...OPEN_STATES]),
         ),
-      ),
-    ...located.map((l) => l.query),
-  ]);
-  return {
-    directory: new Map(directory.map((r) => [r.id, r.owningUnitId])),
-    sla: unitIds.length ? slaRulesBookOf(unitIds, rules) : { unitIds: [], rules: {} },
-    duplicates: new Map(
-      located.map((l, i) => [l.probe.id, duplicatesOf(candidates[i] as CandidateRow[], l.probe)]),
-    ),
-  };
+      )
+      .limit(100);
+    return [{ report, query }];
+  });
+  const found = new Map<string, ScopedDuplicateHint[]>(reports.map((r) => [r.id, []]));
+  if (located.length === 0) return found;
+  const [first, ...rest] = located.map((l) => l.query);
+  const results = await db.batch([first!, ...rest]);
+  located.forEach(({ report }, i) => {
+    const records = results[i]!.map((r) => JSON.parse(r.doc) as CaseRecord);
+    found.set(report.id, duplicateHintsAmong(report, records, now));
+  });
+  return found;
 }
 
 /** Filters of the projected case search. */
@@ -271,4 +217,29 @@ export async function caseActors(
       .where(and(eq(caseEvents.caseId, caseId), isNotNull(caseEvents.actorId))),
   ]);
   return found[0] ? { reporterId: found[0].reporterId, events } : null;
+}
+
+/**
+ * One page of the units below (and at) `unitPath` that own cases (villages and grids), by path after
+ * `afterPath`: the desks a time-limit policy change at `unitPath` concerns. An index range over `path`.
+ */
+export async function owningUnitsBelow(
+  db: Db,
+  unitPath: string,
+  afterPath: string | null,
+  limit: number,
+): Promise<UnitRef[]> {
+  const [lo, hi] = subtreeRange(unitPath);
+  return db
+    .select({ id: units.id, path: units.path, level: units.level })
+    .from(units)
+    .where(
+      and(
+        afterPath === null ? gte(units.path, lo) : gt(units.path, afterPath),
+        lt(units.path, hi),
+        inArray(units.level, ["village", "grid"]),
+      ),
+    )
+    .orderBy(asc(units.path))
+    .limit(limit);
 }

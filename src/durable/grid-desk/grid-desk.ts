@@ -1,6 +1,16 @@
 import { DurableObject } from "cloudflare:workers";
+import { villageDuplicateHints } from "../../db/repos/cases";
 import { loadSlaRulesBook } from "../../db/repos/sla-policy";
-import type { DuplicateHint } from "../../domain/case-duplicates";
+import {
+  boundingBox,
+  DUPLICATE_RADIUS_M,
+  DUPLICATE_WINDOW_MS,
+  type DuplicateHint,
+  type DuplicateReport,
+  duplicateHintsAmong,
+  mergeDuplicateHints,
+  type ScopedDuplicateHint,
+} from "../../domain/case-duplicates";
 import {
   applySlaStep,
   type CaseCommand,
@@ -19,8 +29,10 @@ import type {
   NewCase,
   UnitRef,
 } from "../../domain/case-model";
+import { OPEN_STATES } from "../../domain/case-model";
 import { escalationMessagesFor } from "../../domain/escalation";
 import { dueSlaSteps, type SlaRulesBook } from "../../domain/sla";
+import { inScope } from "../../domain/units";
 import { getDb } from "../../platform/db/client";
 import { fitsOneMessage } from "../../platform/queues/send";
 import { Outbox, type OutboxTarget } from "./outbox";
@@ -48,23 +60,45 @@ export interface DeskFaults {
 
 export type CommandResult = { ok: true; record: CaseRecord } | DeskFailure;
 export type CreateResult =
-  | { ok: true; outcome: "created" | "replayed"; record: CaseRecord; duplicates: DuplicateHint[] }
+  | {
+      ok: true;
+      outcome: "created" | "replayed";
+      record: CaseRecord;
+      /** Possible duplicates among this desk's own cases, with the paths that decide who may read them. */
+      duplicates: Array<DuplicateHint | ScopedDuplicateHint>;
+    }
   | DeskFailure;
 
 /**
- * One report for `create`/`createMany`. `requestHash` fingerprints the request for idempotent replays;
- * `duplicates` are the hints computed for it, kept with the first result so a replay returns the same body.
+ * One report for `create`/`createMany`. `requestHash` fingerprints the request for idempotent replays.
+ * `duplicates` (older callers) are extra hints kept with the first result; the desk adds its own.
  */
 export interface CreateInput {
   input: NewCase;
   owningUnit: UnitRef;
   requestHash: string;
-  duplicates: DuplicateHint[];
+  duplicates?: ScopedDuplicateHint[];
 }
+
+/** One report for `report`: the desk knows its own owning unit. */
+export type ReportItem = Omit<CreateInput, "owningUnit" | "duplicates">;
+
+/** The answer to `report`: one result per item, or a request to name the owning unit (a new desk). */
+export type ReportAnswer = { ok: true; results: CreateResult[] } | { ok: false; needsOwner: true };
 
 export interface CaseWithTimeline {
   record: CaseRecord;
   events: CaseEvent[];
+  /** Possible duplicates: the desk's own at create, and the village's once computed; scoped by the reader. */
+  duplicates?: Array<DuplicateHint | ScopedDuplicateHint>;
+}
+
+/** The time-limit rules a desk keeps for its owning unit's path, with the policy version they reflect. */
+export interface DeskRules {
+  version: number;
+  /** When the desk stored them (ISO). */
+  at: string;
+  book: SlaRulesBook;
 }
 
 export type { OutboxTarget } from "./outbox";
@@ -76,6 +110,12 @@ const RETRY_MAX_MS = 5 * 60_000;
 const SAFETY_NET_MS = 30_000;
 /** Deadline steps taken per alarm run and case batch (the alarm re-arms for the rest). */
 const STEP_BATCH = 200;
+/** Cached rules older than this are refreshed in the background after a write (pushes are the main path). */
+const RULES_TTL_MS = 15 * 60_000;
+/** After libSQL failed to give a new desk its rules, creates use the defaults this long before trying again. */
+const RULES_RETRY_MS = 30_000;
+/** Village-hint jobs taken per round. */
+const HINT_BATCH = 20;
 
 const fail = (
   status: DeskFailure["status"],
@@ -118,6 +158,9 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   clock: () => number = () => Date.now();
   /** Test-only fault injection (see `DeskFaults`). */
   faults: DeskFaults = {};
+  private rulesRetryAt = 0;
+  private refreshingRules: Promise<void> | null = null;
+  private hinting: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
@@ -133,9 +176,49 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   /** Reports a new case (idempotent by case id): created, a replay of the first result, or a refusal. */
   create(item: CreateInput, actor: Actor, sla?: SlaRulesBook | null): CreateResult {
     const now = this.nowIso();
-    const result = this.ctx.storage.transactionSync(() => this.createOne(item, actor, now, sla));
-    this.afterWrite(result.ok && result.outcome === "created");
+    const book = this.withCachedRules(sla);
+    const result = this.ctx.storage.transactionSync(() => this.createOne(item, actor, now, book));
+    this.afterCreate([result]);
     return result;
+  }
+
+  /**
+   * Reports cases in this desk's unit: the path of every new case, with no libSQL read for a desk that knows
+   * its unit and rules. The desk's own owning unit wins over `owner`; a desk that has none yet answers
+   * `needsOwner` and the caller asks again with the unit from the registry. Out of the actor's scope is 404
+   * "No such unit". Time limits come from the rules the desk keeps (`putRules`); a desk that never had any
+   * reads them once, outside the transaction (the built-in defaults, labelled so, if libSQL cannot answer).
+   * Duplicate hints come from the desk's own cases; village-wide ones follow in the background.
+   */
+  async report(items: ReportItem[], actor: Actor, owner: UnitRef | null): Promise<ReportAnswer> {
+    const unit = this.owningUnit() ?? owner;
+    if (!unit) return { ok: false, needsOwner: true };
+    if (!inScope(actor.unitPath, unit.path)) {
+      return { ok: true, results: items.map(() => fail(404, "not-found", "No such unit")) };
+    }
+    const book = await this.rulesOf(unit);
+    const now = this.nowIso();
+    const results = this.ctx.storage.transactionSync(() =>
+      items.map((item) => this.createOne({ ...item, owningUnit: unit }, actor, now, book)),
+    );
+    this.afterCreate(results);
+    return { ok: true, results };
+  }
+
+  /**
+   * Stores the time-limit rules for this desk's path (pushed after a policy change above it), unless the
+   * desk already holds a newer version. Returns the version the desk holds afterwards.
+   */
+  putRules(book: SlaRulesBook, version: number): number {
+    const held = this.cachedRules();
+    if (held && held.version >= version) return held.version;
+    this.storeRules(book, version);
+    return version;
+  }
+
+  /** The rules this desk keeps, or null (operations and tests). */
+  rules(): DeskRules | null {
+    return this.cachedRules();
   }
 
   /**
@@ -166,19 +249,21 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   /** Reports many cases (an offline phone's backlog) in one transaction; one result per item, in order. */
   createMany(items: CreateInput[], actor: Actor, sla?: SlaRulesBook | null): CreateResult[] {
     const now = this.nowIso();
+    const book = this.withCachedRules(sla);
     const results = this.ctx.storage.transactionSync(() =>
-      items.map((item) => this.createOne(item, actor, now, sla)),
+      items.map((item) => this.createOne(item, actor, now, book)),
     );
-    this.afterWrite(results.some((r) => r.ok && r.outcome === "created"));
+    this.afterCreate(results);
     return results;
   }
 
   /**
    * Applies a command to a case. `expectedVersion` is the client's If-Match (null only for additive
    * commands such as attaching evidence): 404 unknown or out of scope, 412 stale, then the lifecycle's 409/403/400.
-   * `sla` holds the time-limit rules the route loaded; if a new clock needs a unit it does not cover, nothing
-   * is written and the result asks for that unit's policy (`SLA_POLICY_NEEDED`). Without `sla` clocks run on
-   * the default policy.
+   * Time limits come from the rules the desk keeps for its own path, with `sla` (rules the route loaded)
+   * over them; if a new clock needs a unit neither covers, nothing is written and the result asks for that
+   * unit's policy (`SLA_POLICY_NEEDED`). Without `sla`, or with an `unavailable` one, such a clock runs on the
+   * default policy.
    */
   command(
     caseId: string,
@@ -199,7 +284,10 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
           record.version,
         );
       }
-      const decision = decide(record, command, actor, now, sla);
+      let decision = decide(record, command, actor, now, this.withCachedRules(sla));
+      if (!decision.ok && decision.code === SLA_POLICY_NEEDED && (!sla || sla.unavailable)) {
+        decision = decide(record, command, actor, now, sla);
+      }
       if (!decision.ok) {
         const failure = fail(decision.status, decision.code, decision.detail);
         return decision.policyPath ? { ...failure, policyPath: decision.policyPath } : failure;
@@ -246,7 +334,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
         actor: JSON.parse(e.actor),
         payload: JSON.parse(e.payload),
       }));
-    return { record, events };
+    return { record, events, duplicates: this.hintsOf(caseId) };
   }
 
   /** This desk's cases, newest first, optionally in one state; keyset-paged by (createdAt, id). */
@@ -304,8 +392,10 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     try {
       await this.takeDueSteps();
       await this.flush();
+      await this.runHintJobs();
     } finally {
       this.rescheduleAlarm();
+      if (this.pendingHintJobs()) this.scheduleAlarm(Date.now() + SAFETY_NET_MS);
     }
   }
 
@@ -364,7 +454,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
           this.trackDeadline(record);
           return;
         }
-        const decision = applySlaStep(record, step, now, book);
+        const decision = applySlaStep(record, step, now, this.withCachedRules(book));
         if (!decision.ok) {
           if (decision.code === SLA_POLICY_NEEDED && decision.policyPath) needs = decision.policyPath;
           else this.trackDeadline({ ...record, deadlines: null });
@@ -413,21 +503,197 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
         JSON.stringify(item.owningUnit),
       );
     }
+    const duplicates = mergeDuplicateHints(item.duplicates ?? [], this.localHints(decision.record, now));
     const doc = JSON.stringify(decision.record);
+    const { lat, lng } = decision.record.location ?? {};
     this.sql.exec(
-      "INSERT INTO cases (id, state, version, created_at, updated_at, request_hash, first, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO cases (id, state, version, created_at, updated_at, request_hash, first, doc, type, lat, lng) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       decision.record.id,
       decision.record.state,
       decision.record.version,
       decision.record.createdAt,
       decision.record.updatedAt,
       item.requestHash,
-      JSON.stringify({ record: decision.record, duplicates: item.duplicates }),
+      JSON.stringify({ record: decision.record, duplicates }),
       doc,
+      decision.record.type,
+      lat ?? null,
+      lng ?? null,
     );
+    if (lat !== undefined && lng !== undefined) {
+      this.sql.exec("INSERT OR IGNORE INTO hint_jobs (case_id) VALUES (?)", decision.record.id);
+    }
     this.trackDeadline(decision.record);
     this.record(decision.event, decision.record);
-    return { ok: true, outcome: "created", record: decision.record, duplicates: item.duplicates };
+    return { ok: true, outcome: "created", record: decision.record, duplicates };
+  }
+
+  /** Possible duplicates of a new case among this desk's own open cases (an index range, then the rule). */
+  private localHints(record: CaseRecord, now: string): ScopedDuplicateHint[] {
+    const report = reportOf(record);
+    if (!report) return [];
+    const box = boundingBox(report, DUPLICATE_RADIUS_M);
+    const nowMs = Date.parse(now);
+    const open = OPEN_STATES.map(() => "?").join(", ");
+    const candidates = this.sql
+      .exec<{ doc: string }>(
+        `SELECT doc FROM cases WHERE type = ? AND lat BETWEEN ? AND ? AND lng BETWEEN ? AND ?
+           AND created_at >= ? AND id != ? AND state IN (${open}) LIMIT 100`,
+        report.type,
+        box.minLat,
+        box.maxLat,
+        box.minLng,
+        box.maxLng,
+        new Date(nowMs - DUPLICATE_WINDOW_MS).toISOString(),
+        report.id,
+        ...OPEN_STATES,
+      )
+      .toArray()
+      .map((r) => JSON.parse(r.doc) as CaseRecord);
+    return duplicateHintsAmong(report, candidates, nowMs);
+  }
+
+  /** The hints of a case: its desk's own from the create, and the village's once computed. */
+  private hintsOf(caseId: string): Array<DuplicateHint | ScopedDuplicateHint> {
+    const first = this.sql
+      .exec<{ first: string }>("SELECT first FROM cases WHERE id = ?", caseId)
+      .toArray()[0];
+    const local = first
+      ? ((JSON.parse(first.first) as { duplicates?: ScopedDuplicateHint[] }).duplicates ?? [])
+      : [];
+    const village = this.sql
+      .exec<{ hints: string }>("SELECT hints FROM village_hints WHERE case_id = ?", caseId)
+      .toArray()[0];
+    const wide = village ? (JSON.parse(village.hints) as ScopedDuplicateHint[]) : [];
+    return mergeDuplicateHints(local, wide);
+  }
+
+  private pendingHintJobs(): boolean {
+    return this.sql.exec("SELECT 1 FROM hint_jobs LIMIT 1").toArray().length > 0;
+  }
+
+  /**
+   * Computes village-wide hints for new cases from the projection, outside any case transaction, and keeps
+   * them with the case. Concurrent callers share one run; what fails waits for the alarm.
+   */
+  private runHintJobs(): Promise<void> {
+    if (this.hinting) return this.hinting;
+    this.hinting = (async () => {
+      try {
+        for (;;) {
+          const jobs = this.sql
+            .exec<{ case_id: string }>("SELECT case_id FROM hint_jobs LIMIT ?", HINT_BATCH)
+            .toArray()
+            .map((j) => j.case_id);
+          if (jobs.length === 0) return;
+          const reports = jobs.flatMap((id) => {
+            const record = this.load(id);
+            const report = record && reportOf(record);
+            return report ? [report] : [];
+          });
+          const now = this.clock();
+          const found = reports.length ? await villageDuplicateHints(this.env, reports, now) : new Map();
+          const at = new Date(now).toISOString();
+          this.ctx.storage.transactionSync(() => {
+            for (const id of jobs) {
+              const hints = found.get(id);
+              if (hints) {
+                this.sql.exec(
+                  `INSERT INTO village_hints (case_id, hints, at) VALUES (?, ?, ?)
+                   ON CONFLICT (case_id) DO UPDATE SET hints = excluded.hints, at = excluded.at`,
+                  id,
+                  JSON.stringify(hints),
+                  at,
+                );
+              }
+              this.sql.exec("DELETE FROM hint_jobs WHERE case_id = ?", id);
+            }
+          });
+        }
+      } catch (error) {
+        console.error(JSON.stringify({ kind: "village-hints-failed", error: String(error) }));
+      } finally {
+        this.hinting = null;
+      }
+    })();
+    return this.hinting;
+  }
+
+  /** The rules this desk keeps, or null if it never had any. */
+  private cachedRules(): DeskRules | null {
+    const row = this.sql
+      .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'sla_rules'")
+      .toArray()[0];
+    return row ? (JSON.parse(row.value) as DeskRules) : null;
+  }
+
+  private storeRules(book: SlaRulesBook, version: number): void {
+    const value: DeskRules = {
+      version,
+      at: new Date().toISOString(),
+      book: { unitIds: book.unitIds, rules: book.rules },
+    };
+    this.sql.exec(
+      `INSERT INTO meta (key, value) VALUES ('sla_rules', ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      JSON.stringify(value),
+    );
+  }
+
+  /**
+   * `sla` with the rules this desk keeps beneath it: what the caller loaded wins for its units, the desk's
+   * copy covers the rest of its path. An `unavailable` or missing `sla` leaves the desk's copy alone.
+   */
+  private withCachedRules(sla: SlaRulesBook | null | undefined): SlaRulesBook | null | undefined {
+    const held = this.cachedRules();
+    if (!held) return sla;
+    if (!sla || sla.unavailable) return held.book;
+    return {
+      unitIds: [...new Set([...held.book.unitIds, ...sla.unitIds])],
+      rules: { ...held.book.rules, ...sla.rules },
+    };
+  }
+
+  /**
+   * The rules for a report in `unit`. A desk that has them never waits on libSQL (a copy past its TTL is
+   * refreshed in the background); a desk that never had any reads them once, before the transaction, and
+   * runs on the built-in defaults (clocks labelled `default`) if libSQL cannot answer.
+   */
+  private async rulesOf(unit: UnitRef): Promise<SlaRulesBook | null> {
+    const held = this.cachedRules();
+    if (held) {
+      if (Date.now() - Date.parse(held.at) > RULES_TTL_MS) this.refreshRulesInBackground(unit);
+      return held.book;
+    }
+    if (Date.now() < this.rulesRetryAt) return null;
+    const version = Date.now();
+    const book = await loadSlaRulesBook(getDb(this.env), [unit.path]);
+    if (book.unavailable) {
+      this.rulesRetryAt = Date.now() + RULES_RETRY_MS;
+      return null;
+    }
+    this.putRules(book, version);
+    return this.cachedRules()?.book ?? book;
+  }
+
+  private refreshRulesInBackground(unit: UnitRef): void {
+    if (this.refreshingRules) return;
+    const version = Date.now();
+    this.refreshingRules = loadSlaRulesBook(getDb(this.env), [unit.path])
+      .then((book) => {
+        if (!book.unavailable) this.putRules(book, version);
+      })
+      .finally(() => {
+        this.refreshingRules = null;
+      });
+    this.ctx.waitUntil(this.refreshingRules);
+  }
+
+  /** After reports: flush as after any write, and compute village-wide hints in the background. */
+  private afterCreate(results: CreateResult[]): void {
+    const created = results.some((r) => r.ok && r.outcome === "created");
+    this.afterWrite(created);
+    if (created) this.ctx.waitUntil(this.runHintJobs());
   }
 
   /** Whether the desk was closed for its unit's deletion. */
@@ -626,4 +892,11 @@ function tooLargeToAnnounce(event: CaseEvent, record: CaseRecord): DeskFailure |
     "message-too-large",
     "The case with this change is too large to publish; shorten the text",
   );
+}
+
+/** A case as duplicate hints look at it, or null without a position. */
+function reportOf(record: CaseRecord): DuplicateReport | null {
+  const { lat, lng } = record.location ?? {};
+  if (lat === undefined || lng === undefined) return null;
+  return { id: record.id, type: record.type, owningUnitPath: record.owningUnit.path, lat, lng };
 }

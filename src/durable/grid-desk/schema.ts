@@ -83,6 +83,25 @@ export const DESK_MIGRATIONS: readonly DeskMigration[] = [
       "CREATE INDEX IF NOT EXISTS outbox_resend_idx ON outbox (resend_at) WHERE sent_at IS NOT NULL",
     ],
   },
+  {
+    version: 4,
+    description: "type and position columns for duplicate hints, village-wide hints and their pending jobs",
+    statements: [
+      // The desk finds possible duplicates among its own cases on create, by type and a lat/lng box.
+      "ALTER TABLE cases ADD COLUMN type TEXT",
+      "ALTER TABLE cases ADD COLUMN lat REAL",
+      "ALTER TABLE cases ADD COLUMN lng REAL",
+      `UPDATE cases SET type = json_extract(doc, '$.type'), lat = json_extract(doc, '$.location.lat'),
+         lng = json_extract(doc, '$.location.lng')`,
+      "CREATE INDEX IF NOT EXISTS cases_near_idx ON cases (type, lat) WHERE lat IS NOT NULL",
+      // Hints from the whole village (the projection), computed after the create, outside its transaction.
+      `CREATE TABLE IF NOT EXISTS village_hints (
+         case_id TEXT PRIMARY KEY,
+         hints TEXT NOT NULL,
+         at TEXT NOT NULL)`,
+      "CREATE TABLE IF NOT EXISTS hint_jobs (case_id TEXT PRIMARY KEY)",
+    ],
+  },
 ];
 
 /** The version a desk reaches once every migration is applied. */

@@ -1,5 +1,6 @@
 import { desksToPoke, recordPokes } from "../../db/repos/projection";
 import { getDb } from "../../platform/db/client";
+import { deskOfUnit } from "./address";
 import type { GridDesk } from "./grid-desk";
 
 /** A desk counts as stuck when its projected next deadline step is this far in the past. */
@@ -28,7 +29,7 @@ export async function deskAlarmWatchdog(env: Cloudflare.Env, now: number): Promi
   const answers = await Promise.all(
     ids.map(async (deskId) => {
       try {
-        const desk = env.GRID_DESK.get(env.GRID_DESK.idFromName(deskId)) as DurableObjectStub<GridDesk>;
+        const desk = deskOfUnit(env, deskId); // desk_id is the owning unit's id
         return { deskId, next: (await desk.poke()) as string | null };
       } catch (error) {
         console.error(JSON.stringify({ kind: "desk-watchdog-poke-failed", deskId, error: String(error) }));

@@ -45,8 +45,12 @@ export const createCase: AppRouteHandler<typeof routes.createCase> = async (c) =
   const result = await cases.reportCase(c.env, who, c.req.valid("json"), key);
   const { record } = result;
   setEtag(c, record.version);
-  c.header("location", `/v1/cases/${record.id}?gridId=${record.owningUnit.id}`);
-  const body = { ...view(record, cases.actorOf(who.principal)), duplicates: result.duplicates };
+  c.header("location", `/v1/cases/${record.id}`);
+  const body = {
+    ...view(record, cases.actorOf(who.principal)),
+    duplicates: result.duplicates,
+    hiddenDuplicates: result.hiddenDuplicates,
+  };
   return result.outcome === "created" ? c.json(body, 201) : c.json(body, 200);
 };
 
@@ -58,7 +62,10 @@ export const syncCases: AppRouteHandler<typeof routes.syncCases> = async (c) => 
   const actor = cases.actorOf(who.principal);
   const results = outcomes.map((o, i) => {
     const id = reports[i]!.id;
-    if (o.ok) return { id, status: o.outcome, case: view(o.record, actor), duplicates: o.duplicates };
+    if (o.ok) {
+      const { duplicates, hiddenDuplicates } = o;
+      return { id, status: o.outcome, case: view(o.record, actor), duplicates, hiddenDuplicates };
+    }
     const type = `https://grid321.ankang.gov.cn/problems/${o.code}`;
     return { id, status: "error" as const, error: { status: o.status, type, detail: o.detail } };
   });
@@ -68,14 +75,15 @@ export const syncCases: AppRouteHandler<typeof routes.syncCases> = async (c) => 
 /** GET /v1/cases/{id} */
 export const getCase: AppRouteHandler<typeof routes.getCase> = async (c) => {
   const who = caller(c);
-  const { record, events } = await cases.visibleCase(
+  const { record, events, duplicates, hiddenDuplicates } = await cases.visibleCase(
     c.env,
     who,
     c.req.valid("param").id,
     c.req.valid("query").gridId,
   );
   setEtag(c, record.version);
-  return c.json({ ...view(record, cases.actorOf(who.principal)), timeline: events }, 200);
+  const body = { ...view(record, cases.actorOf(who.principal)), timeline: events };
+  return c.json({ ...body, duplicates, hiddenDuplicates }, 200);
 };
 
 /** GET /v1/cases */

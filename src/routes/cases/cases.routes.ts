@@ -74,10 +74,10 @@ const MediationSchema = z
   .openapi("Mediation", { description: "调解: the mediation section of a dispute" });
 
 const NewCaseFields = {
-  id: z
-    .uuid()
-    .optional()
-    .openapi({ description: "Client-generated case id: repeating it replays the first result" }),
+  id: z.uuid().optional().openapi({
+    description:
+      "Client-generated (offline) id: repeating it in the same owning unit replays the first result. The case gets its own id, derived from the owning unit and this id (the same id in another unit is another case)",
+  }),
   gridId: z.uuid().optional().openapi({
     description: "The village or grid where the case is reported (its owner); default: your own unit",
   }),
@@ -207,10 +207,16 @@ export const DuplicateSchema = z
   })
   .openapi("DuplicateHint");
 
+const HiddenDuplicates = z.number().int().openapi({
+  description: "Possible duplicates in cases you may not read: counted only",
+});
+
 const CreatedSchema = CaseSchema.extend({
   duplicates: z.array(DuplicateSchema).openapi({
-    description: "Open cases of the same type within 200 m in the same village from the last 7 days",
+    description:
+      "Open cases of the same type within 200 m from the last 7 days that you may read, among the owning unit's own cases (village-wide hints follow on GET /v1/cases/{id})",
   }),
+  hiddenDuplicates: HiddenDuplicates,
 }).openapi("CreatedCase");
 
 const SummarySchema = z
@@ -231,10 +237,10 @@ const SummarySchema = z
   .openapi("CaseSummary");
 
 const GridHint = z.object({
-  gridId: z
-    .uuid()
-    .optional()
-    .openapi({ description: "The case's owning unit, if known: saves a directory lookup" }),
+  gridId: z.uuid().optional().openapi({
+    description:
+      "Not needed: a case id names its desk. Still accepted; used only for cases reported before ids did (legacy)",
+  }),
 });
 
 /** POST /v1/cases */
@@ -244,7 +250,7 @@ export const createCase = createRoute({
   tags: ["cases"],
   summary: "Report a case (上报)",
   description:
-    "Idempotent: give the case `id` or an `Idempotency-Key` header. Repeating the same report returns the first result (200, same body); reusing an id or key for a different report is 422. Concurrent repeats are serialized by the owning unit's GridDesk, so they also get the first result. The response lists possible duplicates nearby. A report too large for the queue message it becomes (its content counted in UTF-8 bytes) is 413, before anything is stored.",
+    "The case id the server assigns names the owning unit's GridDesk (`Location: /v1/cases/{id}`), and is derived from the owning unit and the client's `id` or `Idempotency-Key`. Idempotent: give the case `id` or an `Idempotency-Key` header. Repeating the same report returns the first result (200, same body); reusing an id or key for a different report is 422. Concurrent repeats are serialized by the owning unit's GridDesk, so they also get the first result. The response lists possible duplicates nearby. A report too large for the queue message it becomes (its content counted in UTF-8 bytes) is 413, before anything is stored.",
   ...guarded("cases.report"),
   request: {
     headers: z.object({ "idempotency-key": z.string().max(200).optional() }),
@@ -267,6 +273,7 @@ export const SyncResultSchema = z
       description:
         "With a created or replayed case: open cases of the same type nearby, as for a single report",
     }),
+    hiddenDuplicates: HiddenDuplicates.optional(),
     error: z.object({ status: z.number().int(), type: z.string(), detail: z.string() }).optional(),
   })
   .openapi("SyncResult");
@@ -307,7 +314,17 @@ export const getCase = createRoute({
   ...guarded("cases.read"),
   request: { params: IdParam, query: GridHint },
   responses: {
-    200: jsonResponse(CaseSchema.extend({ timeline: z.array(EventSchema) }), "The case; ETag is its version"),
+    200: jsonResponse(
+      CaseSchema.extend({
+        timeline: z.array(EventSchema),
+        duplicates: z.array(DuplicateSchema).openapi({
+          description:
+            "Possible duplicates you may read: the desk's own at the report, and the whole village's once computed after it",
+        }),
+        hiddenDuplicates: HiddenDuplicates,
+      }),
+      "The case; ETag is its version",
+    ),
     ...errorResponses(404, 503),
   },
 });

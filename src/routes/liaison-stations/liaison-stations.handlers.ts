@@ -95,7 +95,7 @@ export const raiseMatter: AppRouteHandler<typeof routes.raiseMatter> = async (c)
   const { id, activityId } = c.req.valid("param");
   const raised = await stations.raiseMatter(c.env, caller(c), id, activityId, c.req.valid("json"));
   const { record, matter, duplicates } = raised;
-  c.header("location", `/v1/cases/${record.id}?gridId=${record.owningUnit.id}`);
+  c.header("location", `/v1/cases/${record.id}`);
   const body = { matter, case: { ...record }, duplicates };
   return raised.replayed ? c.json(body, 200) : c.json(body, 201);
 };

@@ -215,7 +215,7 @@ export const raiseMatter = createRoute({
   tags: ["liaison stations"],
   summary: "Turn a matter raised on a reception day into a case, in one call",
   description:
-    "Reports a case in `gridId` (a village or grid under the station, inside your own subtree) with you as reporter; the case description names the activity, and the matter keeps the case id. The case is reported as any case is: it runs on the time-limit policy of its owning unit and gets duplicate hints. Idempotent by `id` (also the case id): a repeat returns the first result.",
+    "Reports a case in `gridId` (a village or grid under the station, inside your own subtree) with you as reporter; the case description names the activity, and the matter keeps the case id. The case is reported as any case is: it runs on the time-limit policy of its owning unit and gets duplicate hints. Idempotent by `id` (the case id is derived from it and the owning unit): a repeat returns the first result.",
   ...guarded("liaison.matter"),
   request: {
     params: ActivityParams,
