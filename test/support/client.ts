@@ -1,10 +1,12 @@
 import { exports } from "cloudflare:workers";
 import { hc } from "hono/client";
 import type { AppType } from "../../src/app";
+import { checkResponse } from "./contract";
 
 /**
  * A typed client of the whole API (`hc<AppType>`), calling the real Worker's fetch handler inside workerd.
- * Paths, parameters, bodies and response bodies are checked against the routes' zod schemas at compile time.
+ * Paths, parameters, bodies and response bodies are checked against the routes' zod schemas at compile time,
+ * and every response against the served `/openapi.json` at run time (test/support/contract.ts).
  *
  * @example
  * const res = await api(user.token).v1.units[":id"].$get({ param: { id: tree.grid.id } });
@@ -13,7 +15,13 @@ import type { AppType } from "../../src/app";
  */
 export function api(token?: string, headers: Record<string, string> = {}) {
   return hc<AppType>("https://grid321.test", {
-    fetch: (input: RequestInfo | URL, init?: RequestInit) => exports.default.fetch(new Request(input, init)),
+    fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
+      const request = new Request(input, init);
+      const res = await exports.default.fetch(request);
+      const text = await res.clone().text();
+      await checkResponse(request.method, request.url, { status: res.status, headers: res.headers, text });
+      return res;
+    },
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
   });
 }

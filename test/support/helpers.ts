@@ -4,6 +4,7 @@ import type { Role } from "../../src/domain/roles";
 import type { UnitLevel } from "../../src/domain/units";
 import { hashPassword } from "../../src/platform/crypto/password";
 import { signAccessToken } from "../../src/platform/crypto/tokens";
+import { checkResponse } from "./contract";
 
 let client: Client | undefined;
 
@@ -21,7 +22,10 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
-/** Calls the real Worker's fetch handler inside workerd. */
+/**
+ * Calls the real Worker's fetch handler inside workerd, and checks the response against the served
+ * `/openapi.json` (test/support/contract.ts): an undeclared status, header or a body off its schema fails.
+ */
 export async function call(path: string, options: CallOptions = {}) {
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -30,14 +34,14 @@ export async function call(path: string, options: CallOptions = {}) {
     body = JSON.stringify(options.body);
     headers["content-type"] ??= "application/json";
   }
-  const res = await exports.default.fetch(
-    new Request(`https://grid321.test${path}`, {
-      method: options.method ?? (body ? "POST" : "GET"),
-      headers,
-      body,
-    }),
-  );
+  const request = new Request(`https://grid321.test${path}`, {
+    method: options.method ?? (body ? "POST" : "GET"),
+    headers,
+    body,
+  });
+  const res = await exports.default.fetch(request);
   const text = await res.text();
+  await checkResponse(request.method, request.url, { status: res.status, headers: res.headers, text });
   let json: any = null;
   try {
     json = text ? JSON.parse(text) : null;

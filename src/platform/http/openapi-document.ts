@@ -11,6 +11,15 @@ export const HEADER_COMPONENTS = {
       "The request's id: the client's `x-request-id` when well-formed (8–128 of `A-Za-z0-9._:-`), else a new UUID. Quote it when reporting a problem.",
     schema: { type: "string" },
   },
+  "Server-Timing": {
+    description:
+      "Where the time went (W3C Server Timing): the stages of this request and their milliseconds.",
+    schema: { type: "string" },
+  },
+  "WWW-Authenticate": {
+    description: 'The scheme to authenticate with: `Bearer realm="grid321"`.',
+    schema: { type: "string" },
+  },
   "Retry-After": {
     description: "Seconds to wait before trying again.",
     schema: { type: "integer", minimum: 0 },
@@ -80,7 +89,7 @@ type Json = Record<string, any>;
  *
  * Adds: `security: []` on public operations; 503 (with `Retry-After`) on everything that reads libSQL; 413
  * and 415 on JSON bodies (the body-limit and content-type middleware); 403 where a role can be refused;
- * `X-Request-Id` on every response; `Retry-After` on 429 and 503; `ETag` on 412 (the current version);
+ * `X-Request-Id` and `Server-Timing` on every response, `WWW-Authenticate` on 401; `Retry-After` on 429 and 503; `ETag` on 412 (the current version);
  * the header components. Rewrites `allOf: [$ref, {type: [..., "null"]}]` (how a nullable named schema is
  * emitted, which no instance can satisfy when null) into `anyOf: [$ref, {type: "null"}]`.
  */
@@ -120,7 +129,8 @@ export function finishDocument<D extends object>(generated: D): D {
         if (response) response.headers = { ...(response.headers ?? {}), ...responseHeaders(...headers) };
       }
       for (const [status, response] of Object.entries<Json>(responses)) {
-        const extra: DeclaredHeader[] = ["X-Request-Id"];
+        const extra: DeclaredHeader[] = ["X-Request-Id", "Server-Timing"];
+        if (status === "401") extra.push("WWW-Authenticate");
         if (status === "429" || status === "503") extra.push("Retry-After");
         if (status === "412") extra.push("ETag");
         response.headers = { ...(response.headers ?? {}), ...responseHeaders(...extra) };

@@ -63,6 +63,7 @@ export const PENDING_RESPONSE_HEADERS: Record<string, Record<string, DeclaredHea
   "GET /v1/cases/{id}": { 200: ["ETag"] },
   ...Object.fromEntries(CASE_COMMANDS.map((c) => [`POST /v1/cases/{id}/${c}`, { 200: ["ETag"] }])),
   "POST /v1/cases/{id}/attachments": { 201: ["ETag", "Location"] },
+  "GET /v1/attachments/{id}": { 200: ["ETag"] },
   "POST /v1/liaison-stations/{id}/activities/{activityId}/matters": {
     201: ["Location"],
     200: ["Location"],

@@ -47,7 +47,10 @@ export const create = createRoute({
         .openapi("NewWebhookEndpoint"),
     ),
   },
-  responses: { 201: jsonResponse(CreatedSchema, "Registered"), ...errorResponses(403, 404, 409) },
+  responses: {
+    201: jsonResponse(CreatedSchema, "Registered", ["Location"]),
+    ...errorResponses(403, 404, 409),
+  },
 });
 
 export const list = createRoute({
