@@ -23,6 +23,8 @@ const CREATES = Number(process.env.BENCH_CREATES ?? 3000);
 const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 2000);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 10);
+/** Commands per second offered to the hot grid in its open-loop phase. */
+const HOT_RATE = Number(process.env.BENCH_HOT_RATE ?? 100);
 const LAG_SAMPLES = Number(process.env.BENCH_LAG ?? 60);
 /** How many of the 1,000 grids the creation phases spread over (fewer isolates the per-desk cost). */
 const SPREAD = Number(process.env.BENCH_SPREAD ?? 1000);
@@ -85,7 +87,6 @@ async function main() {
         }),
       ),
     );
-    const hot = tree.grids[0]!;
     const hotVillage = tree.villages[0]!;
     const centreToken = await tokenFor({
       userId: crypto.randomUUID(),
@@ -104,6 +105,24 @@ async function main() {
 
     let failures = 0;
     let sentEvents = 0;
+    // Server-Timing of every response, summed per phase: where each request spent its time.
+    let phase = "warm-up";
+    const timing = new Map<string, { n: number; sums: Map<string, { ms: number; count: number }> }>();
+    const record = (header: string | null) => {
+      if (!header) return;
+      const bucket = timing.get(phase) ?? { n: 0, sums: new Map() };
+      bucket.n++;
+      for (const part of header.split(", ")) {
+        const [name, ...params] = part.split(";");
+        const dur = Number(params.find((x) => x.startsWith("dur="))?.slice(4) ?? 0);
+        const count = Number(params.find((x) => x.startsWith('desc="n='))?.slice(8, -1) ?? 0);
+        const sum = bucket.sums.get(name!) ?? { ms: 0, count: 0 };
+        sum.ms += dur;
+        sum.count += count;
+        bucket.sums.set(name!, sum);
+      }
+      timing.set(phase, bucket);
+    };
     const send = async (
       path: string,
       token: string,
@@ -120,6 +139,7 @@ async function main() {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();
+      record(res.headers.get("server-timing"));
       if (res.status === 201 || (res.status === 200 && body !== undefined)) sentEvents++;
       if (res.status >= 300) {
         failures++;
@@ -159,6 +179,7 @@ async function main() {
 
     // 2. Creation spread over 1,000 grids (closed loop, then a fixed 200/s).
     failures = 0;
+    phase = "create (closed loop)";
     const create = await closedLoop(CREATES, CONCURRENCY, async (i) => {
       const g = Math.floor(Math.random() * Math.min(SPREAD, tree.grids.length));
       const res = await send("/v1/cases", gridTokens[g]!, report(g, `bench ${i}`));
@@ -167,6 +188,7 @@ async function main() {
     const createRps = CREATES / create.seconds;
     const createFailures = failures;
     failures = 0;
+    phase = `create at ${RATE}/s`;
     const paced = await openLoop(RATE, RATE_SECONDS, async (i) => {
       const g = Math.floor(Math.random() * Math.min(SPREAD, tree.grids.length));
       await send("/v1/cases", gridTokens[g]!, report(g, `paced ${i}`));
@@ -190,22 +212,36 @@ async function main() {
       ["close", {}],
     ];
     failures = 0;
+    phase = "commands (closed loop)";
     const idle = [...hotCases];
-    const commands = await closedLoop(COMMANDS, CONCURRENCY, async () => {
-      // Each case is driven by one request at a time: a worker takes an idle case and gives it back.
-      const c = idle.shift()!;
+    // Each case is driven by one request at a time: a worker takes an idle case and gives it back.
+    const step = async () => {
+      const c = idle.shift();
+      if (!c) return false;
       const [action, body] =
         c.step < cycle.length ? cycle[c.step]! : cycle[4 + ((c.step - cycle.length) % 4)]!;
-      const res = await send(`/v1/cases/${c.id}/${action}?gridId=${hot.id}`, centreToken, body, {
+      const res = await send(`/v1/cases/${c.id}/${action}`, centreToken, body, {
         "if-match": `"${c.version}"`,
       });
       if (res.status !== 200) throw new Error(`${action} → ${res.status} ${JSON.stringify(res.body)}`);
       c.version = res.body.version;
       c.step++;
       idle.push(c);
+      return true;
+    };
+    const commands = await closedLoop(COMMANDS, CONCURRENCY, async () => {
+      await step();
     });
     const commandRps = COMMANDS / commands.seconds;
     const commandFailures = failures;
+    failures = 0;
+    phase = `commands at ${HOT_RATE}/s`;
+    let hotSkipped = 0;
+    const hotPaced = await openLoop(HOT_RATE, RATE_SECONDS, async () => {
+      if (!(await step())) hotSkipped++;
+    });
+    const hotPacedFailures = failures;
+    phase = "projection lag";
 
     // Let the projection drain what the load phases produced before timing single cases.
     const drainStarted = performance.now();
@@ -261,6 +297,10 @@ async function main() {
       `commands on one hot grid (${COMMANDS})`,
       `${Math.round(commandRps)} req/s, p50 ${ms(percentile(commands.latencies, 50))}, p99 ${ms(percentile(commands.latencies, 99))}`,
     );
+    line(
+      `commands on one hot grid at ${HOT_RATE}/s for ${RATE_SECONDS} s`,
+      `achieved ${Math.round(hotPaced.latencies.length / hotPaced.seconds)} req/s, p50 ${ms(percentile(hotPaced.latencies, 50))}, p99 ${ms(percentile(hotPaced.latencies, 99))}, ${hotSkipped} skipped (no idle case), ${hotPacedFailures} non-2xx`,
+    );
     line("creation / ceiling", (createRps / ceilingRps).toFixed(2));
     line(
       "for reference: GET /v1/grids/{id}/cases",
@@ -279,6 +319,17 @@ async function main() {
       `${ceilingFailures}/${createFailures}/${pacedFailures}/${commandFailures}`,
     );
     line("runtime error log lines", String(runtimeErrors.count));
+    console.log("\nServer-Timing, mean per request (ms; round trips per request in brackets):");
+    for (const [name, bucket] of timing) {
+      if (name === "warm-up") continue;
+      const cell = (metric: string) => {
+        const sum = bucket.sums.get(metric);
+        if (!sum) return `${metric} -`;
+        const calls = metric === "total" ? "" : ` [${(sum.count / bucket.n).toFixed(2)}]`;
+        return `${metric} ${(sum.ms / bucket.n).toFixed(1)}${calls}`;
+      };
+      line(`  ${name} (${bucket.n})`, ["auth", "db", "desk", "queue", "total"].map(cell).join(", "));
+    }
     for (const sample of runtimeErrors.samples) console.log(`  ${sample}`);
   });
 }
