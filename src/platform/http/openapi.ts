@@ -120,7 +120,7 @@ export const bearer = [{ bearer: [] as string[] }];
  */
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
+    defaultHook: (result, c) => {
       const target = (result as { target?: string }).target ?? "body";
       const prefix = target === "json" ? "" : `${target}.`;
       const at = (path: PropertyKey[]) => prefix + (path.length ? path.map(String).join(".") : "(root)");
@@ -137,12 +137,41 @@ export function createRouter() {
         const errors = result.error.issues.flatMap((issue) =>
           issue.code === "unrecognized_keys"
             ? issue.keys.map((key) => ({ path: at([...issue.path, key]), message: "unknown field" }))
-            : [{ path: at(issue.path), message: issue.message }],
+            : [{ path: at(issue.path), message: parameterMessage(target, issue, c.req) ?? issue.message }],
         );
         throw new Problem(400, "validation", "The request is not valid", { errors });
       }
     },
   });
+}
+
+const EXPECTED: Record<string, string> = {
+  number: "a number",
+  int: "a whole number",
+  bigint: "a whole number",
+  boolean: "true or false",
+};
+
+/**
+ * A clear message for a query, path or header parameter: "year is required" when it is missing or empty
+ * (rather than what coercing nothing gave, e.g. "expected number, received NaN"), "year must be a number, not
+ * \"abc\"" when it does not parse. Null for anything else (the schema's own message stands).
+ */
+function parameterMessage(
+  target: string,
+  issue: { code: string; path: PropertyKey[]; expected?: string },
+  req: {
+    query(name: string): string | undefined;
+    header(name: string): string | undefined;
+    param(name: string): string | undefined;
+  },
+): string | null {
+  if (issue.path.length !== 1 || !["query", "param", "header"].includes(target)) return null;
+  const name = String(issue.path[0]);
+  const raw = target === "query" ? req.query(name) : target === "header" ? req.header(name) : req.param(name);
+  if (raw === undefined || raw.trim() === "") return `${name} is required`;
+  const expected = issue.code === "invalid_type" && issue.expected ? EXPECTED[issue.expected] : undefined;
+  return expected ? `${name} must be ${expected}, not ${JSON.stringify(raw.slice(0, 40))}` : null;
 }
 
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
