@@ -1,7 +1,7 @@
 /**
  * Demo cases, reported through the running API (cases live in GridDesk Durable Objects, which only the
- * Worker reaches): a few reports from the demo grid worker at different points of the loop. Case ids are
- * stable, so a second run replays the reports (200) and leaves the cases as they are.
+ * Worker reaches): a few reports from the demo grid worker at different points of the loop. The client ids of
+ * the reports are stable, so a second run replays them (200) and leaves the cases as they are.
  */
 import { stableId } from "./ids";
 
@@ -128,9 +128,11 @@ export async function seedDemoCases(base: string, password: string): Promise<num
     if (res.status === 200) continue;
     if (res.status !== 201) throw new Error(`demo case ${demo.key}: ${res.status} ${await res.text()}`);
     created++;
-    let version = ((await res.json()) as { version: number }).version;
+    // The server names the case (its id carries its desk); the client id only makes the report idempotent.
+    const reported = (await res.json()) as { id: string; version: number };
+    let version = reported.version;
     for (const step of demo.steps) {
-      const r = await fetch(`${base}/v1/cases/${id}/${step.action}?gridId=${worker.unitId}`, {
+      const r = await fetch(`${base}/v1/cases/${reported.id}/${step.action}`, {
         method: "POST",
         headers: {
           "content-type": "application/json",
