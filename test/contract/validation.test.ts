@@ -4,12 +4,16 @@ import { api } from "../support/client";
 import { type CheckedResponse, checkAgainst, loadContract, replaceContract } from "../support/contract";
 import { call, makeTree, makeUser, type TestTree } from "../support/helpers";
 
-// biome-ignore lint/suspicious/noExplicitAny: the document is mutated by path to make it wrong on purpose.
-type Doc = any;
+/** The parts of the document these tests make wrong on purpose. */
+interface Doc {
+  paths: Record<string, Record<string, { responses: Record<string, { headers?: Record<string, unknown> }> }>>;
+  components: { schemas: Record<string, { properties: Record<string, unknown>; required: string[] }> };
+}
 
 let served: Doc;
 let tree: TestTree;
 let token: string;
+let created = 0;
 
 /** POST /v1/units through the Worker directly (not `call`, which would check it), read once. */
 async function createUnit(): Promise<{ url: string; response: CheckedResponse }> {
@@ -17,7 +21,7 @@ async function createUnit(): Promise<{ url: string; response: CheckedResponse }>
     method: "POST",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
     body: JSON.stringify({
-      code: `${tree.village.code}9${String(Math.floor(Math.random() * 100)).padStart(2, "0")}`,
+      code: `${tree.village.code}${900 + ++created}`, // fresh under this test file's own village
       name: "测试网格",
       level: "grid",
       parentId: tree.village.id,
@@ -42,7 +46,7 @@ describe("responses are checked against the served document", () => {
 
   it("fails when the body does not match the declared schema", async () => {
     const wrong: Doc = structuredClone(served);
-    wrong.components.schemas.Unit.properties.name = { type: "integer" };
+    wrong.components.schemas.Unit!.properties.name = { type: "integer" };
     const { url, response } = await createUnit();
     const failure = checkAgainst(await loadContract(wrong), "POST", url, response);
     expect(failure).toMatch(/POST \/v1\/units \S+ 201: the body does not match its schema/);
@@ -51,15 +55,15 @@ describe("responses are checked against the served document", () => {
 
   it("fails when a required field is missing from the body", async () => {
     const wrong: Doc = structuredClone(served);
-    wrong.components.schemas.Unit.properties.district = { type: "string" };
-    wrong.components.schemas.Unit.required.push("district");
+    wrong.components.schemas.Unit!.properties.district = { type: "string" };
+    wrong.components.schemas.Unit!.required.push("district");
     const { url, response } = await createUnit();
     expect(checkAgainst(await loadContract(wrong), "POST", url, response)).toMatch(/"district"/);
   });
 
   it("fails when the status is not declared for the operation", async () => {
     const wrong: Doc = structuredClone(served);
-    delete wrong.paths["/v1/units"].post.responses["201"];
+    delete wrong.paths["/v1/units"]!.post!.responses["201"];
     const { url, response } = await createUnit();
     expect(checkAgainst(await loadContract(wrong), "POST", url, response)).toMatch(
       /status 201 is not declared/,
@@ -68,14 +72,14 @@ describe("responses are checked against the served document", () => {
 
   it("fails when the response sets a header it does not declare", async () => {
     const wrong: Doc = structuredClone(served);
-    delete wrong.paths["/v1/units"].post.responses["201"].headers.ETag;
+    delete wrong.paths["/v1/units"]!.post!.responses["201"]!.headers!.ETag;
     const { url, response } = await createUnit();
     expect(checkAgainst(await loadContract(wrong), "POST", url, response)).toMatch(/sets the etag header/);
   });
 
   it("checks problems against the Problem schema", async () => {
     const wrong: Doc = structuredClone(served);
-    wrong.components.schemas.Problem.properties.status = { type: "string" };
+    wrong.components.schemas.Problem!.properties.status = { type: "string" };
     const request = new Request("https://grid321.test/v1/units", { headers: {} });
     const res = await exports.default.fetch(request);
     const response = { status: res.status, headers: res.headers, text: await res.text() };
@@ -87,7 +91,7 @@ describe("responses are checked against the served document", () => {
   it("makes call() and api() themselves throw on a drift, so the test making the request fails", async () => {
     await expect(call(`/v1/units/${tree.grid.id}`, { token })).resolves.toMatchObject({ status: 200 });
     const wrong: Doc = structuredClone(served);
-    wrong.components.schemas.Unit.properties.code = { type: "integer" };
+    wrong.components.schemas.Unit!.properties.code = { type: "integer" };
     replaceContract(wrong);
     try {
       await expect(call(`/v1/units/${tree.grid.id}`, { token })).rejects.toThrow(/GET \/v1\/units\/\{id\}/);
