@@ -83,7 +83,9 @@ export const loginFailures = sqliteTable(
     at: text("at").notNull(),
     /** The client IP (`cf-connecting-ip`), or `unknown`. */
     ip: text("ip").notNull().default("unknown"),
-    kind: text("kind", { enum: ["password", "second_factor"] }).notNull().default("password"),
+    kind: text("kind", { enum: ["password", "second_factor"] })
+      .notNull()
+      .default("password"),
   },
   (t) => [
     index("login_failures_user_idx").on(t.username, t.at),
