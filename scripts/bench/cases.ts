@@ -15,7 +15,7 @@
  *   npm run bench:cases     # BENCH_CONCURRENCY=32 BENCH_CREATES=3000 BENCH_COMMANDS=2000 BENCH_LAG=60
  */
 import { cpus } from "node:os";
-import { insertUnitTree, percentile, withBenchStack } from "../lib/bench-stack";
+import { insertBenchUser, insertUnitTree, percentile, withBenchStack } from "../lib/bench-stack";
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const CEILING_REQUESTS = Number(process.env.BENCH_CEILING ?? 4000);
@@ -76,10 +76,19 @@ async function main() {
     const base = stack.url;
     const tree = await insertUnitTree(stack.db);
 
+    // Real users: tokens of unknown users are refused by the session check.
+    const user = (
+      unit: { id: string; path: string },
+      role: "grid_worker" | "center_staff" | "leader",
+      name: string,
+    ) => insertBenchUser(stack.db, unit, { username: name, displayName: name, role });
+    // One at a time: sqld has one writer.
+    const gridUsers: string[] = [];
+    for (const [i, g] of tree.grids.entries()) gridUsers.push(await user(g, "grid_worker", `bench-gw-${i}`));
     const gridTokens = await Promise.all(
-      tree.grids.map((g) =>
+      tree.grids.map((g, i) =>
         tokenFor({
-          userId: crypto.randomUUID(),
+          userId: gridUsers[i]!,
           role: "grid_worker",
           unitId: g.id,
           unitPath: g.path,
@@ -89,14 +98,14 @@ async function main() {
     );
     const hotVillage = tree.villages[0]!;
     const centreToken = await tokenFor({
-      userId: crypto.randomUUID(),
+      userId: await user(hotVillage, "center_staff", "bench-village-centre"),
       role: "center_staff",
       unitId: hotVillage.id,
       unitPath: hotVillage.path,
       unitLevel: "village",
     });
     const cityToken = await tokenFor({
-      userId: crypto.randomUUID(),
+      userId: await user({ id: tree.cityId, path: `/${tree.cityId}/` }, "leader", "bench-city-leader"),
       role: "leader",
       unitId: tree.cityId,
       unitPath: `/${tree.cityId}/`,
