@@ -157,12 +157,14 @@ export class Outbox {
       const sent = sendable.slice(next, next + batch.length);
       const ids = sent.map((s) => s.id);
       next += batch.length;
-      const marks = ids.map(() => "?").join(",");
       try {
         if (!target) throw new Error(`no queue binding for ${queue}`);
         await target.sendBatch(batch.map((body) => ({ body, contentType: "json" as const })));
       } catch (error) {
-        this.storage.sql.exec(`UPDATE outbox SET attempts = attempts + 1 WHERE id IN (${marks})`, ...ids);
+        this.storage.sql.exec(
+          `UPDATE outbox SET attempts = attempts + 1 WHERE id IN (SELECT value FROM json_each(?))`,
+          JSON.stringify(ids),
+        );
         throw error;
       }
       this.markSent(sent);
@@ -174,19 +176,23 @@ export class Outbox {
     const done = sent.filter((s) => s.dseq === null).map((s) => s.id);
     const kept = sent.filter((s) => s.dseq !== null).map((s) => s.id);
     if (done.length) {
-      this.storage.sql.exec(`DELETE FROM outbox WHERE id IN (${done.map(() => "?").join(",")})`, ...done);
+      this.storage.sql.exec(
+        "DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?))",
+        JSON.stringify(done),
+      );
     }
     if (kept.length) {
       const now = Date.now();
-      // The wait doubles with every resend (a shift: SQLite has no pow), capped at RESEND_MAX_MS.
+      // The wait doubles with every resend (a shift: SQLite has no pow), capped at RESEND_MAX_MS. Ids go in
+      // as one JSON array: a Durable Object's SQLite binds at most 100 parameters, and a batch holds 100 rows.
       this.storage.sql.exec(
         `UPDATE outbox SET sent_at = ?, resend_at = ? + min(?, ? * (1 << min(resends, 10)))
-         WHERE id IN (${kept.map(() => "?").join(",")})`,
+         WHERE id IN (SELECT value FROM json_each(?))`,
         now,
         now,
         RESEND_MAX_MS,
         this.resendAfterMs,
-        ...kept,
+        JSON.stringify(kept),
       );
     }
   }
