@@ -18,6 +18,7 @@ import type {
 } from "../durable/grid-desk/grid-desk";
 import type { Principal } from "../env";
 import { getDb, isDbUnavailable } from "../platform/db/client";
+import { auditDenial } from "../platform/db/denials";
 import { assertInScope } from "../platform/http/auth";
 import { staleVersion } from "../platform/http/if-match";
 import { Problem, problems } from "../platform/http/problem";
@@ -177,8 +178,34 @@ export async function visibleCase(
   hint?: string,
 ): Promise<CaseWithTimeline & { duplicates: DuplicateHint[]; hiddenDuplicates: number }> {
   const found = await loadCase(env, caller, caseId, hint);
-  if (!canSeeCase(actorOf(caller.principal), found.record)) throw problems.notFound("case");
+  if (!canSeeCase(actorOf(caller.principal), found.record)) {
+    await auditCaseDenial(env, caller, found.record);
+    throw problems.notFound("case");
+  }
   return { ...found, ...hintsVisibleTo(caller.principal, found.duplicates ?? []) };
+}
+
+/**
+ * Records an out-of-scope read of a case (one row per user, case and minute). The read never needs libSQL,
+ * so while libSQL is down the refusal is only logged: it must not turn the 404 into a 503.
+ */
+async function auditCaseDenial(env: Cloudflare.Env, caller: Caller, record: CaseRecord): Promise<void> {
+  const entry = {
+    actorId: caller.principal.userId,
+    actorRole: caller.principal.role,
+    scopePath: record.owningUnit.path,
+    action: "case.read",
+    objectType: "case",
+    objectId: record.id,
+    reason: "out_of_scope",
+    requestId: caller.requestId,
+  };
+  try {
+    await auditDenial(env, entry);
+  } catch (error) {
+    if (!isDbUnavailable(error)) throw error;
+    console.error(JSON.stringify({ kind: "denial-not-audited", ...entry }));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
