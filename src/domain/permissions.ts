@@ -1,16 +1,7 @@
-import type { Role } from "./roles";
+import { ROLES, type Role } from "./roles";
 
 /** Everyone who logs in. */
-const ANY: readonly Role[] = [
-  "admin",
-  "center_staff",
-  "grid_worker",
-  "party_member",
-  "deputy",
-  "household_lead",
-  "department",
-  "leader",
-];
+const ANY: readonly Role[] = ROLES;
 /** The people who keep the registry of units' households and residents. */
 const REGISTRY_WRITERS: readonly Role[] = ["admin", "center_staff", "grid_worker"];
 /** Centres' staff and the administrator. */
