@@ -1,4 +1,4 @@
-import { type InStatement, LibsqlBatchError, LibsqlError, type ResultSet } from "@libsql/client/web";
+import { type InStatement, LibsqlBatchError, type ResultSet } from "@libsql/client/web";
 import { sha256Hex } from "../crypto/tokens";
 import type { Db } from "./client";
 import { dbErrorKind } from "./errors";
@@ -130,28 +130,6 @@ const INSERT_AUDIT = `INSERT INTO audit_log
  */
 const GUARD = "INSERT INTO audit_write_guard (changed) SELECT changes() WHERE changes() = 0";
 
-/** Attempts of a batch that sqld refused with SQLITE_BUSY, and the first pause between them. */
-const BUSY_ATTEMPTS = 6;
-const BUSY_PAUSE_MS = 5;
-
-/**
- * Runs a write batch, again when sqld answers SQLITE_BUSY: concurrent batches contend for its one write lock,
- * and sqld gives up on the lock after a short wait instead of queueing. A busy batch ran nothing (it is one
- * transaction that did not get the lock, or was rolled back), so sending it again cannot apply it twice —
- * unlike an unanswered request (DbUnavailableError), which may have committed and is never repeated.
- */
-async function batchRetryingBusy(db: Db, statements: InStatement[]): Promise<ResultSet[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await db.$client.batch(statements, "write");
-    } catch (error) {
-      const busy = error instanceof LibsqlError && error.code === "SQLITE_BUSY";
-      if (!busy || attempt >= BUSY_ATTEMPTS) throw error;
-      await new Promise((r) => setTimeout(r, BUSY_PAUSE_MS * 2 ** attempt * (0.5 + Math.random())));
-    }
-  }
-}
-
 /**
  * Runs `statements` and inserts the audit rows of `entries` in ONE libSQL batch (a single round trip, one
  * transaction), so a change and its audit rows commit together or not at all. Returns the results of
@@ -232,7 +210,7 @@ export async function writeAudited(
   });
   let results: ResultSet[];
   try {
-    results = await batchRetryingBusy(db, [...batch, ...auditStatements]);
+    results = await db.$client.batch([...batch, ...auditStatements], "write");
   } catch (error) {
     const guarded = error instanceof LibsqlBatchError ? guardOf.get(error.statementIndex) : undefined;
     if (guarded !== undefined && dbErrorKind(error) === "constraint") throw new GuardFailed(guarded);

@@ -1,4 +1,4 @@
-import { type Client, createClient } from "@libsql/client/web";
+import { type Client, createClient, LibsqlError } from "@libsql/client/web";
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
 import { drizzle } from "drizzle-orm/libsql/web";
 import * as schema from "../../db/schema";
@@ -26,10 +26,47 @@ export function getDb(env: Pick<Cloudflare.Env, "LIBSQL_URL" | "LIBSQL_AUTH_TOKE
       concurrency: Number.MAX_SAFE_INTEGER,
       fetch: fetchReportingOutages(timedFetch("db")),
     });
+    retryWhenBusy(client);
     db = drizzle(client, { schema }) as Db;
     cache.set(key, db);
   }
   return db;
+}
+
+/** Attempts of a statement or batch that sqld refused with SQLITE_BUSY, and the pauses between them. */
+const BUSY_ATTEMPTS = 8;
+const BUSY_FIRST_PAUSE_MS = 10;
+const BUSY_LONGEST_PAUSE_MS = 250;
+
+/**
+ * Makes the client send a statement or batch again when sqld answers SQLITE_BUSY. sqld has one writer and
+ * gives up on its write lock after a short wait instead of queueing, so concurrent writes (a burst of
+ * registrations, audited writes from many requests) are refused now and then, which would otherwise reach
+ * the caller as a 503. A busy statement or batch ran nothing (it is one transaction that did not get the
+ * lock, or was rolled back), so sending it again cannot apply it twice — unlike an unanswered request
+ * (`DbUnavailableError`), which may have committed and is never repeated.
+ */
+function retryWhenBusy(client: Client): void {
+  const execute = client.execute.bind(client) as (...args: unknown[]) => ReturnType<Client["execute"]>;
+  const batch = client.batch.bind(client);
+  client.execute = ((...args: unknown[]) => busyRetried(() => execute(...args))) as Client["execute"];
+  client.batch = ((...args: Parameters<Client["batch"]>) =>
+    busyRetried(() => batch(...args))) as Client["batch"];
+}
+
+/** Runs `run`, again after a growing pause while it fails with SQLITE_BUSY or SQLITE_LOCKED, at most `BUSY_ATTEMPTS` times. */
+export async function busyRetried<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      const busy =
+        error instanceof LibsqlError && (error.code === "SQLITE_BUSY" || error.code === "SQLITE_LOCKED");
+      if (!busy || attempt >= BUSY_ATTEMPTS) throw error;
+      const pause = Math.min(BUSY_LONGEST_PAUSE_MS, BUSY_FIRST_PAUSE_MS * 2 ** (attempt - 1));
+      await new Promise((r) => setTimeout(r, pause * (0.5 + Math.random())));
+    }
+  }
 }
 
 export { isConstraintViolation, isDbUnavailable } from "./errors";
