@@ -1,9 +1,8 @@
 import { ROLES } from "../../domain/roles";
-import { PENDING_OPERATION_IDS, PENDING_RESPONSE_HEADERS } from "./operation-ids";
 
 /**
  * Response headers every client may rely on, declared once under `components.headers` and referenced from
- * each response that carries them (`responseHeaders("ETag", "Location")` in a route, the rest here).
+ * each response that carries them (`jsonResponse(schema, description, ["ETag", "Location"])` or `responseHeaders(...)` in a route, the rest here).
  */
 export const HEADER_COMPONENTS = {
   "X-Request-Id": {
@@ -104,7 +103,6 @@ export function finishDocument<D extends object>(generated: D): D {
       const operation = item[method] as Json | undefined;
       if (!operation) continue;
       const key = `${method.toUpperCase()} ${path}`;
-      operation.operationId ??= PENDING_OPERATION_IDS[key];
       const id = operation.operationId as string | undefined;
       if (!id) failures.push(`${key} has no operationId`);
       else if (!OPERATION_ID.test(id)) failures.push(`${key}: operationId "${id}" is not camelCase`);
@@ -124,10 +122,6 @@ export function finishDocument<D extends object>(generated: D): D {
         addProblem(responses, 415);
       }
       if (!WITHOUT_DATABASE.has(key)) addProblem(responses, 503);
-      for (const [status, headers] of Object.entries(PENDING_RESPONSE_HEADERS[key] ?? {})) {
-        const response = responses[status];
-        if (response) response.headers = { ...(response.headers ?? {}), ...responseHeaders(...headers) };
-      }
       for (const [status, response] of Object.entries<Json>(responses)) {
         const extra: DeclaredHeader[] = ["X-Request-Id", "Server-Timing"];
         if (status === "401") extra.push("WWW-Authenticate");

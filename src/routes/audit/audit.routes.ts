@@ -25,6 +25,7 @@ const AuditRowSchema = z
 export const list = createRoute({
   method: "get",
   path: "/v1/audit",
+  operationId: "listAudit",
   tags: ["audit"],
   summary: "Audit rows in the caller's subtree, newest first (admin)",
   ...guarded("audit.read"),
@@ -81,6 +82,7 @@ const AuditFindingSchema = z
 export const verify = createRoute({
   method: "get",
   path: "/v1/audit/verify",
+  operationId: "verifyAuditChain",
   tags: ["audit"],
   summary: "Checkpoint the audit anchor, then verify every row, link and the anchored head (admin)",
   description:

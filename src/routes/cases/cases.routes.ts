@@ -247,6 +247,7 @@ const GridHint = z.object({
 export const createCase = createRoute({
   method: "post",
   path: "/v1/cases",
+  operationId: "reportCase",
   tags: ["cases"],
   summary: "Report a case (上报)",
   description:
@@ -257,8 +258,8 @@ export const createCase = createRoute({
     body: jsonBody(NewCaseSchema),
   },
   responses: {
-    201: jsonResponse(CreatedSchema, "Reported"),
-    200: jsonResponse(CreatedSchema, "A replay: the first result"),
+    201: jsonResponse(CreatedSchema, "Reported", ["ETag", "Location"]),
+    200: jsonResponse(CreatedSchema, "A replay: the first result", ["ETag", "Location"]),
     ...errorResponses(403, 404, 413, 422, 503),
   },
 });
@@ -282,6 +283,7 @@ export const SyncResultSchema = z
 export const syncCases = createRoute({
   method: "post",
   path: "/v1/cases/sync",
+  operationId: "syncCases",
   tags: ["cases"],
   summary: "Upload up to 100 reports made offline",
   description:
@@ -309,6 +311,7 @@ export const syncCases = createRoute({
 export const getCase = createRoute({
   method: "get",
   path: "/v1/cases/{id}",
+  operationId: "getCase",
   tags: ["cases"],
   summary: "One case with its full timeline, live from its GridDesk",
   ...guarded("cases.read"),
@@ -324,6 +327,7 @@ export const getCase = createRoute({
         hiddenDuplicates: HiddenDuplicates,
       }),
       "The case; ETag is its version",
+      ["ETag"],
     ),
     ...errorResponses(404, 503),
   },
@@ -350,6 +354,7 @@ const ListQuery = z.object({
 export const listCases = createRoute({
   method: "get",
   path: "/v1/cases",
+  operationId: "listCases",
   tags: ["cases"],
   summary: "Search cases in your subtree (from the projection; may lag the desks by about a second)",
   ...guarded("cases.read"),
@@ -364,6 +369,7 @@ export const listCases = createRoute({
 export const gridCases = createRoute({
   method: "get",
   path: "/v1/grids/{id}/cases",
+  operationId: "listGridCases",
   tags: ["cases"],
   summary: "One grid's cases, live from its GridDesk (the grid worker's own list)",
   ...guarded("cases.read"),
@@ -385,10 +391,28 @@ const ifMatchPresent: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 const commandGuard = guarded("cases.command");
 
+/** Each lifecycle command's operationId, by the last segment of its path. */
+const COMMAND_OPERATION_IDS: Record<string, string> = {
+  accept: "acceptCase",
+  reject: "rejectCase",
+  merge: "mergeCase",
+  dispatch: "dispatchCase",
+  start: "startCase",
+  resolve: "resolveCase",
+  "return-visit": "recordReturnVisit",
+  close: "closeCase",
+  reopen: "reopenCase",
+  escalate: "escalateCase",
+  "send-down": "sendCaseDown",
+  supervise: "superviseCase",
+  urge: "urgeCase",
+};
+
 function commandRoute<S extends z.ZodTypeAny>(slug: string, summaryText: string, body: S, required = true) {
   return createRoute({
     method: "post",
     path: `/v1/cases/{id}/${slug}`,
+    operationId: COMMAND_OPERATION_IDS[slug],
     tags: ["cases"],
     summary: summaryText,
     description:
@@ -402,7 +426,7 @@ function commandRoute<S extends z.ZodTypeAny>(slug: string, summaryText: string,
       body: { ...jsonBody(body), required },
     },
     responses: {
-      200: jsonResponse(CaseSchema, "The case after the command; ETag is its new version"),
+      200: jsonResponse(CaseSchema, "The case after the command; ETag is its new version", ["ETag"]),
       ...errorResponses(403, 404, 409, 412, 428, 503),
     },
   });

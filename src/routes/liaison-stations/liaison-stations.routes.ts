@@ -61,6 +61,7 @@ const MatterSchema = z
 export const createStation = createRoute({
   method: "post",
   path: "/v1/liaison-stations",
+  operationId: "createLiaisonStation",
   tags: ["liaison stations"],
   summary:
     "Open a deputy liaison station (人大代表联络站) at a county, town or village (admin, center_staff)",
@@ -78,6 +79,7 @@ export const createStation = createRoute({
 export const getStation = createRoute({
   method: "get",
   path: "/v1/liaison-stations/{id}",
+  operationId: "getLiaisonStation",
   tags: ["liaison stations"],
   summary: "A station and its deputies",
   ...guarded("liaison.read"),
@@ -88,6 +90,7 @@ export const getStation = createRoute({
 export const listStations = createRoute({
   method: "get",
   path: "/v1/units/{id}/liaison-stations",
+  operationId: "listUnitLiaisonStations",
   tags: ["liaison stations"],
   summary: "The liaison stations of a subtree",
   ...guarded("liaison.read"),
@@ -101,6 +104,7 @@ export const listStations = createRoute({
 export const attachDeputies = createRoute({
   method: "post",
   path: "/v1/liaison-stations/{id}/deputies",
+  operationId: "attachStationDeputies",
   tags: ["liaison stations"],
   summary: "Attach deputies to a station (代表进站) (admin, center_staff)",
   description:
@@ -116,6 +120,7 @@ export const attachDeputies = createRoute({
 export const scheduleActivity = createRoute({
   method: "post",
   path: "/v1/liaison-stations/{id}/activities",
+  operationId: "scheduleStationActivity",
   tags: ["liaison stations"],
   summary: "Schedule a five-days activity (五个日) on a station's calendar",
   description: "By centre staff of the station's subtree, an admin, or a deputy attached to the station.",
@@ -138,6 +143,7 @@ export const scheduleActivity = createRoute({
 export const calendar = createRoute({
   method: "get",
   path: "/v1/liaison-stations/{id}/activities",
+  operationId: "listStationActivities",
   tags: ["liaison stations"],
   summary: "A station's calendar, by scheduled time",
   ...guarded("liaison.read"),
@@ -159,6 +165,7 @@ export const calendar = createRoute({
 export const recordActivity = createRoute({
   method: "patch",
   path: "/v1/liaison-stations/{id}/activities/{activityId}",
+  operationId: "recordStationActivity",
   tags: ["liaison stations"],
   summary: "Record an activity's attendance and record (活动记录)",
   description: "Attendance lists deputies attached to the station.",
@@ -181,6 +188,7 @@ export const recordActivity = createRoute({
 export const getActivity = createRoute({
   method: "get",
   path: "/v1/liaison-stations/{id}/activities/{activityId}",
+  operationId: "getStationActivity",
   tags: ["liaison stations"],
   summary: "An activity; a reception day with its matters, a reporting day with what became of each matter",
   description:
@@ -212,6 +220,7 @@ const MatterCreatedSchema = z
 export const raiseMatter = createRoute({
   method: "post",
   path: "/v1/liaison-stations/{id}/activities/{activityId}/matters",
+  operationId: "raiseStationMatter",
   tags: ["liaison stations"],
   summary: "Turn a matter raised on a reception day into a case, in one call",
   description:
@@ -245,8 +254,8 @@ export const raiseMatter = createRoute({
     ),
   },
   responses: {
-    201: jsonResponse(MatterCreatedSchema, "The matter and its case"),
-    200: jsonResponse(MatterCreatedSchema, "A replay"),
+    201: jsonResponse(MatterCreatedSchema, "The matter and its case", ["Location"]),
+    200: jsonResponse(MatterCreatedSchema, "A replay", ["Location"]),
     ...errorResponses(403, 404, 409, 413, 422, 503),
   },
 });
