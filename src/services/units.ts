@@ -19,12 +19,9 @@ import { getDb, isConstraintViolation } from "../platform/db/client";
 import { assertInScope } from "../platform/http/auth";
 import { checkVersion, staleVersion } from "../platform/http/if-match";
 import { Problem, problems } from "../platform/http/problem";
+import type { Caller } from "./caller";
 
-/** Who asks, for scope and the audit trail. */
-export interface Caller {
-  principal: Principal;
-  requestId: string;
-}
+export type { Caller };
 
 function audit(
   caller: Caller,

@@ -152,6 +152,11 @@ export function principalOf(c: Context<AppEnv>): Principal {
   return principal;
 }
 
+/** Who asks and in which request: what services take for scope checks and the audit trail (`Caller`). */
+export function callerOf(c: Context<AppEnv>): { principal: Principal; requestId: string } {
+  return { principal: principalOf(c), requestId: c.get("requestId") };
+}
+
 /**
  * Throws 404 unless `path` is inside the caller's subtree: objects outside one's scope are answered
  * exactly as if they did not exist.

@@ -2,17 +2,12 @@ import type { Context } from "hono";
 import { allowedActions } from "../../domain/case-lifecycle";
 import type { Actor, CaseRecord } from "../../domain/case-model";
 import type { AppEnv } from "../../env";
-import { principalOf } from "../../platform/http/auth";
+import { callerOf } from "../../platform/http/auth";
 import { requiredVersion, setEtag } from "../../platform/http/if-match";
 import type { AppRouteHandler } from "../../platform/http/openapi";
 import { decodeCursor, toPage } from "../../platform/http/pagination";
 import * as cases from "../../services/cases";
 import type * as routes from "./cases.routes";
-
-/** Who asks, for the case services. */
-function caller(c: Context<AppEnv>): cases.Caller {
-  return { principal: principalOf(c), requestId: c.get("requestId") };
-}
 
 const view = (r: CaseRecord, actor: Actor) => ({ ...r, actions: allowedActions(r, actor) });
 
@@ -40,7 +35,7 @@ const iso = (t: string | undefined) => (t === undefined ? null : new Date(t).toI
 
 /** POST /v1/cases */
 export const createCase: AppRouteHandler<typeof routes.createCase> = async (c) => {
-  const who = caller(c);
+  const who = callerOf(c);
   const key = c.req.valid("header")["idempotency-key"];
   const result = await cases.reportCase(c.env, who, c.req.valid("json"), key);
   const { record } = result;
@@ -56,7 +51,7 @@ export const createCase: AppRouteHandler<typeof routes.createCase> = async (c) =
 
 /** POST /v1/cases/sync */
 export const syncCases: AppRouteHandler<typeof routes.syncCases> = async (c) => {
-  const who = caller(c);
+  const who = callerOf(c);
   const { reports } = c.req.valid("json");
   const outcomes = await cases.syncReports(c.env, who, reports);
   const actor = cases.actorOf(who.principal);
@@ -74,7 +69,7 @@ export const syncCases: AppRouteHandler<typeof routes.syncCases> = async (c) => 
 
 /** GET /v1/cases/{id} */
 export const getCase: AppRouteHandler<typeof routes.getCase> = async (c) => {
-  const who = caller(c);
+  const who = callerOf(c);
   const { record, events, duplicates, hiddenDuplicates } = await cases.visibleCase(
     c.env,
     who,
@@ -90,7 +85,7 @@ export const getCase: AppRouteHandler<typeof routes.getCase> = async (c) => {
 export const listCases: AppRouteHandler<typeof routes.listCases> = async (c) => {
   const { cursor, limit, ...filters } = c.req.valid("query");
   const after = decodeCursor(cursor, 2) as [string, string] | null;
-  const records = await cases.searchCasesInScope(c.env, caller(c), { ...filters, after, limit: limit + 1 });
+  const records = await cases.searchCasesInScope(c.env, callerOf(c), { ...filters, after, limit: limit + 1 });
   return c.json(toPage(records, limit, summary, position), 200);
 };
 
@@ -98,7 +93,7 @@ export const listCases: AppRouteHandler<typeof routes.listCases> = async (c) => 
 export const gridCases: AppRouteHandler<typeof routes.gridCases> = async (c) => {
   const { state, limit, cursor } = c.req.valid("query");
   const after = decodeCursor(cursor, 2) as [string, string] | null;
-  const records = await cases.gridCases(c.env, caller(c), c.req.valid("param").id, {
+  const records = await cases.gridCases(c.env, callerOf(c), c.req.valid("param").id, {
     state,
     limit: limit + 1,
     after,
@@ -108,7 +103,7 @@ export const gridCases: AppRouteHandler<typeof routes.gridCases> = async (c) => 
 
 /** Runs one case command for the route's `{id}`, `?gridId=` and `If-Match`, answering the case after it. */
 async function command(c: Context<AppEnv>, request: cases.CommandRequest) {
-  const who = caller(c);
+  const who = callerOf(c);
   const record = await cases.runCommand(
     c.env,
     who,

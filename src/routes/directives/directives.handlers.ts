@@ -1,15 +1,10 @@
-import type { Context } from "hono";
 import type { DirectiveRecord, ReceiptRecord } from "../../db/repos/directives";
 import { completionRate } from "../../domain/directives";
-import type { AppEnv } from "../../env";
-import { principalOf } from "../../platform/http/auth";
+import { callerOf, principalOf } from "../../platform/http/auth";
 import type { AppRouteHandler } from "../../platform/http/openapi";
 import { decodeCursor, toPage } from "../../platform/http/pagination";
-import type { Caller } from "../../services/caller";
 import * as directives from "../../services/directives";
 import type * as routes from "./directives.routes";
-
-const caller = (c: Context<AppEnv>): Caller => ({ principal: principalOf(c), requestId: c.get("requestId") });
 
 /** The public view of a directive: without the issuer's path, with whether its fan-out is queued. */
 function directiveView(d: DirectiveRecord) {
@@ -25,7 +20,7 @@ function receiptView(r: ReceiptRecord) {
 
 /** POST /v1/directives */
 export const issue: AppRouteHandler<typeof routes.issue> = async (c) => {
-  const directive = await directives.issueDirective(c.env, caller(c), c.req.valid("json"));
+  const directive = await directives.issueDirective(c.env, callerOf(c), c.req.valid("json"));
   c.header("location", `/v1/directives/${directive.id}`);
   return c.json(directiveView(directive), 201);
 };
@@ -83,7 +78,7 @@ export const acknowledge: AppRouteHandler<typeof routes.acknowledge> = async (c)
   const { id, unitId } = c.req.valid("param");
   const target = { directiveId: id, unitId };
   return c.json(
-    receiptView(await directives.actOnReceipt(c.env, caller(c), target, "acknowledge", null)),
+    receiptView(await directives.actOnReceipt(c.env, callerOf(c), target, "acknowledge", null)),
     200,
   );
 };
@@ -93,7 +88,7 @@ export const complete: AppRouteHandler<typeof routes.complete> = async (c) => {
   const { id, unitId } = c.req.valid("param");
   const target = { directiveId: id, unitId };
   return c.json(
-    receiptView(await directives.actOnReceipt(c.env, caller(c), target, "complete", c.req.valid("json"))),
+    receiptView(await directives.actOnReceipt(c.env, callerOf(c), target, "complete", c.req.valid("json"))),
     200,
   );
 };

@@ -1,4 +1,4 @@
-import { principalOf } from "../../platform/http/auth";
+import { callerOf, principalOf } from "../../platform/http/auth";
 import type { AppRouteHandler } from "../../platform/http/openapi";
 import { decodeCursor, toPage } from "../../platform/http/pagination";
 import { inboxOf, markInbox } from "../../services/inbox";
@@ -22,7 +22,7 @@ export const list: AppRouteHandler<typeof routes.list> = async (c) => {
 
 /** POST /v1/units/{id}/inbox/mark */
 export const mark: AppRouteHandler<typeof routes.mark> = async (c) => {
-  const caller = { principal: principalOf(c), requestId: c.get("requestId") };
+  const caller = callerOf(c);
   const { ids, as } = c.req.valid("json");
   return c.json({ updated: await markInbox(c.env, caller, c.req.valid("param").id, ids, as) }, 200);
 };

@@ -1,6 +1,6 @@
 import type { z } from "@hono/zod-openapi";
 import type { SlaRule } from "../../domain/sla";
-import { principalOf } from "../../platform/http/auth";
+import { callerOf, principalOf } from "../../platform/http/auth";
 import type { AppRouteHandler } from "../../platform/http/openapi";
 import { flatRule, setSlaPolicy, slaPolicyOf, type UnitSlaPolicy } from "../../services/sla-policy";
 import type * as routes from "./sla-policy.routes";
@@ -31,7 +31,7 @@ export const getPolicy: AppRouteHandler<typeof routes.getPolicy> = async (c) => 
 
 /** PUT /v1/units/{id}/sla-policy */
 export const putPolicy: AppRouteHandler<typeof routes.putPolicy> = async (c) => {
-  const caller = { principal: principalOf(c), requestId: c.get("requestId") };
+  const caller = callerOf(c);
   const rules = c.req.valid("json").rules.map(toRule);
   return c.json(view(await setSlaPolicy(c.env, caller, c.req.valid("param").id, rules)), 200);
 };

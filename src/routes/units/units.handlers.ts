@@ -1,7 +1,5 @@
-import type { Context } from "hono";
 import { childrenOf, searchUnits, unitView } from "../../db/repos/units";
-import type { AppEnv } from "../../env";
-import { principalOf } from "../../platform/http/auth";
+import { callerOf, principalOf } from "../../platform/http/auth";
 import { optionalVersion, setEtag } from "../../platform/http/if-match";
 import type { AppRouteHandler } from "../../platform/http/openapi";
 import { decodeCursor, toPage } from "../../platform/http/pagination";
@@ -42,7 +40,7 @@ export const children: AppRouteHandler<typeof routes.children> = async (c) => {
 
 /** POST /v1/units */
 export const create: AppRouteHandler<typeof routes.create> = async (c) => {
-  const unit = await units.createUnit(c.env, caller(c), c.req.valid("json"));
+  const unit = await units.createUnit(c.env, callerOf(c), c.req.valid("json"));
   setEtag(c, unit.version);
   c.header("location", `/v1/units/${unit.id}`);
   return c.json(unitView(unit), 201);
@@ -53,7 +51,7 @@ export const patch: AppRouteHandler<typeof routes.patch> = async (c) => {
   const expected = optionalVersion(c.req.valid("header")["if-match"]);
   const unit = await units.changeUnit(
     c.env,
-    caller(c),
+    callerOf(c),
     c.req.valid("param").id,
     c.req.valid("json"),
     expected,
@@ -64,15 +62,11 @@ export const patch: AppRouteHandler<typeof routes.patch> = async (c) => {
 
 /** DELETE /v1/units/{id} */
 export const remove: AppRouteHandler<typeof routes.remove> = async (c) => {
-  await units.deleteUnit(c.env, caller(c), c.req.valid("param").id);
+  await units.deleteUnit(c.env, callerOf(c), c.req.valid("param").id);
   return c.body(null, 204);
 };
 
 /** POST /v1/units/import */
 export const importUnits: AppRouteHandler<typeof routes.importUnits> = async (c) => {
-  return c.json(await units.importUnits(c.env, caller(c), c.req.valid("json").rows), 201);
+  return c.json(await units.importUnits(c.env, callerOf(c), c.req.valid("json").rows), 201);
 };
-
-function caller(c: Context<AppEnv>): units.Caller {
-  return { principal: principalOf(c), requestId: c.get("requestId") };
-}

@@ -1,24 +1,17 @@
-import type { Context } from "hono";
 import { searchUsers, userView } from "../../db/repos/users";
 import { can } from "../../domain/permissions";
-import type { AppEnv } from "../../env";
-import { principalOf } from "../../platform/http/auth";
+import { callerOf, principalOf } from "../../platform/http/auth";
 import { optionalVersion, setEtag } from "../../platform/http/if-match";
 import type { AppRouteHandler } from "../../platform/http/openapi";
 import { decodeCursor, toPage } from "../../platform/http/pagination";
 import { problems } from "../../platform/http/problem";
-import type { Caller } from "../../services/units";
 import { unitInScope } from "../../services/units";
 import * as users from "../../services/users";
 import type * as routes from "./users.routes";
 
-function caller(c: Context<AppEnv>): Caller {
-  return { principal: principalOf(c), requestId: c.get("requestId") };
-}
-
 /** POST /v1/users */
 export const create: AppRouteHandler<typeof routes.create> = async (c) => {
-  const user = await users.createUser(c.env, caller(c), c.req.valid("json"));
+  const user = await users.createUser(c.env, callerOf(c), c.req.valid("json"));
   c.header("location", `/v1/users/${user.id}`);
   setEtag(c, user.version);
   return c.json(userView(user), 201);
@@ -57,7 +50,7 @@ export const getOne: AppRouteHandler<typeof routes.getOne> = async (c) => {
 export const patch: AppRouteHandler<typeof routes.patch> = async (c) => {
   const expected = optionalVersion(c.req.valid("header")["if-match"]);
   const { id } = c.req.valid("param");
-  const user = await users.changeUser(c.env, caller(c), id, c.req.valid("json"), expected);
+  const user = await users.changeUser(c.env, callerOf(c), id, c.req.valid("json"), expected);
   setEtag(c, user.version);
   return c.json(userView(user), 200);
 };

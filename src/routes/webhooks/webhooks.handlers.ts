@@ -1,5 +1,5 @@
 import type { WebhookEndpoint } from "../../db/repos/webhooks";
-import { principalOf } from "../../platform/http/auth";
+import { callerOf, principalOf } from "../../platform/http/auth";
 import type { AppRouteHandler } from "../../platform/http/openapi";
 import { decodeCursor, toPage } from "../../platform/http/pagination";
 import { disableWebhook, registerWebhook, webhooksOfUnit } from "../../services/webhooks";
@@ -19,7 +19,7 @@ const view = (e: WebhookEndpoint) => ({
 
 /** POST /v1/units/{id}/webhooks */
 export const create: AppRouteHandler<typeof routes.create> = async (c) => {
-  const caller = { principal: principalOf(c), requestId: c.get("requestId") };
+  const caller = callerOf(c);
   const { id } = c.req.valid("param");
   const { endpoint, secret } = await registerWebhook(c.env, caller, id, c.req.valid("json"));
   c.header("location", `/v1/units/${endpoint.unitId}/webhooks`);
@@ -39,6 +39,6 @@ export const list: AppRouteHandler<typeof routes.list> = async (c) => {
 
 /** POST /v1/webhooks/{id}/disable */
 export const disable: AppRouteHandler<typeof routes.disable> = async (c) => {
-  const caller = { principal: principalOf(c), requestId: c.get("requestId") };
+  const caller = callerOf(c);
   return c.json(view(await disableWebhook(c.env, caller, c.req.valid("param").id)), 200);
 };
