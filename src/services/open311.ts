@@ -154,7 +154,9 @@ export async function postRequest(
     location: { lat, lng, ...(address ? { address } : {}) },
   });
   // Both the id (the request is created at once) and a token, for clients that follow the token step.
-  return [{ service_request_id: record.id, token: report.token, service_notice: SERVICE_NOTICE, account_id: null }];
+  return [
+    { service_request_id: record.id, token: report.token, service_notice: SERVICE_NOTICE, account_id: null },
+  ];
 }
 
 /** One request as the public may read it: no reporter, the description only if made public, location rounded. */

@@ -3,11 +3,30 @@ import { call, makeTree, makeUser, sql } from "../support/helpers";
 import { freshIp, freshMobile, signUp, sunkCode } from "../support/resident-accounts";
 
 const codeRows = async (hmacOf: string) =>
-  (await sql().execute({ sql: "SELECT * FROM resident_codes WHERE mobile_hmac = ? ORDER BY created_at", args: [hmacOf] })).rows;
+  (
+    await sql().execute({
+      sql: "SELECT * FROM resident_codes WHERE mobile_hmac = ? ORDER BY created_at",
+      args: [hmacOf],
+    })
+  ).rows;
 const accountHmac = async (accountId: string) =>
-  String((await sql().execute({ sql: "SELECT mobile_hmac FROM resident_accounts WHERE id = ?", args: [accountId] })).rows[0]!.mobile_hmac);
+  String(
+    (
+      await sql().execute({
+        sql: "SELECT mobile_hmac FROM resident_accounts WHERE id = ?",
+        args: [accountId],
+      })
+    ).rows[0]!.mobile_hmac,
+  );
 const countAccountsLike = async (masked: string) =>
-  Number((await sql().execute({ sql: "SELECT count(*) AS n FROM resident_accounts WHERE mobile_masked = ?", args: [masked] })).rows[0]!.n);
+  Number(
+    (
+      await sql().execute({
+        sql: "SELECT count(*) AS n FROM resident_accounts WHERE mobile_masked = ?",
+        args: [masked],
+      })
+    ).rows[0]!.n,
+  );
 
 describe("resident sign-up and sign-in by one-time code", () => {
   it("sends a 6-digit code to the dev sink, stores only its hash, and signs up then signs in", async () => {
@@ -24,7 +43,12 @@ describe("resident sign-up and sign-in by one-time code", () => {
     expect(first.body.created).toBe(true);
     expect(first.body.account.mobile).toBe(`${mobile.slice(0, 3)}****${mobile.slice(-4)}`);
     expect(first.body.account.linked).toBe(false);
-    const [stored] = (await sql().execute({ sql: "SELECT * FROM resident_accounts WHERE id = ?", args: [first.body.account.id] })).rows;
+    const [stored] = (
+      await sql().execute({
+        sql: "SELECT * FROM resident_accounts WHERE id = ?",
+        args: [first.body.account.id],
+      })
+    ).rows;
     expect(String(stored!.mobile_enc)).not.toContain(mobile);
     const codes = await codeRows(String(stored!.mobile_hmac));
     expect(codes).toHaveLength(1);
@@ -34,9 +58,15 @@ describe("resident sign-up and sign-in by one-time code", () => {
     expect(expires).toBe(300_000);
 
     // A later code for the same number signs the same account in.
-    await sql().execute({ sql: "UPDATE resident_codes SET created_at = '2000-01-01T00:00:00.000Z' WHERE mobile_hmac = ?", args: [stored!.mobile_hmac] });
+    await sql().execute({
+      sql: "UPDATE resident_codes SET created_at = '2000-01-01T00:00:00.000Z' WHERE mobile_hmac = ?",
+      args: [stored!.mobile_hmac],
+    });
     expect((await call("/v1/resident/auth/codes", { body: { mobile }, headers })).status).toBe(202);
-    const again = await call("/v1/resident/auth/tokens", { body: { mobile, code: await sunkCode(mobile) }, headers });
+    const again = await call("/v1/resident/auth/tokens", {
+      body: { mobile, code: await sunkCode(mobile) },
+      headers,
+    });
     expect(again.status, again.text).toBe(200);
     expect(again.body.created).toBe(false);
     expect(again.body.account.id).toBe(first.body.account.id);
@@ -62,11 +92,20 @@ describe("resident sign-up and sign-in by one-time code", () => {
     expect(replay).toBeProblem(401, "code-invalid");
 
     const hmac = await accountHmac(ok.body.account.id);
-    await sql().execute({ sql: "UPDATE resident_codes SET created_at = '2000-01-01T00:00:00.000Z' WHERE mobile_hmac = ?", args: [hmac] });
+    await sql().execute({
+      sql: "UPDATE resident_codes SET created_at = '2000-01-01T00:00:00.000Z' WHERE mobile_hmac = ?",
+      args: [hmac],
+    });
     expect((await call("/v1/resident/auth/codes", { body: { mobile }, headers })).status).toBe(202);
     const late = await sunkCode(mobile);
-    await sql().execute({ sql: "UPDATE resident_codes SET expires_at = '2000-01-01T00:05:00.000Z' WHERE mobile_hmac = ? AND used_at IS NULL", args: [hmac] });
-    expect(await call("/v1/resident/auth/tokens", { body: { mobile, code: late }, headers })).toBeProblem(401, "code-invalid");
+    await sql().execute({
+      sql: "UPDATE resident_codes SET expires_at = '2000-01-01T00:05:00.000Z' WHERE mobile_hmac = ? AND used_at IS NULL",
+      args: [hmac],
+    });
+    expect(await call("/v1/resident/auth/tokens", { body: { mobile, code: late }, headers })).toBeProblem(
+      401,
+      "code-invalid",
+    );
 
     const failures = await sql().execute({
       sql: "SELECT count(*) AS n FROM audit_log WHERE action = 'resident.sign_in' AND outcome = 'failure' AND request_id IS NOT NULL AND detail LIKE '%code%'",
@@ -77,9 +116,16 @@ describe("resident sign-up and sign-in by one-time code", () => {
 
   it("answers a code for a number that never asked for one with 401, and a malformed number with 400", async () => {
     const headers = { "cf-connecting-ip": freshIp() };
-    expect(await call("/v1/resident/auth/tokens", { body: { mobile: freshMobile(), code: "123456" }, headers })).toBeProblem(401, "code-invalid");
-    expect(await call("/v1/resident/auth/codes", { body: { mobile: "12345" }, headers })).toBeProblem(400, "bad-request");
-    expect(await call("/v1/resident/auth/tokens", { body: { mobile: freshMobile(), code: "12ab56" }, headers })).toBeProblem(400, "validation");
+    expect(
+      await call("/v1/resident/auth/tokens", { body: { mobile: freshMobile(), code: "123456" }, headers }),
+    ).toBeProblem(401, "code-invalid");
+    expect(await call("/v1/resident/auth/codes", { body: { mobile: "12345" }, headers })).toBeProblem(
+      400,
+      "bad-request",
+    );
+    expect(
+      await call("/v1/resident/auth/tokens", { body: { mobile: freshMobile(), code: "12ab56" }, headers }),
+    ).toBeProblem(400, "validation");
   });
 
   it("retires the earlier code when a new one is sent: only the newest is valid", async () => {
@@ -94,25 +140,42 @@ describe("resident sign-up and sign-in by one-time code", () => {
     expect((await call("/v1/resident/auth/codes", { body: { mobile }, headers })).status).toBe(202);
     const fresh = await sunkCode(mobile);
     if (old !== fresh) {
-      expect(await call("/v1/resident/auth/tokens", { body: { mobile, code: old }, headers })).toBeProblem(401, "code-invalid");
+      expect(await call("/v1/resident/auth/tokens", { body: { mobile, code: old }, headers })).toBeProblem(
+        401,
+        "code-invalid",
+      );
     }
-    expect((await call("/v1/resident/auth/tokens", { body: { mobile, code: fresh }, headers })).status).toBe(200);
+    expect((await call("/v1/resident/auth/tokens", { body: { mobile, code: fresh }, headers })).status).toBe(
+      200,
+    );
   });
 
   it("limits codes per number (one a minute) and per client IP (twenty an hour), answering 429 with Retry-After", async () => {
     const ip = freshIp();
     const mobile = freshMobile();
-    expect((await call("/v1/resident/auth/codes", { body: { mobile }, headers: { "cf-connecting-ip": ip } })).status).toBe(202);
-    const soon = await call("/v1/resident/auth/codes", { body: { mobile }, headers: { "cf-connecting-ip": freshIp() } });
+    expect(
+      (await call("/v1/resident/auth/codes", { body: { mobile }, headers: { "cf-connecting-ip": ip } }))
+        .status,
+    ).toBe(202);
+    const soon = await call("/v1/resident/auth/codes", {
+      body: { mobile },
+      headers: { "cf-connecting-ip": freshIp() },
+    });
     expect(soon).toBeProblem(429, "code-throttled");
     expect(Number(soon.headers.get("retry-after"))).toBeGreaterThan(0);
 
     for (let i = 0; i < 19; i++) {
-      const res = await call("/v1/resident/auth/codes", { body: { mobile: freshMobile() }, headers: { "cf-connecting-ip": ip } });
+      const res = await call("/v1/resident/auth/codes", {
+        body: { mobile: freshMobile() },
+        headers: { "cf-connecting-ip": ip },
+      });
       expect(res.status, res.text).toBe(202);
     }
     const other = freshMobile();
-    const refused = await call("/v1/resident/auth/codes", { body: { mobile: other }, headers: { "cf-connecting-ip": ip } });
+    const refused = await call("/v1/resident/auth/codes", {
+      body: { mobile: other },
+      headers: { "cf-connecting-ip": ip },
+    });
     expect(refused).toBeProblem(429, "code-throttled");
     const sink = await call(`/v1/resident/dev/codes?mobile=${other}`);
     expect(sink.body.items).toEqual([]);
@@ -130,9 +193,15 @@ describe("resident sign-up and sign-in by one-time code", () => {
     const code = await sunkCode(mobile);
     const wrong = code === "999999" ? "999998" : "999999";
     for (let i = 0; i < 5; i++) {
-      expect(await call("/v1/resident/auth/tokens", { body: { mobile, code: wrong }, headers })).toBeProblem(401, "code-invalid");
+      expect(await call("/v1/resident/auth/tokens", { body: { mobile, code: wrong }, headers })).toBeProblem(
+        401,
+        "code-invalid",
+      );
     }
-    expect(await call("/v1/resident/auth/tokens", { body: { mobile, code }, headers })).toBeProblem(429, "login-throttled");
+    expect(await call("/v1/resident/auth/tokens", { body: { mobile, code }, headers })).toBeProblem(
+      429,
+      "login-throttled",
+    );
   });
 
   it("keeps the audiences apart: a resident token is refused by staff routes, a staff token by resident routes", async () => {

@@ -10,7 +10,10 @@ export function freshMobile(): string {
 
 /** A random point far from other tests' households, so nearest-household placement is this test's own. */
 export function freshPoint(): { lat: number; lng: number } {
-  return { lat: 40 + Math.round(Math.random() * 100_000) / 10_000, lng: 80 + Math.round(Math.random() * 400_000) / 10_000 };
+  return {
+    lat: 40 + Math.round(Math.random() * 100_000) / 10_000,
+    lng: 80 + Math.round(Math.random() * 400_000) / 10_000,
+  };
 }
 
 /** A distinct client address per call site, so the per-IP limits of one test do not touch another's. */
@@ -30,7 +33,10 @@ export async function signUp(mobile = freshMobile(), ip = freshIp()) {
   const headers = { "cf-connecting-ip": ip };
   const sent = await call("/v1/resident/auth/codes", { body: { mobile }, headers });
   expect(sent.status, sent.text).toBe(202);
-  const res = await call("/v1/resident/auth/tokens", { body: { mobile, code: await sunkCode(mobile) }, headers });
+  const res = await call("/v1/resident/auth/tokens", {
+    body: { mobile, code: await sunkCode(mobile) },
+    headers,
+  });
   expect(res.status, res.text).toBe(200);
   return { mobile, token: res.body.accessToken as string, account: res.body.account };
 }
@@ -48,7 +54,10 @@ export async function makeResidentWorld(): Promise<ResidentWorld> {
   const head = resident({ name: "王建国", tags: ["disabled"] });
   const res = await call("/v1/households", {
     token: world.gridWorker.token,
-    body: household(world.tree.grid, { location: point, residents: [head, resident({ name: "王小明", relationship: "child" })] }),
+    body: household(world.tree.grid, {
+      location: point,
+      residents: [head, resident({ name: "王小明", relationship: "child" })],
+    }),
   });
   expect(res.status, res.text).toBe(201);
   return { ...world, householdId: res.body.id, point, idNumber: head.idNumber };

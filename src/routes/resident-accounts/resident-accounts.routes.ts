@@ -246,7 +246,10 @@ export const listReports = createRoute({
   summary: "One's own reports, newest first",
   security: residentBearer,
   request: { query: z.object(pageQuery) },
-  responses: { 200: jsonResponse(pageSchema(ResidentCaseItemSchema), "A page of reports"), ...errorResponses() },
+  responses: {
+    200: jsonResponse(pageSchema(ResidentCaseItemSchema), "A page of reports"),
+    ...errorResponses(),
+  },
 });
 
 export const getReport = createRoute({
