@@ -49,6 +49,7 @@ CREATE TABLE `public_reports` (
 	`title` text NOT NULL,
 	`owning_unit_id` text NOT NULL,
 	`description_public` integer DEFAULT 0 NOT NULL,
+	`public_description` text,
 	`lat` real NOT NULL,
 	`lng` real NOT NULL,
 	`address` text,

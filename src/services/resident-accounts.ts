@@ -475,6 +475,7 @@ export async function reportPublicMatter(
     title: matter.title,
     owningUnitId: grid.id,
     descriptionPublic: matter.descriptionPublic,
+    publicDescription: matter.descriptionPublic ? matter.description : null,
     lat: location.lat,
     lng: location.lng,
     address: location.address ?? null,

@@ -214,7 +214,7 @@ export async function findPublicReport(db: Db, by: { caseId: string } | { token:
 const publicColumns = {
   report: publicReports,
   state: cases.state,
-  description: cases.description,
+  description: publicReports.publicDescription,
   updatedAt: cases.updatedAt,
   doc: cases.doc,
 };

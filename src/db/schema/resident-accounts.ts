@@ -73,6 +73,8 @@ export const publicReports = sqliteTable(
     title: text("title").notNull(),
     owningUnitId: text("owning_unit_id").notNull(),
     descriptionPublic: integer("description_public", { mode: "boolean" }).notNull().default(false),
+    /** The description, kept here only when the reporter made it public (Open311 reads show it). */
+    publicDescription: text("public_description"),
     lat: real("lat").notNull(),
     lng: real("lng").notNull(),
     address: text("address"),
