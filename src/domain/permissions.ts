@@ -120,6 +120,8 @@ export const PERMISSIONS = {
   "resident-accounts.link": REGISTRY_WRITERS,
   /** Registering and revoking the apps that may post Open311 requests with an api_key. */
   "open311.apps": ["admin"],
+  /** Residents' ratings of a party member, in aggregate, for the annual review. */
+  "resident-ratings.read": ["admin", "center_staff", "leader"],
 } as const satisfies Record<string, readonly Role[]>;
 
 /** An action some role may perform. */

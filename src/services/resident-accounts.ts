@@ -1,4 +1,5 @@
 import { clearLoginFailures, type LoginAttemptKey } from "../db/repos/auth";
+import { insertRating } from "../db/repos/household-leads";
 import {
   codeSendTimes,
   findPublicReport,
@@ -7,12 +8,17 @@ import {
   householdWithGrid,
   insertAccountIfNew,
   insertCodeWithinLimits,
+  insertMemberRating,
   insertPublicReport,
   linkAccount,
   liveCode,
+  memberPath,
+  memberRatingsOf,
   nearestHouseholdGrid,
   type PublicReportRow,
+  pairedContacts,
   type ResidentAccountRow,
+  ratedContacts,
   reportsOf,
   residentByIdHmac,
   retireCodes,
@@ -28,6 +34,7 @@ import {
   type Satisfaction,
   type UnitRef,
 } from "../domain/case-model";
+import { chinaYear } from "../domain/china-time";
 import { GRID_PLACEMENT_RADIUS_METRES, type PublicService } from "../domain/open311";
 import {
   CODE_SEND_LIMITS,
@@ -40,6 +47,7 @@ import {
   residentWording,
 } from "../domain/resident-channel";
 import type { SlaRulesBook } from "../domain/sla";
+import { averageX100, periodOf, ratingText } from "../domain/subsidy";
 import type { UnitLevel } from "../domain/units";
 import { deskOfCase } from "../durable/grid-desk/address";
 import type { CaseWithTimeline, CommandResult } from "../durable/grid-desk/grid-desk";
@@ -651,4 +659,133 @@ export async function rateReport(
   }
   if (!result.ok) throw deskProblem(result);
   return ownReport(env, requestId, resident, caseId);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Residents' say in the three lines (群众评议): rating the household lead and party members paired with their
+// household, once per period, anonymously, read only in aggregate.
+// ---------------------------------------------------------------------------------------------------------
+
+/** Below this many ratings no average is shown, so that one rating cannot be traced to its resident. */
+export const MIN_RATINGS_SHOWN = 3;
+
+const linkedAccount = async (env: Cloudflare.Env, resident: ResidentPrincipal) => {
+  const account = await currentAccount(env, resident);
+  if (!account.householdId)
+    throw new Problem(403, "household-not-linked", "Your account is not linked to a household yet");
+  return account as ResidentAccountRow & { householdId: string };
+};
+
+/** Who rates: the resident record when the account was matched to one, else the account itself. */
+const raterKeyOf = (account: ResidentAccountRow) => account.residentId ?? `account:${account.id}`;
+
+/** The periods a rating counts in: household leads by month (their subsidy), party members by year (their review). */
+function periodsAt(now: number) {
+  return { month: periodOf(new Date(now).toISOString()), year: chinaYear(now) };
+}
+
+/** The household lead and party members paired with the resident's household, and whether each was rated this period. */
+export async function contactsToRate(env: Cloudflare.Env, resident: ResidentPrincipal, now = Date.now()) {
+  const account = await linkedAccount(env, resident);
+  const db = getDb(env);
+  const { month, year } = periodsAt(now);
+  const [contacts, rated] = await Promise.all([
+    pairedContacts(db, account.householdId),
+    ratedContacts(db, raterKeyOf(account), month, year),
+  ]);
+  return {
+    items: contacts.map((c) => ({
+      contactId: c.contactId,
+      line: c.line as "household_lead" | "party_member",
+      name: c.name,
+      period: c.line === "household_lead" ? month : String(year),
+      rated: rated.has(c.contactId),
+    })),
+  };
+}
+
+/**
+ * Rates a household lead (the month's 群众评议, which the lead's subsidy statement and flagging already use)
+ * or a party member (the year's, for the annual review) paired with the resident's household: 404 for a
+ * contact not paired with it, 409 for a second rating in the period. The rated person sees only aggregates.
+ */
+export async function rateContact(
+  env: Cloudflare.Env,
+  requestId: string,
+  resident: ResidentPrincipal,
+  contactId: string,
+  rating: number,
+  now = Date.now(),
+) {
+  const account = await linkedAccount(env, resident);
+  const db = getDb(env);
+  const contact = (await pairedContacts(db, account.householdId)).find((c) => c.contactId === contactId);
+  if (!contact) throw problems.notFound("contact");
+  const { month, year } = periodsAt(now);
+  const at = new Date(now).toISOString();
+  const raterKey = raterKeyOf(account);
+  const lead = contact.line === "household_lead";
+  const insert = lead
+    ? insertRating(db, {
+        id: crypto.randomUUID(),
+        leadId: contactId,
+        residentId: raterKey,
+        period: month,
+        rating,
+        unitPath: contact.unitPath,
+        recordedBy: account.id,
+        createdAt: at,
+      })
+    : insertMemberRating(db, {
+        id: crypto.randomUUID(),
+        memberId: contactId,
+        raterKey,
+        year,
+        rating,
+        unitPath: contact.unitPath,
+        createdAt: at,
+      });
+  const period = lead ? month : String(year);
+  try {
+    await writeAudited(
+      db,
+      [insert],
+      [
+        {
+          actorId: account.id,
+          actorRole: "resident",
+          scopePath: contact.unitPath,
+          action: lead ? "lead.rating" : "party.rating",
+          objectType: "user",
+          objectId: contactId,
+          outcome: "success",
+          requestId,
+          detail: { period, channel: "resident" },
+        },
+      ],
+      { mustChange: [0] },
+    );
+  } catch (error) {
+    if (!(error instanceof GuardFailed)) throw error;
+    throw problems.conflict("already-rated", `You already rated this contact for ${period}`);
+  }
+  return { contactId, line: contact.line as "household_lead" | "party_member", period, rating };
+}
+
+/**
+ * Residents' ratings of a party member in a year, in aggregate, for the branch's annual review (评议): the
+ * count, and the average only from `MIN_RATINGS_SHOWN` ratings on. 404 outside the caller's scope.
+ */
+export async function memberRatingSummary(
+  env: Cloudflare.Env,
+  caller: Caller,
+  memberId: string,
+  year: number,
+) {
+  const db = getDb(env);
+  const member = await memberPath(db, memberId);
+  assertInScope(caller.principal, member?.unitPath, "party member");
+  const ratings = await memberRatingsOf(db, memberId, year);
+  const average = ratings.length >= MIN_RATINGS_SHOWN ? averageX100(ratings) : null;
+  return { memberId, year, count: ratings.length, averageX100: average, average: ratingText(average) };
 }

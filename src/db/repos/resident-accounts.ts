@@ -4,13 +4,18 @@ import type { Db } from "../../platform/db/client";
 import { stmt } from "../../platform/db/statements";
 import {
   cases,
+  contactPairings,
+  contactProfiles,
   households,
+  leadRatings,
+  partyMemberRatings,
   publicReports,
   residentAccounts,
   residentCodes,
   residentDevCodes,
   residents,
   units,
+  users,
 } from "../schema";
 
 export type ResidentAccountRow = typeof residentAccounts.$inferSelect;
@@ -272,4 +277,68 @@ export async function searchPublicReports(
     .orderBy(desc(publicReports.createdAt), desc(publicReports.caseId))
     .limit(filter.limit)
     .offset(filter.offset);
+}
+
+/** The household lead and party members paired with a household now, with their names. */
+export async function pairedContacts(db: Db, householdId: string) {
+  return db
+    .select({
+      contactId: contactPairings.contactId,
+      line: contactPairings.line,
+      unitPath: contactPairings.unitPath,
+      name: users.displayName,
+    })
+    .from(contactPairings)
+    .innerJoin(users, eq(users.id, contactPairings.contactId))
+    .where(
+      and(
+        eq(contactPairings.householdId, householdId),
+        inArray(contactPairings.line, ["household_lead", "party_member"]),
+        isNull(contactPairings.endedAt),
+      ),
+    )
+    .orderBy(contactPairings.line, contactPairings.since);
+}
+
+/** A party member's rating by a resident; a second one in the year inserts nothing. */
+export function insertMemberRating(db: Db, row: typeof partyMemberRatings.$inferInsert): InStatement {
+  return stmt(db.insert(partyMemberRatings).values(row).onConflictDoNothing());
+}
+
+/** The ratings a party member received from residents in a year. */
+export async function memberRatingsOf(db: Db, memberId: string, year: number): Promise<number[]> {
+  const rows = await db
+    .select({ rating: partyMemberRatings.rating })
+    .from(partyMemberRatings)
+    .where(and(eq(partyMemberRatings.memberId, memberId), eq(partyMemberRatings.year, year)));
+  return rows.map((r) => r.rating);
+}
+
+/** Which of `contactIds` a rater already rated: leads in `month`, members in `year`. */
+export async function ratedContacts(
+  db: Db,
+  raterKey: string,
+  month: string,
+  year: number,
+): Promise<Set<string>> {
+  const [leads, members] = await Promise.all([
+    db
+      .select({ id: leadRatings.leadId })
+      .from(leadRatings)
+      .where(and(eq(leadRatings.residentId, raterKey), eq(leadRatings.period, month))),
+    db
+      .select({ id: partyMemberRatings.memberId })
+      .from(partyMemberRatings)
+      .where(and(eq(partyMemberRatings.raterKey, raterKey), eq(partyMemberRatings.year, year))),
+  ]);
+  return new Set([...leads, ...members].map((r) => r.id));
+}
+
+/** A party member's profile unit path, for the reviewers' scope. */
+export async function memberPath(db: Db, memberId: string) {
+  return db
+    .select({ unitPath: contactProfiles.unitPath })
+    .from(contactProfiles)
+    .where(and(eq(contactProfiles.userId, memberId), eq(contactProfiles.line, "party_member")))
+    .get();
 }

@@ -112,3 +112,21 @@ export const open311AppCalls = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.appId, t.minute] })],
 );
+
+/**
+ * Residents' ratings of the party members paired with their household, once per resident and year (the
+ * rater is the resident record, or the account when linked without one). Read only in aggregate.
+ */
+export const partyMemberRatings = sqliteTable(
+  "party_member_ratings",
+  {
+    id: text("id").primaryKey(),
+    memberId: text("member_id").notNull(),
+    raterKey: text("rater_key").notNull(),
+    year: integer("year").notNull(),
+    rating: integer("rating").notNull(),
+    unitPath: text("unit_path").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("party_member_ratings_once_uq").on(t.memberId, t.raterKey, t.year)],
+);

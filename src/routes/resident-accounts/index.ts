@@ -14,4 +14,7 @@ export const residentAccountRoutes = createRouter()
   .openapi(routes.listReports, handlers.listReports)
   .openapi(routes.getReport, handlers.getReport)
   .openapi(routes.rate, handlers.rate)
-  .openapi(routes.linkByWorker, handlers.linkByWorker);
+  .openapi(routes.linkByWorker, handlers.linkByWorker)
+  .openapi(routes.contactsToRate, handlers.contactsToRate)
+  .openapi(routes.rateContact, handlers.rateContact)
+  .openapi(routes.memberRatings, handlers.memberRatings);

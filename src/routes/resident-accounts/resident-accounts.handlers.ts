@@ -104,3 +104,23 @@ export const linkByWorker: AppRouteHandler<typeof routes.linkByWorker> = async (
     200,
   );
 };
+
+export const contactsToRate: AppRouteHandler<typeof routes.contactsToRate> = async (c) => {
+  return c.json(await residents.contactsToRate(c.env, residentOf(c)), 200);
+};
+
+export const rateContact: AppRouteHandler<typeof routes.rateContact> = async (c) => {
+  const { rating } = c.req.valid("json");
+  return c.json(
+    await residents.rateContact(c.env, c.get("requestId"), residentOf(c), c.req.valid("param").id, rating),
+    201,
+  );
+};
+
+export const memberRatings: AppRouteHandler<typeof routes.memberRatings> = async (c) => {
+  const caller = { principal: principalOf(c), requestId: c.get("requestId") };
+  return c.json(
+    await residents.memberRatingSummary(c.env, caller, c.req.valid("param").id, c.req.valid("query").year),
+    200,
+  );
+};

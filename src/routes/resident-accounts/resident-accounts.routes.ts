@@ -290,3 +290,84 @@ export const linkByWorker = createRoute({
   request: { params: IdParam, body: jsonBody(z.object({ mobile: Mobile }).strict()) },
   responses: { 200: jsonResponse(ResidentAccountSchema, "Linked"), ...errorResponses(403, 404) },
 });
+
+const Line = z.enum(["household_lead", "party_member"]).openapi({
+  description: "`household_lead` — 中心户长 (rated monthly), `party_member` — 党员 (rated yearly)",
+});
+
+const ContactToRateSchema = z
+  .object({
+    contactId: z.uuid(),
+    line: Line,
+    name: z.string(),
+    period: z
+      .string()
+      .openapi({ description: "`YYYY-MM` for a household lead, `YYYY` for a party member (China time)" }),
+    rated: z.boolean().openapi({ description: "Whether you already rated this contact for the period" }),
+  })
+  .openapi("ResidentContactToRate");
+
+const ContactRatingSchema = z
+  .object({ contactId: z.uuid(), line: Line, period: z.string(), rating: z.number().int().min(1).max(5) })
+  .openapi("ResidentContactRating");
+
+export const contactsToRate = createRoute({
+  method: "get",
+  path: "/v1/resident/contacts",
+  operationId: "listContactsToRate",
+  tags,
+  summary: "The household lead and party members paired with one's household (群众评议)",
+  description: "403 `household-not-linked` until the account is linked.",
+  security: residentBearer,
+  responses: {
+    200: jsonResponse(z.object({ items: z.array(ContactToRateSchema) }), "The contacts"),
+    ...errorResponses(403),
+  },
+});
+
+export const rateContact = createRoute({
+  method: "post",
+  path: "/v1/resident/contacts/{id}/rating",
+  operationId: "rateContact",
+  tags,
+  summary: "Rate a paired household lead or party member, once per period (anonymous to them)",
+  description:
+    "1–5. A household lead's ratings feed the month's subsidy statement and flagging; a party member's the annual review. 404 for a contact not paired with one's household, 409 `already-rated`.",
+  security: residentBearer,
+  request: {
+    params: z.object({
+      id: z.uuid().openapi({ param: { name: "id", in: "path" }, description: "The contact's user id" }),
+    }),
+    body: jsonBody(z.object({ rating: z.number().int().min(1).max(5) }).strict()),
+  },
+  responses: { 201: jsonResponse(ContactRatingSchema, "Rated"), ...errorResponses(403, 404, 409) },
+});
+
+export const memberRatings = createRoute({
+  method: "get",
+  path: "/v1/contacts/{id}/resident-ratings",
+  operationId: "getPartyMemberResidentRatings",
+  tags,
+  summary: "Residents' ratings of a party member in a year, in aggregate (for the annual review)",
+  description: "The count, and the average only from 3 ratings on. 404 outside your scope.",
+  ...guarded("resident-ratings.read"),
+  request: {
+    params: IdParam,
+    query: z.object({ year: z.coerce.number().int().min(2000).max(2100) }),
+  },
+  responses: {
+    200: jsonResponse(
+      z
+        .object({
+          memberId: z.uuid(),
+          year: z.number().int(),
+          count: z.number().int(),
+          averageX100: z.number().int().nullable(),
+          average: z.string().nullable(),
+        })
+        .openapi("PartyMemberResidentRatings"),
+      "The aggregate",
+    ),
+    ...errorResponses(403, 404),
+  },
+});
