@@ -60,7 +60,7 @@ describe("resident sign-up and sign-in by one-time code", () => {
     // A later code for the same number signs the same account in.
     await sql().execute({
       sql: "UPDATE resident_codes SET created_at = '2000-01-01T00:00:00.000Z' WHERE mobile_hmac = ?",
-      args: [stored!.mobile_hmac],
+      args: [String(stored!.mobile_hmac)],
     });
     expect((await call("/v1/resident/auth/codes", { body: { mobile }, headers })).status).toBe(202);
     const again = await call("/v1/resident/auth/tokens", {
