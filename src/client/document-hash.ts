@@ -1,2 +1,2 @@
 /** SHA-256 of the /openapi.json that src/client/api.d.ts was generated from (`npm run client:generate`). */
-export const OPENAPI_SHA256 = "c5d0ca0a51f84c514b564d8f5bac20c6fa5d245804c74385ba855e2d0e493ae4";
+export const OPENAPI_SHA256 = "0f2a8513edd35e07b38b1f528a3ff66c3ebcdca981fc1a316079d5339b1d9d90";

@@ -25,7 +25,8 @@ import {
   spendCode,
 } from "../db/repos/resident-accounts";
 import { loadSlaRulesBook } from "../db/repos/sla-policy";
-import { SLA_POLICY_NEEDED } from "../domain/case-lifecycle";
+import { checkEvidence, declaredImageType, MAX_ATTACHMENT_BYTES } from "../domain/case-evidence";
+import { ACTIONS, MAX_ATTACHMENTS, SLA_POLICY_NEEDED } from "../domain/case-lifecycle";
 import {
   type Actor,
   CASE_STATE_LABELS,
@@ -788,4 +789,72 @@ export async function memberRatingSummary(
   const ratings = await memberRatingsOf(db, memberId, year);
   const average = ratings.length >= MIN_RATINGS_SHOWN ? averageX100(ratings) : null;
   return { memberId, year, count: ratings.length, averageX100: average, average: ratingText(average) };
+}
+
+/**
+ * Adds a photo to the resident's own report (while the case takes evidence): the image is checked (415, 413
+ * over the limit), stored in the evidence bucket, then recorded on the case by its desk as the lifecycle's
+ * `attach`, with the reporting resident as actor; if the desk refuses, the stored object is removed again.
+ */
+export async function addOwnPhoto(
+  env: Cloudflare.Env,
+  requestId: string,
+  resident: ResidentPrincipal,
+  caseId: string,
+  contentTypeHeader: string | undefined,
+  bytes: Uint8Array,
+) {
+  const declared = declaredImageType(contentTypeHeader);
+  const bad = checkEvidence(declared, bytes);
+  if (bad) {
+    if (bytes.length > MAX_ATTACHMENT_BYTES) throw new Problem(413, "body-too-large", bad);
+    throw new Problem(415, "unsupported-media-type", bad);
+  }
+  await ownReport(env, requestId, resident, caseId);
+  const record = (await caseFromDesk(env, caseId))!.record;
+  if (!ACTIONS.attach.from.includes(record.state))
+    throw problems.conflict("illegal-transition", `A case in state ${record.state} takes no more photos`);
+  if (record.attachments.length >= MAX_ATTACHMENTS)
+    throw problems.conflict("too-many-attachments", `A case holds at most ${MAX_ATTACHMENTS} attachments`);
+  const actor: Actor = {
+    userId: resident.accountId,
+    role: "resident",
+    unitId: record.owningUnit.id,
+    unitPath: record.owningUnit.path,
+    unitLevel: record.owningUnit.level,
+  };
+  const id = crypto.randomUUID();
+  const key = `evidence/${id}`;
+  const unavailable = (error: unknown) => {
+    console.error(JSON.stringify({ requestId, kind: "evidence-error", error: String(error) }));
+    return new Problem(503, "grid-desk-unavailable", "The photo could not be stored; try again shortly", {
+      headers: { "retry-after": "1" },
+    });
+  };
+  try {
+    await env.EVIDENCE.put(key, bytes, {
+      httpMetadata: { contentType: declared },
+      customMetadata: { caseId, owningUnitId: record.owningUnit.id, uploadedBy: resident.accountId },
+    });
+  } catch (error) {
+    throw unavailable(error);
+  }
+  const forget = () => env.EVIDENCE.delete(key).catch(() => undefined);
+  let result: CommandResult;
+  try {
+    result = (await timedStub(deskOfCase(env, caseId)!).command(
+      caseId,
+      { action: "attach", attachment: { id, contentType: declared, size: bytes.length } },
+      actor,
+      null,
+    )) as CommandResult;
+  } catch (error) {
+    await forget();
+    throw unavailable(error);
+  }
+  if (!result.ok) {
+    await forget();
+    throw deskProblem(result);
+  }
+  return { id, caseId, caseVersion: result.record.version, contentType: declared, size: bytes.length };
 }

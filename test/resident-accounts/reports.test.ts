@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { must } from "../support/case-fixtures";
 import { call, sql } from "../support/helpers";
+import { JPEG, PNG } from "../support/images";
 import { makeResidentWorld, type ResidentWorld, residentReport, signUp } from "../support/resident-accounts";
 
 /** The grid worker accepts and resolves a resident's report (a small matter kept in the grid). */
@@ -146,5 +147,39 @@ describe("a resident's reports: into the grid, followed in plain words, rated on
     const staff = await call(`/v1/cases/${made.body.id}`, { token: world.gridWorker.token });
     expect(staff.body.reopenCount).toBe(1);
     expect(staff.body.returnVisit).toMatchObject({ satisfaction: "dissatisfied", note: "路灯还是不亮" });
+  });
+
+  it("adds photos to one's own report; a wrong type is 415, an oversized photo 413, another's report 404", async () => {
+    const world = await makeResidentWorld();
+    const { token } = await signUp();
+    const other = await signUp();
+    const made = await call("/v1/resident/reports", { token, body: residentReport(world.point) });
+    const path = `/v1/resident/reports/${made.body.id}/attachments`;
+    const photo = await call(path, { token, rawBody: JPEG, headers: { "content-type": "image/jpeg" } });
+    expect(photo.status, photo.text).toBe(201);
+    expect(photo.body).toMatchObject({
+      caseId: made.body.id,
+      caseVersion: 2,
+      contentType: "image/jpeg",
+      size: JPEG.length,
+    });
+    const staff = await call(`/v1/cases/${made.body.id}`, { token: world.gridWorker.token });
+    expect(staff.body.attachments.map((a: { id: string }) => a.id)).toEqual([photo.body.id]);
+
+    expect(await call(path, { token, rawBody: PNG, headers: { "content-type": "image/jpeg" } })).toBeProblem(
+      415,
+      "unsupported-media-type",
+    );
+    const huge = new Uint8Array(10 * 1024 * 1024 + 1);
+    huge.set(JPEG);
+    expect(await call(path, { token, rawBody: huge, headers: { "content-type": "image/jpeg" } })).toBeProblem(
+      413,
+      "body-too-large",
+    );
+    expect(
+      await call(path, { token: other.token, rawBody: JPEG, headers: { "content-type": "image/jpeg" } }),
+    ).toBeProblem(404, "not-found");
+    const after = await call(`/v1/cases/${made.body.id}`, { token: world.gridWorker.token });
+    expect(after.body.attachments).toHaveLength(1);
   });
 });

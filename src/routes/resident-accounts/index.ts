@@ -17,4 +17,5 @@ export const residentAccountRoutes = createRouter()
   .openapi(routes.linkByWorker, handlers.linkByWorker)
   .openapi(routes.contactsToRate, handlers.contactsToRate)
   .openapi(routes.rateContact, handlers.rateContact)
-  .openapi(routes.memberRatings, handlers.memberRatings);
+  .openapi(routes.memberRatings, handlers.memberRatings)
+  .openapi(routes.addPhoto, handlers.addPhoto);

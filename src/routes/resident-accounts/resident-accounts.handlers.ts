@@ -1,4 +1,5 @@
 import { devCodes as sinkCodes } from "../../db/repos/resident-accounts";
+import type { EVIDENCE_TYPES } from "../../domain/case-evidence";
 import { publicService } from "../../domain/open311";
 import { normalizeMobile } from "../../domain/resident-channel";
 import { getDb } from "../../platform/db/client";
@@ -123,4 +124,18 @@ export const memberRatings: AppRouteHandler<typeof routes.memberRatings> = async
     await residents.memberRatingSummary(c.env, caller, c.req.valid("param").id, c.req.valid("query").year),
     200,
   );
+};
+
+export const addPhoto: AppRouteHandler<typeof routes.addPhoto> = async (c) => {
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  const stored = await residents.addOwnPhoto(
+    c.env,
+    c.get("requestId"),
+    residentOf(c),
+    c.req.valid("param").id,
+    c.req.header("content-type"),
+    bytes,
+  );
+  setEtag(c, stored.caseVersion);
+  return c.json({ ...stored, contentType: stored.contentType as (typeof EVIDENCE_TYPES)[number] }, 201);
 };

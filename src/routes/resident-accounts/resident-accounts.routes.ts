@@ -1,4 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { EVIDENCE_TYPES, MAX_ATTACHMENT_BYTES } from "../../domain/case-evidence";
+import { MAX_ATTACHMENTS } from "../../domain/case-lifecycle";
 import { CASE_STATES, SATISFACTIONS } from "../../domain/case-model";
 import { PUBLIC_SERVICES } from "../../domain/open311";
 import { ifMatchHeader } from "../../platform/http/if-match";
@@ -369,5 +371,37 @@ export const memberRatings = createRoute({
       "The aggregate",
     ),
     ...errorResponses(403, 404),
+  },
+});
+
+const binary = { schema: z.string().openapi({ type: "string", format: "binary" }) };
+
+export const addPhoto = createRoute({
+  method: "post",
+  path: "/v1/resident/reports/{id}/attachments",
+  operationId: "addOwnReportPhoto",
+  tags,
+  summary: "Add a photo to one's own report",
+  description: `The raw image as the body with its Content-Type: JPEG, PNG, WebP or HEIC (checked by magic bytes), at most ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MiB, at most ${MAX_ATTACHMENTS} per case.`,
+  security: residentBearer,
+  request: {
+    params: CaseIdParam,
+    body: { required: true, content: Object.fromEntries(EVIDENCE_TYPES.map((t) => [t, binary])) },
+  },
+  responses: {
+    201: jsonResponse(
+      z
+        .object({
+          id: z.uuid(),
+          caseId: z.string(),
+          caseVersion: z.number().int(),
+          contentType: z.enum(EVIDENCE_TYPES),
+          size: z.number().int(),
+        })
+        .openapi("ResidentPhoto"),
+      "Stored and recorded on the case",
+      ["ETag"],
+    ),
+    ...errorResponses(404, 409, 413, 415),
   },
 });
