@@ -9,6 +9,7 @@ import { limitBodies, requestContext, requireJson } from "./platform/http/middle
 import { describeRoles } from "./platform/http/openapi";
 import { finishDocument } from "./platform/http/openapi-document";
 import { Problem, problemResponse } from "./platform/http/problem";
+import { authenticateResident, isResidentPath } from "./platform/http/resident-auth";
 import { timedMiddleware } from "./platform/http/timing";
 import { api } from "./routes";
 
@@ -78,7 +79,11 @@ export function createApp() {
   app.use(
     "/v1/*",
     timedMiddleware("auth", async (c, next) =>
-      PUBLIC_V1.has(c.req.path) ? next() : authenticate()(c, next),
+      PUBLIC_V1.has(c.req.path)
+        ? next()
+        : isResidentPath(c.req.path)
+          ? authenticateResident()(c, next)
+          : authenticate()(c, next),
     ),
   );
 
@@ -86,6 +91,13 @@ export function createApp() {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "residentBearer", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description:
+      "A resident token (audience `<JWT_AUDIENCE>:resident`, role `resident`) from POST /v1/resident/auth/tokens",
   });
   app.route("/", api);
 

@@ -1,5 +1,6 @@
 import type { Role } from "./domain/roles";
 import type { AuthMethod } from "./domain/second-factor";
+import type { ResidentPrincipal } from "./platform/crypto/resident-tokens";
 
 declare global {
   namespace Cloudflare {
@@ -19,6 +20,10 @@ declare global {
       AUDIT_KEY: string;
       /** Queue of time-limit policy changes to push into the GridDesks below a unit (src/queues/desk-rules.ts). */
       DESK_RULES: Queue;
+      /** HTTPS endpoint of the SMS provider that sends residents' sign-in codes (unset: the local sink, outside production). */
+      RESIDENT_CODE_SENDER_URL?: string;
+      /** Bearer credential for `RESIDENT_CODE_SENDER_URL` (secret). */
+      RESIDENT_CODE_SENDER_TOKEN?: string;
     }
   }
 }
@@ -44,5 +49,7 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     principal: Principal;
+    /** A resident calling through their own channel (`/v1/resident/…`), from a resident token. */
+    resident: ResidentPrincipal;
   };
 }

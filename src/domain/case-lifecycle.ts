@@ -1,6 +1,7 @@
 import {
   type Actor,
   type AttachmentRef,
+  type CaseActorRole,
   type CaseEvent,
   type CaseRecord,
   type CaseState,
@@ -18,7 +19,6 @@ import {
   type EscalationReasonCode,
   isStrictAncestor,
 } from "./escalation";
-import type { Role } from "./roles";
 import {
   type CaseClock,
   clockNextAt,
@@ -70,12 +70,13 @@ export const CENTRE_LEVELS: readonly UnitLevel[] = ["city", "county", "town", "v
 /** Levels that have functional departments (职能部门). */
 export const DEPARTMENT_LEVELS: readonly UnitLevel[] = ["city", "county", "town"];
 /** Roles that may report a case. */
-export const REPORTER_ROLES: readonly Role[] = [
+export const REPORTER_ROLES: readonly CaseActorRole[] = [
   "grid_worker",
   "center_staff",
   "party_member",
   "deputy",
   "household_lead",
+  "resident",
 ];
 
 export type CaseCommand =
@@ -157,6 +158,10 @@ function isTriager(a: Actor, c: CaseRecord): boolean {
   return isCentreStaff(a) && atOrAbove(a, c.responsibleUnit);
 }
 
+/** Whether the actor is the resident who reported the case: they judge its outcome on the return visit. */
+const isResidentReporter = (a: Actor, c: CaseRecord) =>
+  a.role === "resident" && a.userId === c.reporter.userId;
+
 interface ActionRule {
   /** States the action may start from. */
   from: readonly CaseState[];
@@ -205,8 +210,8 @@ export const ACTIONS: Record<CaseAction, ActionRule> = {
   },
   return_visit: {
     from: ["resolved"],
-    who: "the unit that coordinates the case (its centre, or its grid worker for matters kept in the grid)",
-    may: isCoordinator,
+    who: "the unit that coordinates the case (its centre, or its grid worker for matters kept in the grid), or the resident who reported it",
+    may: (a, c) => isCoordinator(a, c) || isResidentReporter(a, c),
   },
   close: {
     from: ["resolved"],

@@ -118,10 +118,13 @@ export interface ResponsibleRef extends UnitRef {
   department: string | null;
 }
 
+/** Who may act in the case loop: a staff or three-line role, or a resident (群众) through their own channel. */
+export type CaseActorRole = Role | "resident";
+
 /** Who performs a command, from their verified token. */
 export interface Actor {
   userId: string;
-  role: Role;
+  role: CaseActorRole;
   unitId: string;
   unitPath: string;
   unitLevel: UnitLevel;
@@ -152,7 +155,7 @@ export interface CaseRecord {
   householdIds: string[];
   residentIds: string[];
   mediation: Mediation | null;
-  reporter: { userId: string; role: Role; unitId: string };
+  reporter: { userId: string; role: CaseActorRole; unitId: string };
   /** The unit where the case was reported; it owns the case (its GridDesk) for life. */
   owningUnit: UnitRef;
   /** The unit currently responsible for the case. */
@@ -209,7 +212,7 @@ export interface CaseEvent {
   caseId: string;
   seq: number;
   type: string;
-  actor: { userId: string; role: Role; unitId: string } | { system: string };
+  actor: { userId: string; role: CaseActorRole; unitId: string } | { system: string };
   at: string;
   payload: Record<string, unknown>;
 }

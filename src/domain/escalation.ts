@@ -1,4 +1,5 @@
 import {
+  type CaseActorRole,
   type CaseEvent,
   type CaseRecord,
   type CaseState,
@@ -6,7 +7,6 @@ import {
   OPEN_STATES,
   type UnitRef,
 } from "./case-model";
-import type { Role } from "./roles";
 import { inScope, pathIds, type UnitLevel } from "./units";
 
 /**
@@ -59,7 +59,7 @@ export const ESCALATION_REASON_LABELS: Record<EscalationReasonCode, string> = {
 };
 
 /** Roles that may supervise, urge, escalate or send down a case: the staff of a centre (and administrators). */
-export const CENTRE_COMMAND_ROLES: readonly Role[] = ["center_staff", "admin"];
+export const CENTRE_COMMAND_ROLES: readonly CaseActorRole[] = ["center_staff", "admin"];
 
 /** A refused escalation/supervision/send-down: `status` is what the route answers. */
 export interface EscalationRefusal {
@@ -188,7 +188,7 @@ export function checkEscalation(
  * now responsible, i.e. one of its ancestors.
  */
 export function checkSupervision(
-  actor: { role: Role; unitPath: string; unitLevel: UnitLevel },
+  actor: { role: CaseActorRole; unitPath: string; unitLevel: UnitLevel },
   c: Pick<CaseRecord, "state"> & { responsibleUnit: UnitRef },
 ): { ok: true } | EscalationRefusal {
   if (!CENTRE_COMMAND_ROLES.includes(actor.role) || actor.unitLevel === "grid") {
@@ -212,7 +212,7 @@ export function checkSupervision(
  * it, and the target lies strictly below the responsible unit.
  */
 export function checkSendDown(
-  actor: { role: Role; unitPath: string; unitLevel: UnitLevel },
+  actor: { role: CaseActorRole; unitPath: string; unitLevel: UnitLevel },
   c: Pick<CaseRecord, "state"> & { responsibleUnit: UnitRef },
   target: UnitRef,
 ): { ok: true } | EscalationRefusal {

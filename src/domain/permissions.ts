@@ -113,6 +113,15 @@ export const PERMISSIONS = {
   // --- ops: the state of the platform itself
   /** How far the case projection lags its GridDesks. */
   "ops.projection-lag": ["admin"],
+
+  // --- residents' own channel and Open311: residents act with their own token audience (role `resident`,
+  // platform/http/resident-auth.ts), never through this table; these rows are the staff side of it.
+  /** Linking a resident's account (by mobile number) to a household in one's unit. */
+  "resident-accounts.link": REGISTRY_WRITERS,
+  /** Registering and revoking the apps that may post Open311 requests with an api_key. */
+  "open311.apps": ["admin"],
+  /** Residents' ratings of a party member, in aggregate, for the annual review. */
+  "resident-ratings.read": ["admin", "center_staff", "leader"],
 } as const satisfies Record<string, readonly Role[]>;
 
 /** An action some role may perform. */

@@ -11,8 +11,10 @@ import { householdLeadRoutes } from "./household-leads";
 import { householdRoutes } from "./households";
 import { inboxRoutes } from "./inbox";
 import { liaisonStationRoutes } from "./liaison-stations";
+import { open311Routes } from "./open311";
 import { opsRoutes } from "./ops";
 import { partyPointRoutes } from "./party-points";
+import { residentAccountRoutes } from "./resident-accounts";
 import { residentRoutes } from "./residents";
 import { resolutionLevelRoutes } from "./resolution-levels";
 import { slaPolicyRoutes } from "./sla-policy";
@@ -46,7 +48,9 @@ export const api = createRouter()
   .route("/", householdLeadRoutes)
   .route("/", liaisonStationRoutes)
   .route("/", contactLogRoutes)
-  .route("/", opsRoutes);
+  .route("/", opsRoutes)
+  .route("/", residentAccountRoutes)
+  .route("/", open311Routes);
 
 /** The whole API's type, for `hc<AppType>` clients. */
 export type AppType = typeof api;

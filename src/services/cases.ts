@@ -52,7 +52,7 @@ const deskUnavailable = () =>
     headers: { "retry-after": "1" },
   });
 
-function logDeskError(caller: Caller, error: unknown): void {
+function logDeskError(caller: Pick<Caller, "requestId">, error: unknown): void {
   console.error(
     JSON.stringify({ requestId: caller.requestId, kind: "grid-desk-error", error: String(error) }),
   );
@@ -267,10 +267,26 @@ export async function reportCases(
   reports: readonly CaseReport[],
   owners?: ReadonlyMap<string, UnitRef>,
 ): Promise<ReportOutcome[]> {
-  const p = caller.principal;
+  return reportCasesAs(env, caller.requestId, actorOf(caller.principal), reports, owners);
+}
+
+/**
+ * `reportCases` for an actor who is not a staff principal: a resident reporting through their own channel,
+ * whose actor's unit is the grid the matter is reported into (where its location or their household lies).
+ * The same path, the same desks, the same checks; only who acts differs.
+ */
+export async function reportCasesAs(
+  env: Cloudflare.Env,
+  requestId: string,
+  actor: Actor,
+  reports: readonly CaseReport[],
+  owners?: ReadonlyMap<string, UnitRef>,
+): Promise<ReportOutcome[]> {
+  const caller = { requestId };
+  const p = actor;
   const outcomes: ReportOutcome[] = new Array(reports.length);
   const known = new Map(owners ?? []);
-  known.set(p.unitId, { id: p.unitId, path: p.unitPath, level: p.unitLevel as UnitRef["level"] });
+  known.set(p.unitId, { id: p.unitId, path: p.unitPath, level: p.unitLevel });
   const groups = new Map<string, Array<{ index: number; item: ReportItem }>>();
   for (const [index, report] of reports.entries()) {
     const owner = known.get(report.ownerId);
@@ -289,7 +305,6 @@ export async function reportCases(
     groups.set(report.ownerId, group);
   }
 
-  const actor = actorOf(p);
   await Promise.all(
     [...groups].map(async ([ownerId, group]) => {
       const items = group.map((g) => g.item);

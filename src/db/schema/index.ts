@@ -200,4 +200,5 @@ export * from "./directives";
 export * from "./escalation";
 export * from "./households";
 export * from "./projection";
+export * from "./resident-accounts";
 export * from "./three-lines";

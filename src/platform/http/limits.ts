@@ -12,7 +12,7 @@ export function bodyLimitFor(path: string): number {
   return DEFAULT_BODY_LIMIT;
 }
 
-/** Paths whose bodies are raw bytes rather than JSON. */
+/** Paths whose bodies are raw bytes rather than JSON (Open311 GeoReport posts forms, as its specification says). */
 export function isRawBodyPath(path: string): boolean {
-  return path.endsWith("/attachments");
+  return path.endsWith("/attachments") || path.startsWith("/open311/");
 }
