@@ -12,12 +12,12 @@ import { isMinor, isMinorInYear, maskedBirthDate } from "../../domain/pii";
 import { daysLate } from "../../domain/service-plan";
 import type { AppEnv } from "../../env";
 import { maskName } from "../../platform/crypto/pii";
-import { principalOf } from "../../platform/http/auth";
+import { callerOf } from "../../platform/http/auth";
 import type { Actor, OpenedResident } from "../../services/households";
 
 /** The caller of a request as the registry services take it. */
 export function actorOf(c: Context<AppEnv>): Actor {
-  return { principal: principalOf(c), requestId: c.get("requestId") };
+  return callerOf(c);
 }
 
 /** A household as the API shows it at `asOf`; sensitive reasons are masked unless `reveal`. */

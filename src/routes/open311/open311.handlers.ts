@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
-import { principalOf } from "../../platform/http/auth";
+import { callerOf } from "../../platform/http/auth";
 import {
   type Open311Format,
   type Open311Object,
@@ -14,12 +14,12 @@ import type * as routes from "./open311.routes";
 
 export const registerApp: AppRouteHandler<typeof routes.registerApp> = async (c) => {
   const { name, perMinute } = c.req.valid("json");
-  const caller = { principal: principalOf(c), requestId: c.get("requestId") };
+  const caller = callerOf(c);
   return c.json(await open311.registerApp(c.env, caller, name, perMinute), 201);
 };
 
 export const revokeApp: AppRouteHandler<typeof routes.revokeApp> = async (c) => {
-  const caller = { principal: principalOf(c), requestId: c.get("requestId") };
+  const caller = callerOf(c);
   return c.json(await open311.revokeAppKey(c.env, caller, c.req.valid("param").id), 200);
 };
 

@@ -3,7 +3,7 @@ import type { EVIDENCE_TYPES } from "../../domain/case-evidence";
 import { publicService } from "../../domain/open311";
 import { normalizeMobile } from "../../domain/resident-channel";
 import { getDb } from "../../platform/db/client";
-import { principalOf } from "../../platform/http/auth";
+import { callerOf } from "../../platform/http/auth";
 import { requiredVersion, setEtag } from "../../platform/http/if-match";
 import type { AppRouteHandler } from "../../platform/http/openapi";
 import { problems } from "../../platform/http/problem";
@@ -99,7 +99,7 @@ export const rate: AppRouteHandler<typeof routes.rate> = async (c) => {
 };
 
 export const linkByWorker: AppRouteHandler<typeof routes.linkByWorker> = async (c) => {
-  const caller = { principal: principalOf(c), requestId: c.get("requestId") };
+  const caller = callerOf(c);
   return c.json(
     await residents.linkByWorker(c.env, caller, c.req.valid("param").id, c.req.valid("json").mobile),
     200,
@@ -119,7 +119,7 @@ export const rateContact: AppRouteHandler<typeof routes.rateContact> = async (c)
 };
 
 export const memberRatings: AppRouteHandler<typeof routes.memberRatings> = async (c) => {
-  const caller = { principal: principalOf(c), requestId: c.get("requestId") };
+  const caller = callerOf(c);
   return c.json(
     await residents.memberRatingSummary(c.env, caller, c.req.valid("param").id, c.req.valid("query").year),
     200,
