@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { api, read } from "../support/client";
 import { makeTree, makeUser, sql, type TestTree, type TestUser } from "../support/helpers";
 
@@ -61,6 +61,28 @@ describe("revoking a disabled user's access tokens", () => {
     expect(search).toBeProblem(401);
     // A masked read is not checked against the revocation: it goes on until the token expires (≤ 15 minutes).
     expect((await read(await api(user.token).v1.me.$get())).status).toBe(200);
+  });
+
+  it("reads a session state again once it is 3.5 s old, so a user's requests do not all miss when it expires", async () => {
+    const user = await makeUser("grid_worker", tree.grid);
+    const reveal = async () =>
+      read(
+        await api(user.token).v1.households[":id"].$get({
+          param: { id: crypto.randomUUID() },
+          query: { reveal: "true" },
+          header: { "x-purpose": "case_handling" },
+        }),
+      );
+    expect(await reveal()).toBeProblem(404);
+    // Disabled behind this isolate's back (no forgetting here), as another isolate's change would be.
+    await sql().execute({ sql: "UPDATE users SET disabled = 1 WHERE id = ?", args: [user.id] });
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + 4_000);
+      expect(await reveal()).toBeProblem(401);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("a password reset revokes the user's older tokens for writes too", async () => {

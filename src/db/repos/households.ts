@@ -171,7 +171,10 @@ export interface NewHouseholdRow {
 }
 
 // Set-based over a JSON array (one bound parameter for up to 2,000 rows), and inserting nothing unless every
-// grid named still exists at the path read: a unit deleted or moved meanwhile leaves no orphan.
+// grid named still exists at the path read: a unit deleted or moved meanwhile leaves no orphan. CROSS JOIN
+// keeps json_each as the outer loop, each grid one primary-key probe: left to itself the planner walked every
+// grid of the city by `units_level_idx` and rescanned the JSON list for each (2.9 s per 2,000-row statement
+// over the full tree, against 6 ms).
 const INSERT_HOUSEHOLDS = `INSERT INTO households (id, unit_id, unit_path, address, latitude, longitude, head_name, income_per_capita,
     income_stable, safe_years_mask, notes, red_tags, member_count, computed_class, class, class_reasons, class_since,
     classified_at, next_visit_due, version, created_at, updated_at)
@@ -179,7 +182,7 @@ const INSERT_HOUSEHOLDS = `INSERT INTO households (id, unit_id, unit_path, addre
     value->>10, value->>11, value->>12, value->>13, value->>13, value->>14, :now, :now, value->>15, 1, :now, :now
   FROM json_each(:rows)
   WHERE (SELECT count(*) FROM json_each(:units) AS g
-    JOIN units ON units.id = g.value->>0 AND units.path = g.value->>1 AND units.level = 'grid') = json_array_length(:units)`;
+    CROSS JOIN units ON units.id = g.value->>0 AND units.path = g.value->>1 AND units.level = 'grid') = json_array_length(:units)`;
 
 /**
  * One statement inserting households only if all their grids still exist (`rowsAffected` 0 otherwise: run
