@@ -88,9 +88,10 @@ describe("quorum of a representatives' meeting (art. 26)", () => {
   });
 
   it("decides nothing without a registered base", () => {
-    expect(decideVote("representatives_meeting", { present: 0 }, votes(0), eligible({ representatives: 0 })).quorate).toBe(
-      false,
-    );
+    expect(
+      decideVote("representatives_meeting", { present: 0 }, votes(0), eligible({ representatives: 0 }))
+        .quorate,
+    ).toBe(false);
   });
 
   it("needs no quorum at the Party committee, and a majority still", () => {
@@ -146,7 +147,9 @@ describe("the four steps", () => {
     expect(checkStep("open", allowance, ["discussion"], "resolution", "party_committee")?.slug).toBe(
       "wrong-meeting",
     );
-    expect(checkStep("resolved", all, [...all], "resolution", "villagers_meeting")?.slug).toBe("item-not-open");
+    expect(checkStep("resolved", all, [...all], "resolution", "villagers_meeting")?.slug).toBe(
+      "item-not-open",
+    );
   });
 });
 
@@ -162,11 +165,23 @@ describe("notice periods in China dates", () => {
 describe("the micro-power list", () => {
   it("is tightened, never loosened, down the tree", () => {
     const county = [
-      { kind: "subsistence_allowance", label: "低保评议", steps: ["review" as const], noticeDays: 10, minAmountYuan: null },
+      {
+        kind: "subsistence_allowance",
+        label: "低保评议",
+        steps: ["review" as const],
+        noticeDays: 10,
+        minAmountYuan: null,
+      },
     ];
     const village = [
       { kind: "subsistence_allowance", label: "低保评议", steps: [], noticeDays: 3, minAmountYuan: null },
-      { kind: "construction_project", label: "工程建设项目", steps: [], noticeDays: 7, minAmountYuan: 20_000 },
+      {
+        kind: "construction_project",
+        label: "工程建设项目",
+        steps: [],
+        noticeDays: 7,
+        minAmountYuan: 20_000,
+      },
     ];
     const list = effectivePowerList(DEFAULT_POWER_LIST, [county, village]);
     const allowance = list.find((k) => k.kind === "subsistence_allowance")!;
@@ -184,9 +199,9 @@ describe("the micro-power list", () => {
   it("names the missing step, then the running notice, then open objections", () => {
     const p = procedureOf(listedKind(DEFAULT_POWER_LIST, "collective_asset_disposal", null));
     const notice = { endsOn: "2026-05-08", openObjections: 0 };
-    expect(missingForDecision(p, ["proposal", "discussion", "resolution"], notice, "2026-06-01")?.message).toBe(
-      "missing step: review (党员大会审议)",
-    );
+    expect(
+      missingForDecision(p, ["proposal", "discussion", "resolution"], notice, "2026-06-01")?.message,
+    ).toBe("missing step: review (党员大会审议)");
     const steps = [...p.steps];
     expect(missingForDecision(p, steps, null, "2026-06-01")?.message).toMatch(/not yet made public/);
     expect(missingForDecision(p, steps, notice, "2026-05-08")?.slug).toBe("notice-period-running");

@@ -201,3 +201,5 @@ export * from "./escalation";
 export * from "./households";
 export * from "./projection";
 export * from "./three-lines";
+
+export * from "./deliberation";
