@@ -1,5 +1,6 @@
 import { projectedStates, unitRefs } from "../db/repos/cases";
 import * as repo from "../db/repos/deliberation";
+import { insertInboxItemStatement } from "../db/repos/inbox";
 import { unitPlace } from "../db/repos/unit-lookup";
 import type { NewCase } from "../domain/case-model";
 import { chinaDate } from "../domain/china-time";
@@ -1330,4 +1331,41 @@ export async function figuresOf(
     taskOnTimePercent: onTimeRate(f.tasks),
     satisfactionPercent: rated ? Math.round((100 * satisfied) / rated) : null,
   };
+}
+
+/**
+ * Puts overdue tasks (past their due China date, not done) into their village centre's inbox as `overdue`
+ * items, once per task (the dedupe key makes a repeat a no-op), and marks them reported. Run by the cron
+ * over an index range of due dates, at most `limit` tasks a tick.
+ */
+export async function reportOverdueTasks(env: Cloudflare.Env, now: number, limit = 200): Promise<number> {
+  const rows = await repo.overdueTasks(env, chinaDate(now), limit);
+  if (rows.length === 0) return 0;
+  const at = new Date(now).toISOString();
+  const items = await Promise.all(
+    rows.map(({ task, itemTitle }) =>
+      insertInboxItemStatement({
+        unitId: task.unitId,
+        unitPath: task.unitPath,
+        kind: "overdue",
+        caseId: null,
+        dedupeKey: `deliberation-task-overdue:${task.id}`,
+        payload: {
+          source: "deliberation",
+          taskId: task.id,
+          itemId: task.itemId,
+          title: task.title,
+          itemTitle,
+          dueOn: task.dueOn,
+        },
+        createdAt: at,
+      }),
+    ),
+  );
+  await repo.commitOverdue(
+    env,
+    items,
+    rows.map((r) => r.task.id),
+  );
+  return rows.length;
 }

@@ -1,4 +1,6 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { reportOverdueTasks } from "../../src/services/deliberation";
 import { caseIdOf } from "../support/case-fixtures";
 import {
   chinaDay,
@@ -6,6 +8,7 @@ import {
   householdWith,
   ok,
   registerMembers,
+  resolveItem,
   rowsOf,
 } from "../support/deliberation";
 import { call, sql } from "../support/helpers";
@@ -238,21 +241,7 @@ describe("the public notice board (村务公开)", () => {
       200,
     );
     const itemId = triaged.itemId as string;
-    for (const [step, meeting, present] of [
-      ["proposal", "party_committee", 3],
-      ["discussion", "two_committees", 5],
-      ["review", "party_members_meeting", 1],
-      ["resolution", "representatives_meeting", 3],
-    ] as const)
-      await ok(`/v1/deliberation/items/${itemId}/steps`, v.staff.token, {
-        step,
-        meeting,
-        sessionId: step === "resolution" ? session.id : undefined,
-        heldOn: chinaDay(),
-        attendance: { present },
-        votes: votes(present),
-        note: "司马青山记录",
-      });
+    await resolveItem(v.staff, itemId, session.id);
     const noticed = await ok(`/v1/deliberation/items/${itemId}/resolution-notice`, v.staff.token, {
       title: "疏通灌溉水渠决议公示",
       body: "村民代表会议通过：本月内疏通二组灌溉水渠。",
@@ -314,5 +303,96 @@ describe("the public notice board (村务公开)", () => {
       args: [m.id],
     });
     expect(stored.rows[0]?.raised_by_name).toBe("欧阳明珠");
+  });
+});
+
+describe("carrying out", () => {
+  it("puts an overdue task into the village centre's inbox once", async () => {
+    const v = await deliberationVillage();
+    await registerMembers(v.staff, v.tree.village, "representative", ["甲", "乙", "丙"]);
+    await registerMembers(v.staff, v.tree.village, "party_member", ["丁"]);
+    const m = await ok("/v1/deliberation/matters", v.staff.token, {
+      unitId: v.tree.village.id,
+      summary: "修桥",
+    });
+    const { itemId } = await ok(
+      `/v1/deliberation/matters/${m.id}/triage`,
+      v.staff.token,
+      { outcome: "agenda", title: "修复村口便桥" },
+      200,
+    );
+    await resolveItem(v.staff, itemId);
+    const task = await ok(`/v1/deliberation/items/${itemId}/tasks`, v.staff.token, {
+      title: "采购桥面材料",
+      ownerUnitId: v.tree.grid.id,
+      dueOn: chinaDay(-1),
+    });
+    expect(task).toMatchObject({ overdue: true, progress: 0 });
+    expect(await reportOverdueTasks(env, Date.now())).toBeGreaterThanOrEqual(1);
+    expect(await reportOverdueTasks(env, Date.now())).toBe(0);
+    const inbox = await ok(`/v1/units/${v.tree.village.id}/inbox`, v.staff.token, undefined, 200, "GET");
+    const items = inbox.items.filter((i: { payload: { taskId?: string } }) => i.payload.taskId === task.id);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({
+      kind: "overdue",
+      payload: { title: "采购桥面材料", itemTitle: "修复村口便桥" },
+    });
+  });
+});
+
+describe("objections", () => {
+  it("an upheld objection sends the item back a step: later steps voided, the notice withdrawn from the board", async () => {
+    const v = await deliberationVillage();
+    await registerMembers(v.staff, v.tree.village, "representative", ["甲", "乙", "丙"]);
+    await registerMembers(v.staff, v.tree.village, "party_member", ["丁"]);
+    const m = await ok("/v1/deliberation/matters", v.party.token, {
+      unitId: v.tree.village.id,
+      summary: "调整二组承包地",
+    });
+    const { itemId } = await ok(
+      `/v1/deliberation/matters/${m.id}/triage`,
+      v.staff.token,
+      { outcome: "agenda", title: "二组土地承包调整", kind: "land_contract_adjustment" },
+      200,
+    );
+    await resolveItem(v.staff, itemId);
+    const noticed = await ok(`/v1/deliberation/items/${itemId}/resolution-notice`, v.staff.token, {
+      title: "二组土地承包调整方案公示",
+      body: "方案见村务公开栏。",
+    });
+    const objected = await ok(`/v1/deliberation/notices/${noticed.notices[0].id}/objections`, v.lead.token, {
+      text: "方案未征求三户意见",
+    });
+    const back = await ok(
+      `/v1/deliberation/objections/${objected.objections[0].id}/answer`,
+      v.staff.token,
+      { upheld: true, answer: "异议成立，重新提交党员大会审议", backTo: "review" },
+      200,
+    );
+    expect(back).toMatchObject({ state: "open", passedSteps: ["proposal", "discussion"] });
+    expect(
+      back.steps.filter((s: { voided: boolean }) => s.voided).map((s: { step: string }) => s.step),
+    ).toEqual(["review", "resolution"]);
+    expect(back.notices[0].withdrawn).toBe(true);
+    const board = await call(`/v1/public/units/${v.tree.village.id}/notices`);
+    expect(board.body.notices).toEqual([]);
+    // Answered once only; the procedure resumes at the review.
+    expect(
+      await call(`/v1/deliberation/objections/${objected.objections[0].id}/answer`, {
+        token: v.staff.token,
+        body: { upheld: false, answer: "x" },
+      }),
+    ).toBeProblem(409, "objection-answered");
+    const resumed = await call(`/v1/deliberation/items/${itemId}/steps`, {
+      token: v.staff.token,
+      body: {
+        step: "resolution",
+        meeting: "representatives_meeting",
+        heldOn: chinaDay(),
+        attendance: { present: 3 },
+        votes: { for: 3, against: 0, abstain: 0 },
+      },
+    });
+    expect(resumed).toBeProblem(409, "step-out-of-order");
   });
 });

@@ -491,12 +491,18 @@ export function overdueTasks(env: Cloudflare.Env, today: string, limit: number) 
     .limit(limit);
 }
 
-/** The statement that marks tasks as reported overdue. */
-export function markOverdueNotified(env: Cloudflare.Env, ids: readonly string[]): InStatement {
-  return stmt(
-    getDb(env)
+/** Writes the inbox items of overdue tasks and marks the tasks reported, in one batch. */
+export async function commitOverdue(
+  env: Cloudflare.Env,
+  inboxStatements: InStatement[],
+  taskIds: readonly string[],
+): Promise<void> {
+  const db = getDb(env);
+  const mark = stmt(
+    db
       .update(deliberationTasks)
       .set({ overdueNotified: true })
-      .where(inArray(deliberationTasks.id, [...ids])),
+      .where(inArray(deliberationTasks.id, [...taskIds])),
   );
+  await db.$client.batch([...inboxStatements, mark], "write");
 }
