@@ -46,9 +46,14 @@ function breach(status: 400 | 409, b: RuleBreach): Problem {
   return new Problem(status, b.slug, b.message, { errors: [{ path: b.path, message: b.message }] });
 }
 
+/** Whether two units are on one branch of the tree: one is the other or above it. */
+function related(a: string, b: string): boolean {
+  return inScope(a, b) || inScope(b, a);
+}
+
 /** Whether `path` is on the caller's branch of the tree: in their subtree, or one of their ancestors. */
 function onBranch(p: Principal, path: string): boolean {
-  return inScope(p.unitPath, path) || inScope(path, p.unitPath);
+  return related(p.unitPath, path);
 }
 
 /** A village in the caller's subtree (404 outside it, 400 for another level). */
@@ -365,13 +370,6 @@ export async function getSession(env: Cloudflare.Env, caller: Caller, id: string
   return { ...sessionView(s), matters };
 }
 
-/** The sessions of a subtree the caller may read, newest first. */
-export async function sessionsOf(env: Cloudflare.Env, caller: Caller, unitId: string, limit: number) {
-  const unit = await unitPlace(env, unitId);
-  if (!unit || !onBranch(caller.principal, unit.path)) throw problems.notFound("unit");
-  return (await repo.sessionsIn(env, unit.path, limit)).map(sessionView);
-}
-
 /** A matter as the API shows it, its case's state from the projection (`closed` closes the matter). */
 function matterView(m: repo.MatterRow, caseState: string | null) {
   const closed =
@@ -537,11 +535,7 @@ export async function triageMatter(env: Cloudflare.Env, caller: Caller, id: stri
   if (body.outcome === "declined") set.answer = body.reason;
   if (body.outcome === "case") {
     const owner = (await unitRefs(env, [body.gridId])).get(body.gridId);
-    if (
-      !owner ||
-      !inScope(p.unitPath, owner.path) ||
-      !(inScope(m.unitPath, owner.path) || inScope(owner.path, m.unitPath))
-    )
+    if (!owner || !inScope(p.unitPath, owner.path) || !related(m.unitPath, owner.path))
       throw problems.badRequest("The case is reported where the matter was raised", [
         { path: "gridId", message: "not on the matter's branch in your subtree" },
       ]);
@@ -1054,7 +1048,7 @@ export async function addTask(
     ]);
   if (body.ownerUnitId) {
     const unit = await unitPlace(env, body.ownerUnitId);
-    if (!unit || !onBranch({ ...caller.principal, unitPath: item.unitPath }, unit.path))
+    if (!unit || !related(item.unitPath, unit.path))
       throw problems.badRequest("The owning unit is on the village's branch", [
         { path: "ownerUnitId", message: "not on the branch" },
       ]);

@@ -169,18 +169,6 @@ export async function sessionById(env: Cloudflare.Env, id: string): Promise<Sess
   return row ?? null;
 }
 
-/** The sessions of a subtree, newest first (`limit` rows at most). */
-export function sessionsIn(env: Cloudflare.Env, path: string, limit: number) {
-  const [lo, hi] = subtreeRange(path);
-  const s = deliberationSessions;
-  return getDb(env)
-    .select()
-    .from(s)
-    .where(and(gte(s.unitPath, lo), lt(s.unitPath, hi)))
-    .orderBy(desc(s.heldAt), asc(s.id))
-    .limit(limit);
-}
-
 export function insertMatter(env: Cloudflare.Env, row: MatterRow): InStatement {
   return stmt(getDb(env).insert(deliberationMatters).values(row));
 }

@@ -196,10 +196,9 @@ export const unitSettings = sqliteTable(
 );
 
 export * from "./cases";
+export * from "./deliberation";
 export * from "./directives";
 export * from "./escalation";
 export * from "./households";
 export * from "./projection";
 export * from "./three-lines";
-
-export * from "./deliberation";
