@@ -1,4 +1,4 @@
-import { projectedStates, unitRefs } from "../db/repos/cases";
+import { unitRefs } from "../db/repos/cases";
 import * as repo from "../db/repos/deliberation";
 import { insertInboxItemStatement } from "../db/repos/inbox";
 import { unitPlace } from "../db/repos/unit-lookup";
@@ -367,7 +367,7 @@ async function sessionFor(env: Cloudflare.Env, p: Principal, id: string) {
 export async function getSession(env: Cloudflare.Env, caller: Caller, id: string) {
   const s = await sessionFor(env, caller.principal, id);
   const matters = await withCaseStates(env, await repo.mattersOfSession(env, s.id));
-  return { ...sessionView(s), matters };
+  return { ...sessionView(s), matters: matters.map(({ caseClosedAt: _, ...m }) => m) };
 }
 
 /** A matter as the API shows it, its case's state from the projection (`closed` closes the matter). */
@@ -395,9 +395,14 @@ function matterView(m: repo.MatterRow, caseState: string | null) {
 }
 
 async function withCaseStates(env: Cloudflare.Env, matters: repo.MatterRow[]) {
-  const ids = matters.flatMap((m) => (m.caseId ? [m.caseId] : []));
-  const states = ids.length ? await projectedStates(env, ids) : new Map<string, string>();
-  return matters.map((m) => matterView(m, m.caseId ? (states.get(m.caseId) ?? null) : null));
+  const states = await repo.caseStates(
+    env,
+    matters.flatMap((m) => (m.caseId ? [m.caseId] : [])),
+  );
+  return matters.map((m) => {
+    const found = m.caseId ? states.get(m.caseId) : undefined;
+    return { ...matterView(m, found?.state ?? null), caseClosedAt: found?.closedAt ?? null };
+  });
 }
 
 /** A new matter: in a session, or on a resident's behalf in a village or grid. */
@@ -493,8 +498,10 @@ export async function getMatter(env: Cloudflare.Env, caller: Caller, id: string)
     ] as const)
       if (on) history.push({ at: on, event, detail: null });
   }
-  if (view!.caseState === "closed") history.push({ at: m.outcomeAt!, event: "case_closed", detail: null });
-  return { ...view!, itemState: item?.state ?? null, history };
+  const { caseClosedAt, ...matter } = view!;
+  if (matter.caseState === "closed" && caseClosedAt)
+    history.push({ at: caseClosedAt, event: "case_closed", detail: null });
+  return { ...matter, itemState: item?.state ?? null, history };
 }
 
 /** A triage decision. */

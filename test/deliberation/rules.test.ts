@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { reportOverdueTasks } from "../../src/services/deliberation";
-import { caseIdOf } from "../support/case-fixtures";
+import { caseIdOf, must, projected } from "../support/case-fixtures";
 import {
   chinaDay,
   deliberationVillage,
@@ -106,6 +106,16 @@ describe("triage", () => {
     const kase = await call(`/v1/cases/${c.caseId}`, { token: v.staff.token });
     expect(kase.status).toBe(200);
     expect(kase.body.description).toContain(`源自说事事项 ${toCase.id}`);
+
+    // The case runs its loop; its closing closes the matter, as its raiser reads it.
+    await must(v.staff, c.caseId, "accept", 1, { note: "受理" });
+    await must(v.staff, c.caseId, "resolve", 2, { note: "已更换灯泡" });
+    await must(v.staff, c.caseId, "return-visit", 3, { satisfaction: "satisfied", note: "群众满意" });
+    await must(v.staff, c.caseId, "close", 4);
+    await projected(c.caseId, 5);
+    const closed = await ok(`/v1/deliberation/matters/${toCase.id}`, v.lead.token, undefined, 200, "GET");
+    expect(closed).toMatchObject({ status: "closed", caseState: "closed" });
+    expect(closed.history.map((h: { event: string }) => h.event)).toEqual(["raised", "case", "case_closed"]);
 
     // Another village's centre neither sees nor triages it; a Party member may not triage.
     expect(await call(`/v1/deliberation/matters/${toCase.id}`, { token: v.otherStaff.token })).toBeProblem(

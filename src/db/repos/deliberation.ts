@@ -4,6 +4,7 @@ import { subtreeRange } from "../../domain/units";
 import { getDb } from "../../platform/db/client";
 import { stmt } from "../../platform/db/statements";
 import {
+  cases,
   deliberationFeedback,
   deliberationItems,
   deliberationMatters,
@@ -167,6 +168,19 @@ export function insertSession(env: Cloudflare.Env, row: SessionRow): InStatement
 export async function sessionById(env: Cloudflare.Env, id: string): Promise<SessionRow | null> {
   const [row] = await getDb(env).select().from(deliberationSessions).where(eq(deliberationSessions.id, id));
   return row ?? null;
+}
+
+/** The projected state and closing time of cases, by id (the projection is a second or so behind its desks). */
+export async function caseStates(
+  env: Cloudflare.Env,
+  ids: readonly string[],
+): Promise<Map<string, { state: string; closedAt: string | null }>> {
+  if (ids.length === 0) return new Map();
+  const rows = await getDb(env)
+    .select({ id: cases.id, state: cases.state, closedAt: cases.closedAt })
+    .from(cases)
+    .where(inArray(cases.id, [...ids]));
+  return new Map(rows.map((r) => [r.id, { state: r.state, closedAt: r.closedAt }]));
 }
 
 export function insertMatter(env: Cloudflare.Env, row: MatterRow): InStatement {
