@@ -133,6 +133,8 @@ export const PERMISSIONS = {
   /** Registering representatives and Party members, and setting a unit's micro-power list. */
   "deliberation.registry": STAFF,
   "deliberation.figures": ["admin", "center_staff", "leader"],
+  /** Requiring a village to review an item: centres above the village (the rule in `services/deliberation.ts`). */
+  "deliberation.review": STAFF,
 
   // --- ops: the state of the platform itself
   /** How far the case projection lags its GridDesks. */

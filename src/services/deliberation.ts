@@ -1370,3 +1370,47 @@ export async function reportOverdueTasks(env: Cloudflare.Env, now: number, limit
   );
   return rows.length;
 }
+
+/**
+ * A centre above the village (town and up) requires the village to review an item: an item in the village
+ * centre's inbox (`supervision`), one per request; audited. The village's own centre may not (403).
+ */
+export async function requireReview(env: Cloudflare.Env, caller: Caller, itemId: string, reason: string) {
+  const p = caller.principal;
+  const item = await itemFor(env, p, itemId);
+  if (!inScope(p.unitPath, item.unitPath) || p.unitPath === item.unitPath)
+    throw problems.forbidden("A review is required by a centre above the village");
+  const requestedAt = new Date().toISOString();
+  const requestId = crypto.randomUUID();
+  await writeAudited(
+    getDb(env),
+    [
+      await insertInboxItemStatement({
+        unitId: item.unitId,
+        unitPath: item.unitPath,
+        kind: "supervision",
+        caseId: null,
+        dedupeKey: `deliberation-review:${item.id}:${requestId}`,
+        payload: {
+          source: "deliberation",
+          itemId: item.id,
+          title: item.title,
+          reason,
+          requestedBy: p.userId,
+        },
+        createdAt: requestedAt,
+      }),
+    ],
+    [
+      auditBy(
+        caller,
+        "deliberation.review",
+        { type: "deliberation_item", id: item.id, scopePath: item.unitPath },
+        {
+          reason,
+        },
+      ),
+    ],
+  );
+  return { id: requestId, itemId: item.id, unitId: item.unitId, reason, requestedAt };
+}

@@ -406,3 +406,42 @@ describe("objections", () => {
     expect(resumed).toBeProblem(409, "step-out-of-order");
   });
 });
+
+describe("oversight", () => {
+  it("lets a centre above the village require a review, delivered to the village centre's inbox", async () => {
+    const v = await deliberationVillage();
+    const m = await ok("/v1/deliberation/matters", v.staff.token, {
+      unitId: v.tree.village.id,
+      summary: "集体林地流转",
+    });
+    const { itemId } = await ok(
+      `/v1/deliberation/matters/${m.id}/triage`,
+      v.staff.token,
+      { outcome: "agenda", title: "集体林地流转" },
+      200,
+    );
+    const required = await ok(`/v1/deliberation/items/${itemId}/review-requests`, v.county.token, {
+      reason: "流转价格明显偏低，请复核",
+    });
+    expect(required).toMatchObject({ itemId, unitId: v.tree.village.id });
+    const inbox = await ok(`/v1/units/${v.tree.village.id}/inbox`, v.staff.token, undefined, 200, "GET");
+    expect(
+      inbox.items.find((i: { payload: { itemId?: string } }) => i.payload.itemId === itemId),
+    ).toMatchObject({
+      kind: "supervision",
+      payload: { reason: "流转价格明显偏低，请复核" },
+    });
+    expect(
+      await call(`/v1/deliberation/items/${itemId}/review-requests`, {
+        token: v.staff.token,
+        body: { reason: "自查" },
+      }),
+    ).toBeProblem(403);
+    expect(
+      await call(`/v1/deliberation/items/${itemId}/review-requests`, {
+        token: v.otherStaff.token,
+        body: { reason: "x" },
+      }),
+    ).toBeProblem(404);
+  });
+});

@@ -131,6 +131,13 @@ export const giveFeedback: AppRouteHandler<typeof routes.giveFeedback> = async (
     200,
   );
 
+/** POST /v1/deliberation/items/{id}/review-requests */
+export const requireReview: AppRouteHandler<typeof routes.requireReview> = async (c) =>
+  c.json(
+    await deliberation.requireReview(c.env, caller(c), c.req.valid("param").id, c.req.valid("json").reason),
+    201,
+  );
+
 /** GET /v1/units/{id}/deliberation/figures */
 export const figures: AppRouteHandler<typeof routes.figures> = async (c) => {
   const { from, to } = c.req.valid("query");

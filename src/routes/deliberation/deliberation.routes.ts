@@ -654,6 +654,34 @@ export const giveFeedback = createRoute({
   responses: { 200: jsonResponse(ItemSchema, "Recorded"), ...errorResponses(403, 404, 409) },
 });
 
+export const requireReview = createRoute({
+  method: "post",
+  path: "/v1/deliberation/items/{id}/review-requests",
+  operationId: "requireDeliberationReview",
+  tags: TAG,
+  summary: "Require the village to review an item (town and above); it reaches the village centre's inbox",
+  ...guarded("deliberation.review"),
+  request: {
+    params: ItemParams,
+    body: jsonBody(z.strictObject({ reason: text(2000) }).openapi("DeliberationReviewRequest")),
+  },
+  responses: {
+    201: jsonResponse(
+      z
+        .object({
+          id: z.uuid(),
+          itemId: z.uuid(),
+          unitId: z.uuid(),
+          reason: z.string(),
+          requestedAt: z.string(),
+        })
+        .openapi("DeliberationReview"),
+      "Required",
+    ),
+    ...errorResponses(403, 404),
+  },
+});
+
 export const figures = createRoute({
   method: "get",
   path: "/v1/units/{id}/deliberation/figures",

@@ -28,5 +28,6 @@ export const deliberationRoutes = createRouter()
   .openapi(routes.reportProgress, handlers.reportProgress)
   .openapi(routes.publishResult, handlers.publishResult)
   .openapi(routes.giveFeedback, handlers.giveFeedback)
+  .openapi(routes.requireReview, handlers.requireReview)
   .openapi(routes.figures, handlers.figures)
   .openapi(routes.publicBoard, handlers.publicBoard);
