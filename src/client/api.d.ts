@@ -4281,6 +4281,8 @@ export interface components {
                     den: number;
                     strict: boolean;
                 };
+                /** @description Record each member's vote (记名表决) at representatives' and Party members' meetings */
+                rollCall?: boolean;
             } | null;
         };
         PowerKind: {
@@ -4316,6 +4318,8 @@ export interface components {
                 den: number;
                 strict: boolean;
             };
+            /** @description Record each member's vote (记名表决) at representatives' and Party members' meetings */
+            rollCall: boolean;
         };
         SetPowerList: {
             kinds: components["schemas"]["PowerKind"][];
@@ -4345,6 +4349,8 @@ export interface components {
                     den: number;
                     strict: boolean;
                 };
+                /** @description Record each member's vote (记名表决) at representatives' and Party members' meetings */
+                rollCall?: boolean;
             };
         };
         DeliberationSession: {
@@ -4517,6 +4523,13 @@ export interface components {
                 quorate: boolean;
                 passed: boolean;
                 note: string | null;
+                /** @description Each registered member's vote, where the village's rules ask for a roll call; never on the public board */
+                rollCall: {
+                    /** Format: uuid */
+                    memberId: string;
+                    /** @enum {string} */
+                    vote: "for" | "against" | "abstain";
+                }[] | null;
                 voided: boolean;
                 recordedAt: string;
             }[];
@@ -4609,6 +4622,13 @@ export interface components {
                 households?: number;
             };
             votes: components["schemas"]["DeliberationVotes"];
+            /** @description Each registered member's vote, where the village's rules ask for a roll call; never on the public board */
+            rollCall?: {
+                /** Format: uuid */
+                memberId: string;
+                /** @enum {string} */
+                vote: "for" | "against" | "abstain";
+            }[];
             note?: string;
         };
         NewDeliberationNotice: {

@@ -95,6 +95,8 @@ export interface ProcedureRules {
   partyMembers: Fraction;
   /** Every meeting decides by this share of those present (art. 22, 26). */
   majority: Fraction;
+  /** Representatives' and Party members' meetings record each member's vote (记名表决). */
+  rollCall: boolean;
 }
 
 const MORE_THAN_HALF: Fraction = { num: 1, den: 2, strict: true };
@@ -107,6 +109,7 @@ export const DEFAULT_RULES: ProcedureRules = {
   representatives: MORE_THAN_TWO_THIRDS,
   partyMembers: MORE_THAN_HALF,
   majority: MORE_THAN_HALF,
+  rollCall: false,
 };
 
 /**
@@ -467,4 +470,58 @@ export function median(values: readonly number[]): number | null {
 /** Whole China days between two China dates. */
 export function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}
+
+/** One member's vote in a roll call. */
+export interface RollCallVote {
+  memberId: string;
+  vote: "for" | "against" | "abstain";
+}
+
+/**
+ * A roll call's rules: required at a representatives' or Party members' meeting when the village's rules ask
+ * for one; each voter a member of that meeting's kind serving on its date, once; its tally the votes given.
+ * Null when sound.
+ */
+export function checkRollCall(
+  rules: Pick<ProcedureRules, "rollCall">,
+  meeting: MeetingKind,
+  rollCall: readonly RollCallVote[] | undefined,
+  votes: Votes,
+  serving: ReadonlySet<string>,
+): RuleBreach | null {
+  const byMembers = meeting === "representatives_meeting" || meeting === "party_members_meeting";
+  if (!rollCall) {
+    return rules.rollCall && byMembers
+      ? {
+          slug: "roll-call-required",
+          path: "rollCall",
+          message: "the village's rules ask for a roll call at this meeting",
+        }
+      : null;
+  }
+  if (!byMembers)
+    return {
+      slug: "roll-call-not-taken",
+      path: "rollCall",
+      message: "a roll call is taken at a representatives' or Party members' meeting",
+    };
+  const seen = new Set<string>();
+  for (const [i, v] of rollCall.entries()) {
+    if (!serving.has(v.memberId) || seen.has(v.memberId))
+      return {
+        slug: "roll-call-member",
+        path: `rollCall.${i}.memberId`,
+        message: seen.has(v.memberId) ? "listed twice" : "not a member serving on the meeting date",
+      };
+    seen.add(v.memberId);
+  }
+  const tally = (k: RollCallVote["vote"]) => rollCall.filter((v) => v.vote === k).length;
+  if (tally("for") !== votes.for || tally("against") !== votes.against || tally("abstain") !== votes.abstain)
+    return {
+      slug: "roll-call-mismatch",
+      path: "rollCall",
+      message: "the roll call does not add up to the votes",
+    };
+  return null;
 }

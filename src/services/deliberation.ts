@@ -5,6 +5,7 @@ import { unitPlace } from "../db/repos/unit-lookup";
 import type { NewCase } from "../domain/case-model";
 import { chinaDate } from "../domain/china-time";
 import {
+  checkRollCall,
   checkStep,
   checkVote,
   DEFAULT_POWER_LIST,
@@ -26,6 +27,7 @@ import {
   type PowerKind,
   type ProcedureRules,
   procedureOf,
+  type RollCallVote,
   type RuleBreach,
   type SessionKind,
   STEPS,
@@ -703,6 +705,7 @@ function itemView(item: repo.ItemRow, record: Awaited<ReturnType<typeof repo.ite
       quorate: s.quorate,
       passed: s.passed,
       note: s.note,
+      rollCall: s.rollCall ? (JSON.parse(s.rollCall) as RollCallVote[]) : null,
       voided: s.voided,
       recordedAt: s.recordedAt,
     })),
@@ -770,6 +773,7 @@ export interface StepBody {
   heldOn: string;
   attendance: { present: number; households?: number };
   votes: Votes;
+  rollCall?: RollCallVote[];
   note?: string;
 }
 
@@ -803,6 +807,12 @@ export async function recordStep(env: Cloudflare.Env, caller: Caller, itemId: st
   const bad = checkVote(body.meeting, body.attendance, body.votes, eligible);
   if (bad) throw breach(400, bad);
   const { procedure: rules } = await rulesAt(env, village);
+  if (body.rollCall || rules.rollCall) {
+    const kind = body.meeting === "party_members_meeting" ? "party_member" : "representative";
+    const serving = new Set((await repo.membersOf(env, village.id, kind, body.heldOn)).map((m) => m.id));
+    const wrongCall = checkRollCall(rules, body.meeting, body.rollCall, body.votes, serving);
+    if (wrongCall) throw breach(400, wrongCall);
+  }
   const outcome = decideVote(body.meeting, body.attendance, body.votes, eligible, rules);
   const now = new Date().toISOString();
   const row: repo.StepRow = {
@@ -823,6 +833,7 @@ export async function recordStep(env: Cloudflare.Env, caller: Caller, itemId: st
     note:
       [body.note, outcome.quorumNote && `no quorum: ${outcome.quorumNote}`].filter(Boolean).join("; ") ||
       null,
+    rollCall: body.rollCall ? JSON.stringify(body.rollCall) : null,
     voided: false,
     recordedBy: caller.principal.userId,
     recordedAt: now,

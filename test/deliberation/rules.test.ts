@@ -445,3 +445,87 @@ describe("oversight", () => {
     ).toBeProblem(404);
   });
 });
+
+describe("roll calls", () => {
+  it("are required where the village's rules ask, tallied against the votes, and never on the public board", async () => {
+    const v = await deliberationVillage();
+    await registerMembers(v.staff, v.tree.village, "representative", ["代表甲", "代表乙", "代表丙"]);
+    await registerMembers(v.staff, v.tree.village, "party_member", ["党员甲"]);
+    await ok(
+      `/v1/units/${v.tree.village.id}/deliberation/power-list`,
+      v.staff.token,
+      { kinds: [], procedure: { rollCall: true } },
+      200,
+      "PUT",
+    );
+    const m = await ok("/v1/deliberation/matters", v.staff.token, {
+      unitId: v.tree.village.id,
+      summary: "村规民约修订",
+    });
+    const { itemId } = await ok(
+      `/v1/deliberation/matters/${m.id}/triage`,
+      v.staff.token,
+      { outcome: "agenda", title: "修订村规民约" },
+      200,
+    );
+    const members = await ok(
+      `/v1/units/${v.tree.village.id}/deliberation/members?kind=representative`,
+      v.staff.token,
+      undefined,
+      200,
+      "GET",
+    );
+    const ids = members.items.map((r: { id: string }) => r.id) as string[];
+    const step = (body: Record<string, unknown>) =>
+      call(`/v1/deliberation/items/${itemId}/steps`, {
+        token: v.staff.token,
+        body: { heldOn: chinaDay(), ...body },
+      });
+    const at = (step: string, meeting: string, present: number, extra: Record<string, unknown> = {}) => ({
+      step,
+      meeting,
+      attendance: { present },
+      votes: { for: present, against: 0, abstain: 0 },
+      ...extra,
+    });
+    expect((await step(at("proposal", "party_committee", 3))).status).toBe(201);
+    expect((await step(at("discussion", "two_committees", 5))).status).toBe(201);
+    expect(await step(at("review", "party_members_meeting", 1))).toBeProblem(400, "roll-call-required");
+    const party = await ok(
+      `/v1/units/${v.tree.village.id}/deliberation/members?kind=party_member`,
+      v.staff.token,
+      undefined,
+      200,
+      "GET",
+    );
+    expect(
+      (
+        await step(
+          at("review", "party_members_meeting", 1, {
+            rollCall: [{ memberId: party.items[0].id, vote: "for" }],
+          }),
+        )
+      ).status,
+    ).toBe(201);
+    const wrongTally = await step({
+      ...at("resolution", "representatives_meeting", 3),
+      rollCall: ids.map((memberId) => ({ memberId, vote: "against" })),
+    });
+    expect(wrongTally).toBeProblem(400, "roll-call-mismatch");
+    const resolved = await step({
+      ...at("resolution", "representatives_meeting", 3),
+      votes: { for: 2, against: 1, abstain: 0 },
+      rollCall: ids.map((memberId, i) => ({ memberId, vote: i === 0 ? "against" : "for" })),
+    });
+    expect(resolved.status).toBe(201);
+    expect(resolved.body.state).toBe("resolved");
+    expect(resolved.body.steps.at(-1).rollCall).toHaveLength(3);
+    await ok(`/v1/deliberation/items/${itemId}/resolution-notice`, v.staff.token, {
+      title: "村规民约修订公示",
+      body: "修订稿见公开栏。",
+    });
+    const board = await call(`/v1/public/units/${v.tree.village.id}/notices`);
+    expect(board.body.notices[0].resolution.votes).toEqual({ for: 2, against: 1, abstain: 0 });
+    for (const id of [...ids, party.items[0].id]) expect(board.text).not.toContain(id);
+  });
+});

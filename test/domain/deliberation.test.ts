@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  checkRollCall,
   checkStep,
   checkVote,
   DEFAULT_POWER_LIST,
@@ -232,5 +233,48 @@ describe("ages and figures", () => {
     expect(median([])).toBeNull();
     expect(median([5, 1, 3])).toBe(3);
     expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+});
+
+describe("roll calls", () => {
+  const serving = new Set(["a", "b", "c"]);
+  const rules = { rollCall: true };
+  it("are required where the rules ask, at meetings of registered members only", () => {
+    expect(checkRollCall(rules, "representatives_meeting", undefined, votes(2), serving)?.slug).toBe(
+      "roll-call-required",
+    );
+    expect(checkRollCall(rules, "two_committees", undefined, votes(2), serving)).toBeNull();
+    expect(
+      checkRollCall({ rollCall: false }, "representatives_meeting", undefined, votes(2), serving),
+    ).toBeNull();
+    expect(checkRollCall(rules, "villagers_meeting", [], votes(0), serving)?.slug).toBe(
+      "roll-call-not-taken",
+    );
+  });
+
+  it("list serving members once and add up to the votes", () => {
+    const call = (ids: string[], vs: Array<"for" | "against" | "abstain">) =>
+      ids.map((memberId, i) => ({ memberId, vote: vs[i]! }));
+    expect(
+      checkRollCall(rules, "representatives_meeting", call(["a", "x"], ["for", "for"]), votes(2), serving)
+        ?.path,
+    ).toBe("rollCall.1.memberId");
+    expect(
+      checkRollCall(rules, "representatives_meeting", call(["a", "a"], ["for", "for"]), votes(2), serving)
+        ?.message,
+    ).toBe("listed twice");
+    expect(
+      checkRollCall(rules, "representatives_meeting", call(["a", "b"], ["for", "against"]), votes(2), serving)
+        ?.slug,
+    ).toBe("roll-call-mismatch");
+    expect(
+      checkRollCall(
+        rules,
+        "representatives_meeting",
+        call(["a", "b", "c"], ["for", "against", "for"]),
+        votes(2, 1),
+        serving,
+      ),
+    ).toBeNull();
   });
 });

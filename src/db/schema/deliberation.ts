@@ -127,6 +127,8 @@ export const deliberationSteps = sqliteTable(
     quorate: integer("quorate", { mode: "boolean" }).notNull(),
     passed: integer("passed", { mode: "boolean" }).notNull(),
     note: text("note"),
+    /** Each member's vote (JSON), where the village's rules ask for a roll call; never on the public board. */
+    rollCall: text("roll_call"),
     voided: integer("voided", { mode: "boolean" }).notNull().default(false),
     recordedBy: text("recorded_by").notNull(),
     recordedAt: text("recorded_at").notNull(),

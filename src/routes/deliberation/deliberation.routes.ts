@@ -38,6 +38,13 @@ const ItemStateSchema = z.enum(ITEM_STATES).openapi({ description: labels(ITEM_S
 const MemberKindSchema = z
   .enum(MEMBER_KINDS)
   .openapi({ description: "`representative` — 村民代表; `party_member` — 村党组织党员" });
+const RollCallSchema = z
+  .array(z.strictObject({ memberId: z.uuid(), vote: z.enum(["for", "against", "abstain"]) }))
+  .max(2000)
+  .openapi({
+    description:
+      "Each registered member's vote, where the village's rules ask for a roll call; never on the public board",
+  });
 const VotesSchema = z.object({ for: Count, against: Count, abstain: Count }).openapi("DeliberationVotes");
 const EligibleSchema = z
   .object({
@@ -82,6 +89,11 @@ const ProcedureRulesSchema = z
     representatives: FractionSchema,
     partyMembers: FractionSchema,
     majority: FractionSchema,
+    rollCall: z
+      .boolean()
+      .openapi({
+        description: "Record each member's vote (记名表决) at representatives' and Party members' meetings",
+      }),
   })
   .openapi("ProcedureRules");
 const PowerListSchema = z
@@ -206,6 +218,7 @@ const ItemSchema = z
         quorate: z.boolean(),
         passed: z.boolean(),
         note: z.string().nullable(),
+        rollCall: RollCallSchema.nullable(),
         voided: z.boolean(),
         recordedAt: z.string(),
       }),
@@ -519,6 +532,7 @@ export const recordStep = createRoute({
           heldOn: ChinaDate,
           attendance: z.strictObject({ present: Count, households: Count.optional() }),
           votes: VotesSchema,
+          rollCall: RollCallSchema.optional(),
           note: text(2000).optional(),
         })
         .openapi("NewDeliberationStep"),
