@@ -58,6 +58,24 @@ function onBranch(p: Principal, path: string): boolean {
   return related(p.unitPath, path);
 }
 
+/** 400 unless every user exists and belongs to a unit on the branch of `path` (above it or below it). */
+async function assertUsersOnBranch(env: Cloudflare.Env, ids: readonly string[], path: string, field: string) {
+  const paths = await repo.userPaths(env, ids);
+  const errors = ids.flatMap((id, i) => {
+    const at = paths.get(id);
+    return at && related(at, path)
+      ? []
+      : [
+          {
+            path: field.endsWith("Ids") ? `${field}.${i}` : field,
+            message: "not a user of this village's branch",
+          },
+        ];
+  });
+  if (errors.length)
+    throw problems.badRequest("Users named here belong to the village's branch of the tree", errors);
+}
+
 /** A village in the caller's subtree (404 outside it, 400 for another level). */
 async function villageInScope(env: Cloudflare.Env, p: Principal, unitId: string, field = "unitId") {
   const unit = await unitInScope(env, p, unitId);
@@ -130,6 +148,7 @@ export async function registerMember(
     throw problems.badRequest("A term ends after it starts", [
       { path: "termEnd", message: "before termStart" },
     ]);
+  if (body.userId) await assertUsersOnBranch(env, [body.userId], village.path, "userId");
   if (body.residentId && !(await repo.residentIn(env, body.residentId, village.path)))
     throw problems.badRequest("The member is a resident of the village", [
       { path: "residentId", message: "no such resident in the village" },
@@ -323,6 +342,9 @@ export async function createSession(env: Cloudflare.Env, caller: Caller, unitId:
     known.has(h) ? [] : [{ path: `attendeeHouseholdIds.${i}`, message: "not a household of this unit" }],
   );
   if (errors.length) throw problems.badRequest("Attending households are the unit's own", errors);
+  const attendees = [...new Set(body.attendeeUserIds ?? [])];
+  await assertUsersOnBranch(env, attendees, unit.path, "attendeeUserIds");
+  if (body.hostId) await assertUsersOnBranch(env, [body.hostId], unit.path, "hostId");
   const row: repo.SessionRow = {
     id: crypto.randomUUID(),
     unitId: unit.id,
@@ -333,7 +355,7 @@ export async function createSession(env: Cloudflare.Env, caller: Caller, unitId:
     place: body.place,
     hostId: body.hostId ?? caller.principal.userId,
     topics: JSON.stringify(body.topics ?? []),
-    attendeeUserIds: JSON.stringify([...new Set(body.attendeeUserIds ?? [])]),
+    attendeeUserIds: JSON.stringify(attendees),
     attendeeHouseholdIds: JSON.stringify(householdIds),
     unregisteredCount: body.unregisteredCount ?? 0,
     minutes: body.minutes ?? null,
@@ -1064,6 +1086,7 @@ export async function addTask(
     throw problems.badRequest("A task has one owner: a user or a unit", [
       { path: "ownerUserId", message: "one of ownerUserId, ownerUnitId" },
     ]);
+  if (body.ownerUserId) await assertUsersOnBranch(env, [body.ownerUserId], item.unitPath, "ownerUserId");
   if (body.ownerUnitId) {
     const unit = await unitPlace(env, body.ownerUnitId);
     if (!unit || !related(item.unitPath, unit.path))

@@ -84,6 +84,25 @@ describe("bad input to deliberation is a 4xx and writes nothing", () => {
         },
       }),
     ).toBeProblem(400);
+    // Users named are real users of the village's branch.
+    expect(
+      await call(`/v1/units/${v.tree.village.id}/deliberation/sessions`, {
+        token: v.staff.token,
+        body: {
+          kind: "open_talk",
+          title: "说事会",
+          heldAt: new Date().toISOString(),
+          place: "村委会",
+          attendeeUserIds: [v.lead.id, v.otherStaff.id],
+        },
+      }),
+    ).toBeProblem(400);
+    expect(
+      await call(`/v1/units/${v.tree.village.id}/deliberation/members`, {
+        token: v.staff.token,
+        body: { kind: "representative", name: "甲", termStart: "2026-05-01", userId: crypto.randomUUID() },
+      }),
+    ).toBeProblem(400);
     // A Party member may raise but not run the procedure.
     expect(
       await call(`/v1/deliberation/items/${itemId}/steps`, { token: v.party.token, body: good }),

@@ -19,6 +19,7 @@ import {
   households,
   residents,
   units,
+  users,
 } from "../schema";
 
 export type MemberRow = typeof deliberationMembers.$inferSelect;
@@ -113,6 +114,16 @@ export function membersOf(env: Cloudflare.Env, unitId: string, kind?: string, on
     )
     .orderBy(asc(m.kind), asc(m.termStart), asc(m.id))
     .limit(500);
+}
+
+/** The units of users, by user id (unknown ids are absent). */
+export async function userPaths(env: Cloudflare.Env, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await getDb(env)
+    .select({ id: users.id, unitPath: users.unitPath })
+    .from(users)
+    .where(inArray(users.id, [...ids]));
+  return new Map(rows.map((r) => [r.id, r.unitPath]));
 }
 
 /** Whether a resident lives in the subtree of `path`. */
