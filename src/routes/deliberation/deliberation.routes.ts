@@ -89,11 +89,9 @@ const ProcedureRulesSchema = z
     representatives: FractionSchema,
     partyMembers: FractionSchema,
     majority: FractionSchema,
-    rollCall: z
-      .boolean()
-      .openapi({
-        description: "Record each member's vote (记名表决) at representatives' and Party members' meetings",
-      }),
+    rollCall: z.boolean().openapi({
+      description: "Record each member's vote (记名表决) at representatives' and Party members' meetings",
+    }),
   })
   .openapi("ProcedureRules");
 const PowerListSchema = z
