@@ -2440,7 +2440,7 @@ export interface paths {
         put?: never;
         /**
          * Report a task's progress (0–100 %); 100 marks it done, once its item is decided
-         * @description **Roles:** `admin` (系统管理员), `center_staff` (综治中心工作人员), `grid_worker` (网格员), `party_member` (党员), `deputy` (人大代表), `household_lead` (中心户长), `department` (职能部门), `leader` (领导（只读）).
+         * @description **Roles:** `admin` (系统管理员), `center_staff` (综治中心工作人员), `grid_worker` (网格员), `party_member` (党员), `deputy` (人大代表), `household_lead` (中心户长), `department` (职能部门).
          */
         post: operations["reportDeliberationTaskProgress"];
         delete?: never;

@@ -120,7 +120,15 @@ export const PERMISSIONS = {
   /** Objecting to a notice during its notice period. */
   "deliberation.object": ["admin", "center_staff", "grid_worker", "party_member", "deputy", "household_lead"],
   /** Reporting a task's progress: its owner (the rule in `services/deliberation.ts`) or the centre. */
-  "deliberation.progress": ANY,
+  "deliberation.progress": [
+    "admin",
+    "center_staff",
+    "grid_worker",
+    "party_member",
+    "deputy",
+    "household_lead",
+    "department",
+  ],
   /** Satisfaction with a published result. */
   "deliberation.feedback": [
     "admin",
