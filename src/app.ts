@@ -15,6 +15,9 @@ import { api } from "./routes";
 
 const PUBLIC_V1 = new Set(["/v1/auth/login", "/v1/auth/login/second-factor", "/v1/auth/refresh"]);
 
+/** The village notice boards (村务公开): read without a token. */
+const isPublicBoard = (path: string) => /^\/v1\/public\/units\/[^/]+\/notices$/.test(path);
+
 export type { AppType } from "./routes";
 
 /** The document's header; paths and components come from the routes. */
@@ -79,7 +82,7 @@ export function createApp() {
   app.use(
     "/v1/*",
     timedMiddleware("auth", async (c, next) =>
-      PUBLIC_V1.has(c.req.path)
+      PUBLIC_V1.has(c.req.path) || isPublicBoard(c.req.path)
         ? next()
         : isResidentPath(c.req.path)
           ? authenticateResident()(c, next)

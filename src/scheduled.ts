@@ -4,6 +4,7 @@ import { deskAlarmWatchdog, projectionWatchdog } from "./durable/grid-desk/watch
 import { getDb } from "./platform/db/client";
 import { directivesWatchdog } from "./queues/directives";
 import { auditAnchor } from "./services/audit";
+import { reportOverdueTasks } from "./services/deliberation";
 
 /** A task the cron trigger runs (watchdogs only: deadlines are Durable Object alarms, not scans). */
 export type ScheduledTask = (controller: ScheduledController, env: Cloudflare.Env) => Promise<void>;
@@ -23,4 +24,6 @@ export const scheduledTasks: ScheduledTask[] = [
   async (controller, env) => void (await sweepWebhookOutbox(env, getDb(env), controller.scheduledTime)),
   // The audit anchor links and checkpoints on its own alarm; this re-arms that alarm should it ever be lost.
   async (_controller, env) => void (await auditAnchor(env).ensureAlarm()),
+  // Deliberation tasks past their due date (an index range over due dates) → their village centre's inbox, once.
+  async (controller, env) => void (await reportOverdueTasks(env, controller.scheduledTime)),
 ];

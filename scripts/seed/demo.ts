@@ -11,6 +11,7 @@ import { hashPassword } from "../../src/platform/crypto/password";
 import { writeAudited } from "../../src/platform/db/audit";
 import type { Db } from "../../src/platform/db/client";
 import { demoSecondFactorStatements } from "../lib/demo-totp";
+import { seedDeliberation } from "./deliberation";
 import { seedHouseholds } from "./households";
 import { stableId } from "./ids";
 
@@ -18,6 +19,8 @@ export const DEMO_PASSWORD = "grid321-demo";
 
 /** Seeds of the other areas (households, cases, …), each idempotent, run after the tree and users. */
 const areaSeeds: Array<(client: Client, tree: DemoTree) => Promise<void>> = [seedHouseholds];
+// Deliberation seeds after households: its eligible numbers count the village's residents.
+areaSeeds.push(seedDeliberation);
 
 export interface DemoUnit {
   id: string;

@@ -1,2 +1,2 @@
 /** SHA-256 of the /openapi.json that src/client/api.d.ts was generated from (`npm run client:generate`). */
-export const OPENAPI_SHA256 = "9dba1f3668dfb2c6261d42955fe332c36471b721ec972d8512757bddd7c1286f";
+export const OPENAPI_SHA256 = "1e3ac0538f0fdcedb2543572cdfae24647c5322bcade13d83dc0121122891673";

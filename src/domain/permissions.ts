@@ -110,6 +110,40 @@ export const PERMISSIONS = {
   "household-leads.flag": STAFF,
   "household-leads.list": ["admin", "center_staff", "leader", "grid_worker"],
 
+  // --- deliberation (两说一商): sessions, matters, the four steps, notices, tasks, figures
+  /** Reading sessions, matters, items and the micro-power list of one's branch of the tree. */
+  "deliberation.read": ANY,
+  /** Running sessions and the procedure: steps, notices, decisions, tasks, results (the village centre). */
+  "deliberation.run": STAFF,
+  /** Raising a matter, in a session or on a resident's behalf. */
+  "deliberation.raise": ["admin", "center_staff", "grid_worker", "party_member", "deputy", "household_lead"],
+  /** Objecting to a notice during its notice period. */
+  "deliberation.object": ["admin", "center_staff", "grid_worker", "party_member", "deputy", "household_lead"],
+  /** Reporting a task's progress: its owner (the rule in `services/deliberation.ts`) or the centre. */
+  "deliberation.progress": [
+    "admin",
+    "center_staff",
+    "grid_worker",
+    "party_member",
+    "deputy",
+    "household_lead",
+    "department",
+  ],
+  /** Satisfaction with a published result. */
+  "deliberation.feedback": [
+    "admin",
+    "center_staff",
+    "grid_worker",
+    "party_member",
+    "deputy",
+    "household_lead",
+  ],
+  /** Registering representatives and Party members, and setting a unit's micro-power list. */
+  "deliberation.registry": STAFF,
+  "deliberation.figures": ["admin", "center_staff", "leader"],
+  /** Requiring a village to review an item: centres above the village (the rule in `services/deliberation.ts`). */
+  "deliberation.review": STAFF,
+
   // --- ops: the state of the platform itself
   /** How far the case projection lags its GridDesks. */
   "ops.projection-lag": ["admin"],

@@ -5,6 +5,7 @@ import { authRoutes } from "./auth";
 import { caseRoutes } from "./cases";
 import { contactLogRoutes } from "./contact-logs";
 import { contactRoutes } from "./contacts";
+import { deliberationRoutes } from "./deliberation";
 import { directiveRoutes } from "./directives";
 import { healthRoutes } from "./health";
 import { householdLeadRoutes } from "./household-leads";
@@ -50,7 +51,8 @@ export const api = createRouter()
   .route("/", contactLogRoutes)
   .route("/", opsRoutes)
   .route("/", residentAccountRoutes)
-  .route("/", open311Routes);
+  .route("/", open311Routes)
+  .route("/", deliberationRoutes);
 
 /** The whole API's type, for `hc<AppType>` clients. */
 export type AppType = typeof api;

@@ -196,6 +196,7 @@ export const unitSettings = sqliteTable(
 );
 
 export * from "./cases";
+export * from "./deliberation";
 export * from "./directives";
 export * from "./escalation";
 export * from "./households";

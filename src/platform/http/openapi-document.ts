@@ -62,6 +62,7 @@ export const PUBLIC_OPERATIONS = new Set([
   "POST /v1/auth/login",
   "POST /v1/auth/login/second-factor",
   "POST /v1/auth/refresh",
+  "GET /v1/public/units/{id}/notices",
 ]);
 
 /** Operations that never reach libSQL, so never answer 503 `db-unavailable`. */

@@ -6,6 +6,8 @@ import { call } from "../../support/helpers";
 const METHODS = ["get", "post", "put", "patch", "delete"] as const;
 const UNDOCUMENTED = new Set(["GET /openapi.json", "GET /docs"]);
 const PUBLIC = new Set(["POST /v1/auth/login", "POST /v1/auth/login/second-factor", "POST /v1/auth/refresh"]);
+// The village notice boards (村务公开) are public too.
+PUBLIC.add("GET /v1/public/units/{id}/notices");
 
 interface Operation {
   security?: Array<Record<string, string[]>>;
