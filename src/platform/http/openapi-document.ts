@@ -63,7 +63,13 @@ export const PUBLIC_OPERATIONS = new Set([
   "POST /v1/auth/login/second-factor",
   "POST /v1/auth/refresh",
   "GET /v1/public/units/{id}/notices",
+  "POST /v1/resident/auth/codes",
+  "POST /v1/resident/auth/tokens",
+  "GET /v1/resident/dev/codes",
 ]);
+
+/** Paths under this prefix take a resident's token (`residentBearer`), never a staff one. */
+export const RESIDENT_PREFIX = "/v1/resident/";
 
 /** Operations that never reach libSQL, so never answer 503 `db-unavailable`. */
 const WITHOUT_DATABASE = new Set(["GET /.well-known/jwks.json"]);
