@@ -197,6 +197,7 @@ export const unitSettings = sqliteTable(
 
 export * from "./cases";
 export * from "./directives";
+export * from "./emergency";
 export * from "./escalation";
 export * from "./households";
 export * from "./projection";
