@@ -19,6 +19,14 @@ declare global {
       AUDIT_KEY: string;
       /** Queue of time-limit policy changes to push into the GridDesks below a unit (src/queues/desk-rules.ts). */
       DESK_RULES: Queue;
+      /** Emergency command: one roster and check-in object per (event, grid), one command post per event. */
+      EMERGENCY_GRID: DurableObjectNamespace<import("./durable/emergency-grid/emergency-grid").EmergencyGrid>;
+      EMERGENCY_COMMAND: DurableObjectNamespace<
+        import("./durable/emergency-command/emergency-command").EmergencyCommand
+      >;
+      /** Roster jobs of emergency events (src/queues/emergency-rosters.ts) and their dead letters. */
+      EMERGENCY_ROSTERS: Queue;
+      EMERGENCY_ROSTERS_DLQ: Queue;
     }
   }
 }
