@@ -1,2 +1,2 @@
 /** SHA-256 of the /openapi.json that src/client/api.d.ts was generated from (`npm run client:generate`). */
-export const OPENAPI_SHA256 = "4ebc073960093c95c249301ed77ec5a9e0e5f2b51a92f714e34d84a5b20b1da8";
+export const OPENAPI_SHA256 = "d7b4209ca58b08aba7676d4b1ba2c5005b9720d4f95131a8a7122e85749753d4";

@@ -99,7 +99,7 @@ export const list = createRoute({
   summary: "Events the caller's subtree commands or is affected by, active first",
   ...guarded("emergency.read"),
   request: { query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }) },
-  responses: { 200: jsonResponse(z.object({ items: z.array(EventSchema) }), "Events") },
+  responses: { 200: jsonResponse(z.object({ items: z.array(EventSchema) }), "Events"), ...errorResponses() },
 });
 
 export const getOne = createRoute({
