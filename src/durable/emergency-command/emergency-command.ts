@@ -148,7 +148,7 @@ export class EmergencyCommand extends DurableObject<Cloudflare.Env> {
     unknown: string[];
   } {
     const event = this.event();
-    if (!event || event.status !== "active") return { active: false, full: [], unknown: [] };
+    if (event?.status !== "active") return { active: false, full: [], unknown: [] };
     const now = this.clock();
     return this.ctx.storage.transactionSync(() => {
       this.sql.exec("DELETE FROM holds WHERE until_ms < ?", now);
@@ -199,67 +199,76 @@ export class EmergencyCommand extends DurableObject<Cloudflare.Env> {
    * confirmed holds go. A push not beyond what is held changes nothing, so redelivery and reordering are safe.
    */
   apply(push: GridPush): number {
+    return this.applyMany([push]);
+  }
+
+  /** Applies many grids' pushes in one transaction (the roster builder's, one per job). */
+  applyMany(pushes: GridPush[]): number {
     const before = this.lastSeq();
     this.ctx.storage.transactionSync(() => {
-      const held = this.sql
-        .exec<{ last_seq: number; shelters: string }>(
-          "SELECT last_seq, shelters FROM grids WHERE grid_id = ?",
-          push.gridId,
-        )
-        .toArray()[0];
-      const last = held?.last_seq ?? 0;
-      if (held && push.lastSeq <= last) return;
-      if (!held) this.append("roster", push.gridPath, { gridId: push.gridId, counts: push.counts });
-      const town = townOfPath(push.gridPath) ?? "";
-      for (const c of push.changes) {
-        if (c.seq <= last) continue;
-        this.sql.exec("DELETE FROM holds WHERE checkin_id = ?", c.checkinId);
-        if (c.vulnerableDelta !== 0) {
-          this.sql.exec(
-            "INSERT INTO reach (at, town_id, delta) VALUES (?, ?, ?)",
-            c.recordedAt,
-            town,
-            c.vulnerableDelta,
-          );
-        }
-        if (c.caseId) {
-          this.sql.exec(
-            "INSERT INTO cases (case_id, grid_id, household_id, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            c.caseId,
-            push.gridId,
-            c.householdId,
-            c.recordedAt,
-          );
-        }
-        const { seq: _gridSeq, vulnerableDelta: _d, ...entry } = c;
-        this.append("checkin", push.gridPath, { gridId: push.gridId, ...entry });
-      }
-      const old = held ? (JSON.parse(held.shelters) as Record<string, number>) : {};
-      for (const id of new Set([...Object.keys(old), ...Object.keys(push.shelters)])) {
-        const delta = (push.shelters[id] ?? 0) - (old[id] ?? 0);
-        if (delta !== 0) {
-          this.sql.exec(
-            "UPDATE shelters SET occupied = occupied + ?, peak = MAX(peak, occupied + ?) WHERE id = ?",
-            delta,
-            delta,
-            id,
-          );
-        }
-      }
-      this.sql.exec(
-        `INSERT INTO grids (grid_id, grid_path, last_seq, ready_at, counts, shelters) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (grid_id) DO UPDATE SET last_seq = excluded.last_seq, counts = excluded.counts,
-           shelters = excluded.shelters`,
-        push.gridId,
-        push.gridPath,
-        push.lastSeq,
-        push.rosterReadyAt,
-        JSON.stringify(push.counts),
-        JSON.stringify(push.shelters),
-      );
+      for (const push of pushes) this.applyOne(push);
     });
     this.broadcastFrom(before);
     return this.lastSeq();
+  }
+
+  private applyOne(push: GridPush): void {
+    const held = this.sql
+      .exec<{ last_seq: number; shelters: string }>(
+        "SELECT last_seq, shelters FROM grids WHERE grid_id = ?",
+        push.gridId,
+      )
+      .toArray()[0];
+    const last = held?.last_seq ?? 0;
+    if (held && push.lastSeq <= last) return;
+    if (!held) this.append("roster", push.gridPath, { gridId: push.gridId, counts: push.counts });
+    const town = townOfPath(push.gridPath) ?? "";
+    for (const c of push.changes) {
+      if (c.seq <= last) continue;
+      this.sql.exec("DELETE FROM holds WHERE checkin_id = ?", c.checkinId);
+      if (c.vulnerableDelta !== 0) {
+        this.sql.exec(
+          "INSERT INTO reach (at, town_id, delta) VALUES (?, ?, ?)",
+          c.recordedAt,
+          town,
+          c.vulnerableDelta,
+        );
+      }
+      if (c.caseId) {
+        this.sql.exec(
+          "INSERT INTO cases (case_id, grid_id, household_id, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+          c.caseId,
+          push.gridId,
+          c.householdId,
+          c.recordedAt,
+        );
+      }
+      const { seq: _gridSeq, vulnerableDelta: _d, ...entry } = c;
+      this.append("checkin", push.gridPath, { gridId: push.gridId, ...entry });
+    }
+    const old = held ? (JSON.parse(held.shelters) as Record<string, number>) : {};
+    for (const id of new Set([...Object.keys(old), ...Object.keys(push.shelters)])) {
+      const delta = (push.shelters[id] ?? 0) - (old[id] ?? 0);
+      if (delta !== 0) {
+        this.sql.exec(
+          "UPDATE shelters SET occupied = occupied + ?, peak = MAX(peak, occupied + ?) WHERE id = ?",
+          delta,
+          delta,
+          id,
+        );
+      }
+    }
+    this.sql.exec(
+      `INSERT INTO grids (grid_id, grid_path, last_seq, ready_at, counts, shelters) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (grid_id) DO UPDATE SET last_seq = excluded.last_seq, counts = excluded.counts,
+           shelters = excluded.shelters`,
+      push.gridId,
+      push.gridPath,
+      push.lastSeq,
+      push.rosterReadyAt,
+      JSON.stringify(push.counts),
+      JSON.stringify(push.shelters),
+    );
   }
 
   /** The figures of the event inside `unitPath`: totals, by child unit on the way to each grid, shelters. */

@@ -96,8 +96,6 @@ export type CheckinResult =
     }
   | { ok: false; id: string; status: 404 | 409 | 422; code: string; detail: string };
 
-const SAFETY_NET_MS = 30_000;
-
 /**
  * One emergency event's roster for one grid (应急花名册), addressed by `idFromName("<eventId>:<gridId>")`, and the
  * only writer of that grid's check-ins. Each batch of check-ins is one synchronous transaction over the
@@ -121,15 +119,17 @@ export class EmergencyGrid extends DurableObject<Cloudflare.Env> {
 
   /**
    * Loads (or extends) the roster: households already on it keep their state, new ones are appended in the
-   * order given. Arms the reach alarm and pushes the grid's figures to the event.
+   * order given. Arms the reach alarm. Returns the grid's figures (with any changes not yet acknowledged) for
+   * the builder to hand to the event in one call for many grids; redelivery returns the current figures.
    */
-  async loadRoster(setup: RosterSetup, lines: RosterLineInput[]): Promise<number> {
-    const count = this.ctx.storage.transactionSync(() => {
+  async loadRoster(setup: RosterSetup, lines: RosterLineInput[]): Promise<GridPush> {
+    this.ctx.storage.transactionSync(() => {
       if (!this.meta("event_id")) {
         this.setMeta("event_id", setup.eventId);
         this.setMeta("setup", JSON.stringify(setup));
         this.setMeta("due_at", String(this.dueFrom(setup, setup.startedAt)));
         this.setMeta("round", "0");
+        this.setMeta("change_seq", "0");
       }
       const start = this.sql
         .exec<{ n: number }>("SELECT COALESCE(MAX(position), -1) + 1 AS n FROM lines")
@@ -148,12 +148,9 @@ export class EmergencyGrid extends DurableObject<Cloudflare.Env> {
         );
       });
       this.setMeta("ready_at", this.meta("ready_at") ?? new Date(this.clock()).toISOString());
-      this.queueChange(null);
-      return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM lines").one().n;
     });
-    await this.ctx.storage.setAlarm(Math.min(Number(this.meta("due_at")), Date.now() + SAFETY_NET_MS));
-    await this.push();
-    return count;
+    if ((await this.ctx.storage.getAlarm()) === null) await this.rearm();
+    return this.pushPayload(setup);
   }
 
   /** The roster in priority order with each line's state, or null before it is loaded. */
@@ -407,17 +404,13 @@ export class EmergencyGrid extends DurableObject<Cloudflare.Env> {
     return from + (setup.reachIntervalMinutes ?? REACH_INTERVAL_MINUTES[setup.level]) * 60_000;
   }
 
-  /** Sends unacknowledged changes and the current figures to the event's EmergencyCommand. */
-  private async push(): Promise<void> {
-    const setup = this.setup();
-    if (!setup) return;
+  /** The grid's figures and the changes not yet acknowledged by the event (at most 500, oldest first). */
+  private pushPayload(setup: RosterSetup): GridPush {
     const changes = this.sql
       .exec<{ seq: number; body: string }>("SELECT seq, body FROM changes ORDER BY seq LIMIT 500")
       .toArray();
-    if (!changes.length) return;
-    const last = changes[changes.length - 1]!.seq;
-    const push: GridPush = {
-      lastSeq: last,
+    return {
+      lastSeq: changes.length ? changes[changes.length - 1]!.seq : Number(this.meta("change_seq") ?? "0"),
       gridId: setup.gridId,
       gridPath: setup.gridPath,
       rosterReadyAt: this.meta("ready_at") ?? "",
@@ -430,22 +423,28 @@ export class EmergencyGrid extends DurableObject<Cloudflare.Env> {
           .toArray()
           .map((r) => [r.shelter_id, r.n]),
       ),
-      changes: changes
-        .map((c) => ({ ...(JSON.parse(c.body) as Omit<LineChange, "seq">), seq: c.seq }))
-        .filter((c) => c.checkinId !== ""),
+      changes: changes.map((c) => ({ ...(JSON.parse(c.body) as Omit<LineChange, "seq">), seq: c.seq })),
     };
+  }
 
+  /** Sends unacknowledged changes and the current figures to the event's EmergencyCommand. */
+  private async push(): Promise<void> {
+    const setup = this.setup();
+    if (!setup) return;
+    const push = this.pushPayload(setup);
+    if (!push.changes.length) return;
     try {
-      const stub = this.env.EMERGENCY_COMMAND.get(
-        this.env.EMERGENCY_COMMAND.idFromName(setup.eventId),
-      ) as DurableObjectStub<EmergencyCommand>;
-      await stub.apply(push);
-      this.sql.exec("DELETE FROM changes WHERE seq <= ?", last);
+      await this.commandStub(setup.eventId).apply(push);
+      this.sql.exec("DELETE FROM changes WHERE seq <= ?", push.lastSeq);
     } catch (error) {
       console.error(
         JSON.stringify({ kind: "emergency-push-failed", grid: setup.gridId, error: String(error) }),
       );
     }
+  }
+
+  private commandStub(eventId: string): DurableObjectStub<EmergencyCommand> {
+    return this.env.EMERGENCY_COMMAND.get(this.env.EMERGENCY_COMMAND.idFromName(eventId));
   }
 
   /** Reports the urgent case of each `needs_help` household still waiting for one (idempotent by its id). */
@@ -512,21 +511,10 @@ export class EmergencyGrid extends DurableObject<Cloudflare.Env> {
       .one();
   }
 
-  /** Queues a change for the event (null: only the figures changed, e.g. a roster loaded). */
-  private queueChange(change: Omit<LineChange, "seq"> | null): void {
-    const body = change ?? {
-      checkinId: "",
-      householdId: "",
-      outcome: "reached_safe",
-      status: "pending",
-      at: "",
-      recordedAt: "",
-      shelterId: null,
-      caseId: null,
-      vulnerableDelta: 0,
-    };
+  /** Queues a change for the event, numbered gap-free per grid. */
+  private queueChange(change: Omit<LineChange, "seq">): void {
     const seq = Number(this.meta("change_seq") ?? "0") + 1;
-    this.sql.exec("INSERT INTO changes (seq, body) VALUES (?, ?)", seq, JSON.stringify(body));
+    this.sql.exec("INSERT INTO changes (seq, body) VALUES (?, ?)", seq, JSON.stringify(change));
     this.setMeta("change_seq", String(seq));
   }
 
