@@ -127,7 +127,7 @@ describe("emergency check-ins", () => {
     const id = await declareFlood(w, { level: "I" });
     await postCheckins(w.worker, id, w.tree.grid, [
       checkin(w.households.green, "reached_safe"),
-      checkin(w.households.twoVulnerable, "moved", { shelterId: undefined, outcome: "reached_safe" }),
+      checkin(w.households.twoVulnerable, "reached_safe"),
     ]);
     const grid = gridObject(id, w.tree.grid.id);
     await runInDurableObject(grid, (g: EmergencyGrid) => {
@@ -150,6 +150,14 @@ describe("emergency check-ins", () => {
       (x: { householdId: string }) => x.householdId,
     );
     expect(households).toEqual([w.households.elderly, w.households.red, w.households.yellow]);
+
+    // Once stood down, the next interval escalates nothing more.
+    await call(`/v1/emergencies/${id}/stand-down`, { token: w.townCentre.token, method: "POST" });
+    await runInDurableObject(grid, (g: EmergencyGrid) => {
+      g.clock = () => Date.now() + 300 * 60_000;
+    });
+    await runDurableObjectAlarm(grid);
+    expect((await inbox()).rows).toHaveLength(2);
   });
 
   it("fills shelters up to their capacity and refuses a move beyond it, writing nothing", async () => {

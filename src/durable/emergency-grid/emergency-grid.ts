@@ -337,6 +337,12 @@ export class EmergencyGrid extends DurableObject<Cloudflare.Env> {
     const due = Number(this.meta("due_at") ?? Number.POSITIVE_INFINITY);
     const now = this.clock();
     if (!setup || now < due) return;
+    // A stood-down event escalates nothing more (the read is outside any transaction; marking is idempotent).
+    const event = await this.commandStub(setup.eventId).event();
+    if (event?.status !== "active") {
+      this.sql.exec("DELETE FROM meta WHERE key = 'due_at'");
+      return;
+    }
     const round = Number(this.meta("round") ?? "0") + 1;
     const unreached = this.sql
       .exec<{ household_id: string; doc: string; vulnerable: number }>(
