@@ -348,7 +348,10 @@ async function main() {
       await reading;
 
       if (CITY) await declareAndWait(cityToken, tree.cityId, tree.grids.length, "city rosters");
-      console.log(`runtime errors logged by the Worker: ${stack.runtimeErrors.count}`, stack.runtimeErrors.samples);
+      console.log(
+        `runtime errors logged by the Worker: ${stack.runtimeErrors.count}`,
+        stack.runtimeErrors.samples,
+      );
     },
   );
   await proxy?.close();
