@@ -16,6 +16,8 @@ const QUEUE_CONSUMERS = {
   directives: { maxBatchSize: 10, maxRetries: 8, deadLetterQueue: "directives-dlq" },
   "directives-dlq": { maxBatchSize: 20, maxRetries: 10 },
   "desk-rules": { maxBatchSize: 10, maxRetries: 10 },
+  "emergency-rosters": { maxBatchSize: 10, maxRetries: 8, deadLetterQueue: "emergency-rosters-dlq" },
+  "emergency-rosters-dlq": { maxBatchSize: 10, maxRetries: 10 },
 };
 const TEST_BATCH_TIMEOUT_S = 0.05;
 

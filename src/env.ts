@@ -24,6 +24,14 @@ declare global {
       RESIDENT_CODE_SENDER_URL?: string;
       /** Bearer credential for `RESIDENT_CODE_SENDER_URL` (secret). */
       RESIDENT_CODE_SENDER_TOKEN?: string;
+      /** Emergency command: one roster and check-in object per (event, grid), one command post per event. */
+      EMERGENCY_GRID: DurableObjectNamespace<import("./durable/emergency-grid/emergency-grid").EmergencyGrid>;
+      EMERGENCY_COMMAND: DurableObjectNamespace<
+        import("./durable/emergency-command/emergency-command").EmergencyCommand
+      >;
+      /** Roster jobs of emergency events (src/queues/emergency-rosters.ts) and their dead letters. */
+      EMERGENCY_ROSTERS: Queue;
+      EMERGENCY_ROSTERS_DLQ: Queue;
     }
   }
 }

@@ -4,6 +4,8 @@ import { scheduledTasks } from "./scheduled";
 import "./env";
 
 export { AuditAnchor } from "./durable/audit-anchor/audit-anchor";
+export { EmergencyCommand } from "./durable/emergency-command/emergency-command";
+export { EmergencyGrid } from "./durable/emergency-grid/emergency-grid";
 export { GridDesk } from "./durable/grid-desk/grid-desk";
 
 const app = createApp();

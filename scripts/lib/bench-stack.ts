@@ -82,6 +82,11 @@ export interface BenchStackOptions {
    * stand-in itself still gets the original when it imports it.
    */
   replaceModules?: Record<string, string>;
+  /**
+   * Puts something of the bench's own between the Worker and sqld (e.g. a proxy it can cut to stage a libSQL
+   * outage): called with sqld's loopback address, returns the URL the Worker uses. Ignored with a latency proxy.
+   */
+  libsqlVia?: (sqld: { host: string; port: number }) => Promise<string>;
 }
 
 export interface BenchStack {
@@ -312,7 +317,9 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
 
     const vars: BenchVars = {
       ENVIRONMENT: "bench",
-      LIBSQL_URL: proxy?.url ?? sqld.url,
+      LIBSQL_URL:
+        proxy?.url ??
+        (options.libsqlVia ? await options.libsqlVia({ host: "127.0.0.1", port: sqld.port }) : sqld.url),
       LIBSQL_AUTH_TOKEN: "",
       JWT_PRIVATE_JWK: await generateJwtPrivateJwk(),
       PII_KEY: generatePiiKey(),

@@ -151,6 +151,13 @@ export function demoUsers(
     { username: "household-lead", displayName: "中心户长 刘强", role: "household_lead", unit: grid },
     { username: "department", displayName: "汉滨区住建局", role: "department", unit: tree.counties[0]! },
     { username: "leader", displayName: "市领导（只读）", role: "leader", unit: tree.city },
+    // A second grid worker, in 安澜社区第1网格, for the emergency walk-through (two responders, two villages).
+    {
+      username: "grid-worker-2",
+      displayName: "网格员 黄磊",
+      role: "grid_worker",
+      unit: tree.grids.find((g) => g.name === "安澜社区第1网格")!,
+    },
   ];
 }
 

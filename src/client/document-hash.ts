@@ -1,2 +1,2 @@
 /** SHA-256 of the /openapi.json that src/client/api.d.ts was generated from (`npm run client:generate`). */
-export const OPENAPI_SHA256 = "1e3ac0538f0fdcedb2543572cdfae24647c5322bcade13d83dc0121122891673";
+export const OPENAPI_SHA256 = "9d798eb81578c20206f21b1f2f131626f084bc915450faea9de73786509b3fcb";

@@ -156,6 +156,13 @@ export const PERMISSIONS = {
   "open311.apps": ["admin"],
   /** Residents' ratings of a party member, in aggregate, for the annual review. */
   "resident-ratings.read": ["admin", "center_staff", "leader"],
+  // --- emergency command (应急指挥)
+  /** Reading events, their progress, the live stream and the after-action report (inside one's subtree). */
+  "emergency.read": ANY,
+  /** Declaring, raising, lowering, adding units, standing down and registering shelters (town centres and above). */
+  "emergency.command": STAFF,
+  /** Reading a grid's roster with phones (audited) and checking households in: the event's responders. */
+  "emergency.respond": ["admin", "center_staff", "grid_worker", "party_member", "deputy", "household_lead"],
 } as const satisfies Record<string, readonly Role[]>;
 
 /** An action some role may perform. */

@@ -2,6 +2,7 @@ import type { QueueConsumer } from "../platform/queues/consume";
 import { consumeCaseEventDeadLetters, consumeCaseEvents } from "./case-events";
 import { consumeDeskRules } from "./desk-rules";
 import { consumeDeadDirectiveFanout, consumeDirectiveFanout } from "./directives";
+import { consumeDeadEmergencyRosters, consumeEmergencyRosters } from "./emergency-rosters";
 import { consumeEscalationDeadLetters, consumeEscalations } from "./escalations";
 import { consumeWebhookDeadLetters, consumeWebhooks } from "./webhooks";
 
@@ -22,6 +23,9 @@ export const consumers: Record<string, QueueConsumer> = {
   "escalations-dlq": consumeEscalationDeadLetters,
   webhooks: (batch, env) => consumeWebhooks(batch, env),
   "webhooks-dlq": consumeWebhookDeadLetters,
+  // Emergency command: rosters of an event's grids, fanned out per 50 grids.
+  "emergency-rosters": consumeEmergencyRosters,
+  "emergency-rosters-dlq": consumeDeadEmergencyRosters,
 };
 
 /** The consumer for a queue, or undefined. */

@@ -7,6 +7,7 @@ import { contactLogRoutes } from "./contact-logs";
 import { contactRoutes } from "./contacts";
 import { deliberationRoutes } from "./deliberation";
 import { directiveRoutes } from "./directives";
+import { emergencyRoutes } from "./emergency";
 import { healthRoutes } from "./health";
 import { householdLeadRoutes } from "./household-leads";
 import { householdRoutes } from "./households";
@@ -52,7 +53,8 @@ export const api = createRouter()
   .route("/", opsRoutes)
   .route("/", residentAccountRoutes)
   .route("/", open311Routes)
-  .route("/", deliberationRoutes);
+  .route("/", deliberationRoutes)
+  .route("/", emergencyRoutes);
 
 /** The whole API's type, for `hc<AppType>` clients. */
 export type AppType = typeof api;

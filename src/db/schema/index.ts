@@ -198,6 +198,7 @@ export const unitSettings = sqliteTable(
 export * from "./cases";
 export * from "./deliberation";
 export * from "./directives";
+export * from "./emergency";
 export * from "./escalation";
 export * from "./households";
 export * from "./projection";
