@@ -198,6 +198,7 @@ export const unitSettings = sqliteTable(
 export * from "./cases";
 export * from "./directives";
 export * from "./escalation";
+export * from "./figures";
 export * from "./households";
 export * from "./projection";
 export * from "./three-lines";

@@ -1,0 +1,23 @@
+import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { ROLLUP_COUNTERS, type RollupCounter } from "../../domain/case-figures";
+
+const counters = Object.fromEntries(
+  ROLLUP_COUNTERS.map((name) => [name, integer(name).notNull().default(0)]),
+) as Record<RollupCounter, ReturnType<typeof integer>>;
+
+/**
+ * Case roll-ups (migration 0660): per unit, China day, case type and severity, the counts of that day's case
+ * events and histograms of time to accept and to resolve (`ROLLUP_COUNTERS`). Each event counts in a row of
+ * every ancestor of the owning unit, so a subtree's figures read that unit's rows only.
+ */
+export const caseRollups = sqliteTable(
+  "case_rollups",
+  {
+    unitId: text("unit_id").notNull(),
+    day: text("day").notNull(),
+    type: text("type").notNull(),
+    severity: text("severity").notNull(),
+    ...counters,
+  },
+  (t) => [primaryKey({ columns: [t.unitId, t.day, t.type, t.severity] })],
+);
