@@ -1,2 +1,2 @@
 /** SHA-256 of the /openapi.json that src/client/api.d.ts was generated from (`npm run client:generate`). */
-export const OPENAPI_SHA256 = "4ebc073960093c95c249301ed77ec5a9e0e5f2b51a92f714e34d84a5b20b1da8";
+export const OPENAPI_SHA256 = "5d2e8cdb378017f33dc3a8352bb2773ea0318a58b9335c67ff7a5ee58a23d291";

@@ -1,4 +1,4 @@
-import { chinaDate } from "./china-time";
+import { CHINA_OFFSET_MS, chinaDate } from "./china-time";
 import type { UnitLevel } from "./units";
 
 /**
@@ -161,4 +161,171 @@ export function emptyCounts(): RollupCounts {
 export function addCounts(a: RollupCounts, b: Partial<RollupCounts>): RollupCounts {
   for (const k of ROLLUP_COUNTERS) a[k] += b[k] ?? 0;
   return a;
+}
+
+/** How a period's trend is cut. */
+export const GRANULARITIES = ["day", "week", "month"] as const;
+export type Granularity = (typeof GRANULARITIES)[number];
+
+/** The longest period a figure may cover, in days (ten years). */
+export const MAX_PERIOD_DAYS = 3653;
+
+const DAY_MS = 86_400_000;
+const dayNumber = (day: string) => Date.parse(`${day}T00:00:00Z`) / DAY_MS;
+const dayOf = (n: number) => new Date(n * DAY_MS).toISOString().slice(0, 10);
+
+/** A period of China days, both ends included. */
+export interface DayPeriod {
+  from: string;
+  to: string;
+}
+
+/**
+ * Checks a period of China dates: real dates, `from` ≤ `to`, at most ten years. Returns the problem's text
+ * and the field it is about, or null when the period is fine.
+ */
+export function periodProblem(p: DayPeriod): { path: string; message: string } | null {
+  for (const key of ["from", "to"] as const) {
+    const d = p[key];
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(d) || dayOf(dayNumber(d)) !== d) {
+      return { path: `query.${key}`, message: "not a date (YYYY-MM-DD)" };
+    }
+  }
+  if (p.from > p.to) return { path: "query.to", message: "before from" };
+  if (dayNumber(p.to) - dayNumber(p.from) + 1 > MAX_PERIOD_DAYS) {
+    return { path: "query.from", message: "the period may span at most ten years" };
+  }
+  return null;
+}
+
+/** The period of the same length that ends the day before `p` starts. */
+export function previousPeriod(p: DayPeriod): DayPeriod {
+  const from = dayNumber(p.from);
+  const length = dayNumber(p.to) - from + 1;
+  return { from: dayOf(from - length), to: dayOf(from - 1) };
+}
+
+/**
+ * The trend bucket a China day falls in: the day itself, the Monday of its week, or its month.
+ *
+ * @example
+ * trendBucket("2026-03-05", "week"); // "2026-03-02"
+ */
+export function trendBucket(day: string, g: Granularity): string {
+  if (g === "day") return day;
+  if (g === "month") return day.slice(0, 7);
+  const n = dayNumber(day);
+  const weekday = (new Date(n * DAY_MS).getUTCDay() + 6) % 7;
+  return dayOf(n - weekday);
+}
+
+const rate = (n: number, d: number) => (d === 0 ? null : n / d);
+const histogram = (c: RollupCounts, prefix: "accept_h" | "resolve_h") =>
+  Array.from({ length: BUCKET_COUNT }, (_, i) => c[`${prefix}${i}` as RollupCounter] ?? 0);
+const minutes = (ms: number | null) => (ms === null ? null : Math.round(ms / 60_000));
+
+/** The levels a case may be resolved at, grassroots first. */
+export const RESOLUTION_LEVELS: readonly UnitLevel[] = ["grid", "village", "town", "county", "city"];
+
+/** The headline figures of summed roll-up counters. */
+export interface CaseFigures {
+  reported: number;
+  accepted: number;
+  rejected: number;
+  merged: number;
+  resolved: number;
+  resolvedOnTime: number;
+  closed: number;
+  reopened: number;
+  overdue: number;
+  escalated: number;
+  closureRate: number | null;
+  onTimeRate: number | null;
+  reopenRate: number | null;
+  escalationRate: number | null;
+  /** Resolutions at village level or below (grid, village), over resolutions: the "small matters stay" target. */
+  settledLocallyRate: number | null;
+  resolvedAtLevel: Array<{ level: UnitLevel; count: number; share: number | null }>;
+  minutesToAccept: { p50: number | null; p90: number | null };
+  minutesToResolve: { p50: number | null; p90: number | null };
+  satisfaction: { satisfied: number; basicallySatisfied: number; dissatisfied: number; rate: number | null };
+}
+
+/**
+ * The figures of summed counters: closure rate is closed over reported, on-time rate on-time resolutions over
+ * resolutions, reopen rate reopenings over resolutions, escalation rate escalations over reported, and the
+ * satisfaction rate satisfied or basically satisfied return visits over all visits.
+ */
+export function caseFigures(c: RollupCounts): CaseFigures {
+  const byLevel = RESOLUTION_LEVELS.map((level) => {
+    const count = c[`resolved_${level}` as RollupCounter] ?? 0;
+    return { level, count, share: rate(count, c.resolved) };
+  });
+  const visits = c.visit_satisfied + c.visit_basic + c.visit_dissatisfied;
+  const accept = histogram(c, "accept_h");
+  const resolve = histogram(c, "resolve_h");
+  return {
+    reported: c.reported,
+    accepted: c.accepted,
+    rejected: c.rejected,
+    merged: c.merged,
+    resolved: c.resolved,
+    resolvedOnTime: c.resolved_on_time,
+    closed: c.closed,
+    reopened: c.reopened,
+    overdue: c.overdue,
+    escalated: c.escalated,
+    closureRate: rate(c.closed, c.reported),
+    onTimeRate: rate(c.resolved_on_time, c.resolved),
+    reopenRate: rate(c.reopened, c.resolved),
+    escalationRate: rate(c.escalated, c.reported),
+    settledLocallyRate: rate(c.resolved_grid + c.resolved_village, c.resolved),
+    resolvedAtLevel: byLevel,
+    minutesToAccept: { p50: minutes(percentileOf(accept, 0.5)), p90: minutes(percentileOf(accept, 0.9)) },
+    minutesToResolve: { p50: minutes(percentileOf(resolve, 0.5)), p90: minutes(percentileOf(resolve, 0.9)) },
+    satisfaction: {
+      satisfied: c.visit_satisfied,
+      basicallySatisfied: c.visit_basic,
+      dissatisfied: c.visit_dissatisfied,
+      rate: rate(c.visit_satisfied + c.visit_basic, visits),
+    },
+  };
+}
+
+/** League-table columns a table may be sorted by. */
+export const LEAGUE_SORTS = [
+  "reported",
+  "closureRate",
+  "onTimeRate",
+  "overdue",
+  "escalationRate",
+  "reopenRate",
+  "settledLocallyRate",
+] as const;
+export type LeagueSort = (typeof LEAGUE_SORTS)[number];
+
+/** Sorts rows by a figure, nulls (nothing to divide by) last either way, then by name for a stable order. */
+export function sortLeague<T extends { name: string; figures: CaseFigures }>(
+  rows: T[],
+  by: LeagueSort,
+  order: "asc" | "desc",
+): T[] {
+  const sign = order === "asc" ? 1 : -1;
+  return [...rows].sort((a, b) => {
+    const x = a.figures[by];
+    const y = b.figures[by];
+    if (x === null || y === null) return x === y ? a.name.localeCompare(b.name) : x === null ? 1 : -1;
+    return x !== y ? sign * (x - y) : a.name.localeCompare(b.name);
+  });
+}
+
+/** The change of a figure against the previous period; null when either side has nothing to divide by. */
+export const change = (now: number | null, before: number | null): number | null =>
+  now === null || before === null ? null : now - before;
+
+/** The instants a period of China days spans: `[start, end)` in ISO UTC. */
+export function periodInstants(p: DayPeriod): [string, string] {
+  const start = dayNumber(p.from) * DAY_MS - CHINA_OFFSET_MS;
+  const end = (dayNumber(p.to) + 1) * DAY_MS - CHINA_OFFSET_MS;
+  return [new Date(start).toISOString(), new Date(end).toISOString()];
 }

@@ -113,6 +113,12 @@ export const PERMISSIONS = {
   // --- ops: the state of the platform itself
   /** How far the case projection lags its GridDesks. */
   "ops.projection-lag": ["admin"],
+
+  // --- figures and bulletins: what a centre sees of its subtree (counts only, no personal data)
+  /** Case figures, league tables, hot spots and return-visit satisfaction of a subtree. */
+  "figures.read": ["admin", "center_staff", "leader"],
+  /** Reading a centre's periodic bulletins (定期通报). */
+  "bulletins.read": ["admin", "center_staff", "leader"],
 } as const satisfies Record<string, readonly Role[]>;
 
 /** An action some role may perform. */

@@ -6,6 +6,7 @@ import { caseRoutes } from "./cases";
 import { contactLogRoutes } from "./contact-logs";
 import { contactRoutes } from "./contacts";
 import { directiveRoutes } from "./directives";
+import { figureRoutes } from "./figures";
 import { healthRoutes } from "./health";
 import { householdLeadRoutes } from "./household-leads";
 import { householdRoutes } from "./households";
@@ -46,7 +47,8 @@ export const api = createRouter()
   .route("/", householdLeadRoutes)
   .route("/", liaisonStationRoutes)
   .route("/", contactLogRoutes)
-  .route("/", opsRoutes);
+  .route("/", opsRoutes)
+  .route("/", figureRoutes);
 
 /** The whole API's type, for `hc<AppType>` clients. */
 export type AppType = typeof api;

@@ -244,3 +244,45 @@ export async function rebuildRollups(
   );
   return { events, rows: batch.size, cases };
 }
+
+/** A closure whose return visit found the resident dissatisfied, to be revisited (跟踪回访). */
+export interface DissatisfiedCase {
+  caseId: string;
+  title: string;
+  type: string;
+  state: string;
+  owningUnitId: string;
+  visitedAt: string;
+  note: string | null;
+}
+
+/**
+ * The subtree's cases with a dissatisfied return visit in a period (instants, `from` ≤ at < `to`), newest
+ * first. Raw SQL: a join of events to their cases with a JSON field of the payload.
+ */
+export async function dissatisfiedCases(
+  db: Db,
+  path: string,
+  from: string,
+  to: string,
+  limit: number,
+): Promise<DissatisfiedCase[]> {
+  const [lo, hi] = subtreeRange(path);
+  const res = await db.$client.execute({
+    sql: `SELECT c.id, c.title, c.type, c.state, c.owning_unit_id, e.at, json_extract(e.payload, '$.note') AS note
+          FROM case_events e JOIN cases c ON c.id = e.case_id
+          WHERE e.type = 'return_visited' AND json_extract(e.payload, '$.satisfaction') = 'dissatisfied'
+            AND e.at >= ? AND e.at < ? AND c.owning_unit_path >= ? AND c.owning_unit_path < ?
+          ORDER BY e.at DESC LIMIT ?`,
+    args: [from, to, lo, hi, limit],
+  });
+  return res.rows.map((r) => ({
+    caseId: String(r.id),
+    title: String(r.title),
+    type: String(r.type),
+    state: String(r.state),
+    owningUnitId: String(r.owning_unit_id),
+    visitedAt: String(r.at),
+    note: r.note === null ? null : String(r.note),
+  }));
+}
