@@ -4,6 +4,7 @@ import { deskAlarmWatchdog, projectionWatchdog } from "./durable/grid-desk/watch
 import { getDb } from "./platform/db/client";
 import { directivesWatchdog } from "./queues/directives";
 import { auditAnchor } from "./services/audit";
+import { publishDueBulletins } from "./services/bulletins";
 
 /** A task the cron trigger runs (watchdogs only: deadlines are Durable Object alarms, not scans). */
 export type ScheduledTask = (controller: ScheduledController, env: Cloudflare.Env) => Promise<void>;
@@ -23,4 +24,6 @@ export const scheduledTasks: ScheduledTask[] = [
   async (controller, env) => void (await sweepWebhookOutbox(env, getDb(env), controller.scheduledTime)),
   // The audit anchor links and checkpoints on its own alarm; this re-arms that alarm should it ever be lost.
   async (_controller, env) => void (await auditAnchor(env).ensureAlarm()),
+  // Weekly and monthly bulletins of the town, county and city centres for the last complete period, each once.
+  async (controller, env) => void (await publishDueBulletins(env, controller.scheduledTime)),
 ];

@@ -2201,6 +2201,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/units/{id}/bulletins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A centre's periodic bulletins (定期通报), newest period first
+         * @description The cron publishes a weekly and a monthly bulletin for every town, county and city centre after each period ends, once per period (a later version of the same period gets the next `version`). Each is also an inbox item of the centre (`bulletin`) and a `bulletin.published` webhook event. A village or grid issues none (400).
+         *
+         *     **Roles:** `admin` (系统管理员), `center_staff` (综治中心工作人员), `leader` (领导（只读）).
+         */
+        get: operations["listBulletins"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bulletins/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One bulletin as JSON, CSV or XLSX
+         * @description `format=json` (default) answers the stored bulletin; `csv` a UTF-8 CSV with a BOM; `xlsx` an Excel workbook. 404 for a bulletin outside the caller's subtree.
+         *
+         *     **Roles:** `admin` (系统管理员), `center_staff` (综治中心工作人员), `leader` (领导（只读）).
+         */
+        get: operations["getBulletin"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3277,10 +3321,10 @@ export interface components {
             /** Format: uuid */
             unitId: string;
             /**
-             * @description `escalated` — 上报上级; `supervision` — 督办; `overdue` — 超期; `dispatched` — 下派; `urge` — 催办; `alert` — 系统告警
+             * @description `escalated` — 上报上级; `supervision` — 督办; `overdue` — 超期; `dispatched` — 下派; `urge` — 催办; `alert` — 系统告警; `bulletin` — 定期通报
              * @enum {string}
              */
-            kind: "escalated" | "supervision" | "overdue" | "dispatched" | "urge" | "alert";
+            kind: "escalated" | "supervision" | "overdue" | "dispatched" | "urge" | "alert" | "bulletin";
             caseId: string | null;
             payload: {
                 [key: string]: unknown;
@@ -3304,7 +3348,7 @@ export interface components {
             /** Format: uuid */
             unitId: string;
             url: string;
-            events: ("case.reported" | "case.accepted" | "case.rejected" | "case.merged" | "case.dispatched" | "case.resolved" | "case.return_visited" | "case.closed" | "case.reopened" | "case.warned" | "case.overdue" | "case.escalated" | "case.supervised" | "case.urged" | "case.sent_down")[];
+            events: ("case.reported" | "case.accepted" | "case.rejected" | "case.merged" | "case.dispatched" | "case.resolved" | "case.return_visited" | "case.closed" | "case.reopened" | "case.warned" | "case.overdue" | "case.escalated" | "case.supervised" | "case.urged" | "case.sent_down" | "bulletin.published")[];
             description: string | null;
             createdBy: string;
             createdAt: string;
@@ -3312,7 +3356,7 @@ export interface components {
         };
         NewWebhookEndpoint: {
             url: string;
-            events: ("case.reported" | "case.accepted" | "case.rejected" | "case.merged" | "case.dispatched" | "case.resolved" | "case.return_visited" | "case.closed" | "case.reopened" | "case.warned" | "case.overdue" | "case.escalated" | "case.supervised" | "case.urged" | "case.sent_down")[];
+            events: ("case.reported" | "case.accepted" | "case.rejected" | "case.merged" | "case.dispatched" | "case.resolved" | "case.return_visited" | "case.closed" | "case.reopened" | "case.warned" | "case.overdue" | "case.escalated" | "case.supervised" | "case.urged" | "case.sent_down" | "bulletin.published")[];
             description?: string;
         };
         ResolutionLevels: {
@@ -4059,6 +4103,79 @@ export interface components {
                 visitedAt: string;
                 note: string | null;
             }[];
+        };
+        BulletinSummary: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            unitId: string;
+            /**
+             * @description `week` — 周报; `month` — 月报
+             * @enum {string}
+             */
+            kind: "week" | "month";
+            /** @description First China day of the period */
+            from: string;
+            /** @description Last China day of the period */
+            to: string;
+            version: number;
+            generatedAt: string;
+        };
+        Bulletin: components["schemas"]["BulletinSummary"] & {
+            /** @description What the bulletin says */
+            content: {
+                unit: {
+                    /** Format: uuid */
+                    id: string;
+                    name: string;
+                    /** @enum {string} */
+                    level: "city" | "county" | "town" | "village" | "grid";
+                };
+                /**
+                 * @description `week` — 周报; `month` — 月报
+                 * @enum {string}
+                 */
+                kind: "week" | "month";
+                from: string;
+                to: string;
+                previousFrom: string;
+                previousTo: string;
+                targets: {
+                    closureRate: number;
+                    onTimeRate: number;
+                    maxOverdue: number;
+                };
+                /** @description The centre's `CaseFigures` of the period */
+                headline: {
+                    [key: string]: unknown;
+                };
+                /** @description The same of the previous period */
+                previous: {
+                    [key: string]: unknown;
+                };
+                change: {
+                    [key: string]: unknown;
+                };
+                belowTarget: {
+                    /** Format: uuid */
+                    unitId: string;
+                    name: string;
+                    /** @enum {string} */
+                    level: "city" | "county" | "town" | "village" | "grid";
+                    closureRate: number | null;
+                    onTimeRate: number | null;
+                    overdue: number;
+                    reasons: string[];
+                }[];
+                oldestOpen: {
+                    caseId: string;
+                    title: string;
+                    type: string;
+                    state: string;
+                    owningUnitId: string;
+                    createdAt: string;
+                }[];
+            };
         };
     };
     responses: never;
@@ -12216,8 +12333,8 @@ export interface operations {
     listInbox: {
         parameters: {
             query?: {
-                /** @description `escalated` — 上报上级; `supervision` — 督办; `overdue` — 超期; `dispatched` — 下派; `urge` — 催办; `alert` — 系统告警 */
-                kind?: "escalated" | "supervision" | "overdue" | "dispatched" | "urge" | "alert";
+                /** @description `escalated` — 上报上级; `supervision` — 督办; `overdue` — 超期; `dispatched` — 下派; `urge` — 催办; `alert` — 系统告警; `bulletin` — 定期通报 */
+                kind?: "escalated" | "supervision" | "overdue" | "dispatched" | "urge" | "alert" | "bulletin";
                 /** @description `unread` — not yet read; `read` — read, not handled; `open` — not handled; `handled` — handled */
                 state?: "unread" | "read" | "open" | "handled";
                 /** @description Page size, 1–200 */
@@ -16394,6 +16511,185 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SatisfactionReport"];
+                };
+            };
+            /** @description Invalid input (see `errors` for field paths) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; try again after Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listBulletins: {
+        parameters: {
+            query?: {
+                /** @description `week` — 周报; `month` — 月报 */
+                kind?: "week" | "month";
+                /** @description Page size, 1–200 */
+                limit?: number;
+                /** @description Opaque cursor from the previous page's nextCursor */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of bulletins */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["BulletinSummary"][];
+                        /** @description Pass as ?cursor= for the next page; null at the end */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input (see `errors` for field paths) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; try again after Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBulletin: {
+        parameters: {
+            query?: {
+                format?: "json" | "csv" | "xlsx";
+            };
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bulletin */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bulletin"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description Invalid input (see `errors` for field paths) */

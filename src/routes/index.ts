@@ -2,6 +2,7 @@ import { createRouter } from "../platform/http/openapi";
 import { attachmentRoutes } from "./attachments";
 import { auditRoutes } from "./audit";
 import { authRoutes } from "./auth";
+import { bulletinRoutes } from "./bulletins";
 import { caseRoutes } from "./cases";
 import { contactLogRoutes } from "./contact-logs";
 import { contactRoutes } from "./contacts";
@@ -48,7 +49,8 @@ export const api = createRouter()
   .route("/", liaisonStationRoutes)
   .route("/", contactLogRoutes)
   .route("/", opsRoutes)
-  .route("/", figureRoutes);
+  .route("/", figureRoutes)
+  .route("/", bulletinRoutes);
 
 /** The whole API's type, for `hc<AppType>` clients. */
 export type AppType = typeof api;

@@ -25,7 +25,7 @@ import {
 import { CASE_TYPES, type CaseType } from "../domain/case-model";
 import type { UnitLevel } from "../domain/units";
 import type { Principal } from "../env";
-import { getDb } from "../platform/db/client";
+import { type Db, getDb } from "../platform/db/client";
 import { problems } from "../platform/http/problem";
 import { unitInScope } from "./caller";
 
@@ -113,6 +113,55 @@ export interface LeagueRow {
   };
 }
 
+/** Each child of a unit with its figures over a period and the previous period of the same length. */
+export async function childLeague(db: Db, unitId: string, period: DayPeriod): Promise<LeagueRow[]> {
+  const children = await childUnits(db, unitId);
+  const ids = children.map((c) => c.id);
+  const before = previousPeriod(period);
+  const [now, then] = await Promise.all([
+    rollupGroups(db, ids, period.from, period.to, null),
+    rollupGroups(db, ids, before.from, before.to, null),
+  ]);
+  const of = (groups: RollupGroup[], id: string) => caseFigures(sum(groups.filter((g) => g.unitId === id)));
+  return children.map((child): LeagueRow => {
+    const figures = of(now, child.id);
+    const previous = of(then, child.id);
+    return {
+      unitId: child.id,
+      name: child.name,
+      level: child.level,
+      figures,
+      previous,
+      change: changeOf(figures, previous),
+    };
+  });
+}
+
+/** The change of the headline figures against the previous period. */
+export function changeOf(figures: CaseFigures, previous: CaseFigures): LeagueRow["change"] {
+  return {
+    reported: figures.reported - previous.reported,
+    closureRate: change(figures.closureRate, previous.closureRate),
+    onTimeRate: change(figures.onTimeRate, previous.onTimeRate),
+    overdue: figures.overdue - previous.overdue,
+    escalationRate: change(figures.escalationRate, previous.escalationRate),
+  };
+}
+
+/** A unit's own figures over a period and the previous one. */
+export async function unitFigures(
+  db: Db,
+  unitId: string,
+  period: DayPeriod,
+): Promise<{ figures: CaseFigures; previous: CaseFigures }> {
+  const before = previousPeriod(period);
+  const [now, then] = await Promise.all([
+    rollupGroups(db, [unitId], period.from, period.to, null),
+    rollupGroups(db, [unitId], before.from, before.to, null),
+  ]);
+  return { figures: caseFigures(sum(now)), previous: caseFigures(sum(then)) };
+}
+
 /**
  * The league table of a unit's children over a period, each with its change against the previous period of
  * the same length, sorted by one figure.
@@ -134,33 +183,8 @@ export async function leagueTable(
 }> {
   checkPeriod(period);
   await unitInScope(env, principal, unitId);
-  const db = getDb(env);
-  const children = await childUnits(db, unitId);
-  const ids = children.map((c) => c.id);
   const before = previousPeriod(period);
-  const [now, then] = await Promise.all([
-    rollupGroups(db, ids, period.from, period.to, null),
-    rollupGroups(db, ids, before.from, before.to, null),
-  ]);
-  const of = (groups: RollupGroup[], id: string) => caseFigures(sum(groups.filter((g) => g.unitId === id)));
-  const rows = children.map((child): LeagueRow => {
-    const figures = of(now, child.id);
-    const previous = of(then, child.id);
-    return {
-      unitId: child.id,
-      name: child.name,
-      level: child.level,
-      figures,
-      previous,
-      change: {
-        reported: figures.reported - previous.reported,
-        closureRate: change(figures.closureRate, previous.closureRate),
-        onTimeRate: change(figures.onTimeRate, previous.onTimeRate),
-        overdue: figures.overdue - previous.overdue,
-        escalationRate: change(figures.escalationRate, previous.escalationRate),
-      },
-    };
-  });
+  const rows = await childLeague(getDb(env), unitId, period);
   return {
     unitId,
     ...period,

@@ -1,4 +1,4 @@
-import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { ROLLUP_COUNTERS, type RollupCounter } from "../../domain/case-figures";
 
 const counters = Object.fromEntries(
@@ -20,4 +20,25 @@ export const caseRollups = sqliteTable(
     ...counters,
   },
   (t) => [primaryKey({ columns: [t.unitId, t.day, t.type, t.severity] })],
+);
+
+/** Periodic bulletins (定期通报, migration 0661): one stored, versioned snapshot per centre, kind and period. */
+export const bulletins = sqliteTable(
+  "bulletins",
+  {
+    id: text("id").primaryKey(),
+    unitId: text("unit_id").notNull(),
+    unitPath: text("unit_path").notNull(),
+    periodKind: text("period_kind", { enum: ["week", "month"] }).notNull(),
+    periodFrom: text("period_from").notNull(),
+    periodTo: text("period_to").notNull(),
+    version: integer("version").notNull(),
+    content: text("content").notNull(),
+    generatedAt: text("generated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("bulletins_period_uq").on(t.unitId, t.periodKind, t.periodFrom, t.version),
+    index("bulletins_unit_idx").on(t.unitId, t.periodFrom),
+    index("bulletins_period_idx").on(t.periodKind, t.periodFrom),
+  ],
 );
