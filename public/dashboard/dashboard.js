@@ -78,7 +78,9 @@
     $("board").hidden = false;
     for (const id of ["trend", "types", "levels", "league", "hotspots"])
       state.charts[id] = echarts.init($(`chart-${id}`));
-    window.addEventListener("resize", () => Object.values(state.charts).forEach((c) => c.resize()));
+    window.addEventListener("resize", () => {
+      for (const c of Object.values(state.charts)) c.resize();
+    });
     $("unit").addEventListener("change", load);
     $("filters").addEventListener("submit", (e) => {
       e.preventDefault();

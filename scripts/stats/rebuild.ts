@@ -21,6 +21,6 @@ const started = performance.now();
 const done = await rebuildRollups({ $client: client }, scopePath ? { scopePath } : {});
 const seconds = (performance.now() - started) / 1000;
 console.log(
-  `rebuilt ${done.rows} roll-up rows from ${done.events} events of ${done.cases} cases in ${seconds.toFixed(2)} s`,
+  `wrote ${done.rows} roll-up row increments from ${done.events} events of ${done.cases} cases in ${seconds.toFixed(2)} s`,
 );
 client.close();

@@ -70,19 +70,23 @@ export async function caseFiguresReport(
 ): Promise<CaseFiguresReport> {
   checkPeriod(period);
   await unitInScope(env, principal, unitId);
-  const groups = await rollupGroups(getDb(env), [unitId], period.from, period.to, type);
+  const db = getDb(env);
+  const [types, days] = await Promise.all([
+    rollupGroups(db, [unitId], period.from, period.to, type, "type"),
+    rollupGroups(db, [unitId], period.from, period.to, type, "day"),
+  ]);
   const trend = new Map<string, RollupCounts>();
   const byType = new Map<string, RollupCounts>();
-  for (const g of groups) {
+  for (const g of days) {
     const bucket = trendBucket(g.day, granularity);
     trend.set(bucket, addCounts(trend.get(bucket) ?? emptyCounts(), g.counts));
-    byType.set(g.type, addCounts(byType.get(g.type) ?? emptyCounts(), g.counts));
   }
+  for (const g of types) byType.set(g.type, g.counts);
   return {
     unitId,
     ...period,
     granularity,
-    totals: caseFigures(sum(groups)),
+    totals: caseFigures(sum(types)),
     byType: CASE_TYPES.filter((t) => byType.has(t)).map((t) => ({ type: t, ...caseFigures(byType.get(t)!) })),
     trend: [...trend.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
@@ -271,7 +275,7 @@ export async function satisfactionReport(
   const db = getDb(env);
   const [from, to] = periodInstants(period);
   const [groups, dissatisfied] = await Promise.all([
-    rollupGroups(db, [unitId], period.from, period.to, null),
+    rollupGroups(db, [unitId], period.from, period.to, null, "type"),
     dissatisfiedCases(db, unit.path, from, to, limit),
   ]);
   return {

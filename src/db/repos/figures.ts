@@ -98,7 +98,7 @@ export function rollupStatementsForEvents(messages: readonly CaseEventMessage[])
   return batch.statements();
 }
 
-/** One summed roll-up group: a unit's counts of one day and case type. */
+/** One summed roll-up group: the counts of one unit, one case type or one day (the other keys empty). */
 export interface RollupGroup {
   unitId: string;
   day: string;
@@ -108,9 +108,13 @@ export interface RollupGroup {
 
 const SUMS = ROLLUP_COUNTERS.map((k) => `SUM(${k}) AS ${k}`).join(", ");
 
+/** How summed roll-ups are grouped: per unit, per case type or per day (the others summed away). */
+export type RollupGrouping = "unit" | "type" | "day";
+
 /**
- * The roll-ups of some units between two China days (inclusive), summed over severity. Raw SQL: a sum of
- * every counter column, which the query builder would spell out column by column.
+ * The roll-ups of some units between two China days (inclusive), summed per unit, per type or per day (the
+ * fewer groups, the fewer rows libSQL sends). Raw SQL: a sum of every counter column, which the query
+ * builder would spell out column by column.
  */
 export async function rollupGroups(
   db: Db,
@@ -118,19 +122,27 @@ export async function rollupGroups(
   fromDay: string,
   toDay: string,
   type: string | null,
+  groupBy: RollupGrouping = "unit",
 ): Promise<RollupGroup[]> {
   if (unitIds.length === 0) return [];
+  const column = { unit: "unit_id", type: "type", day: "day" }[groupBy];
   const res = await db.$client.execute({
-    sql: `SELECT unit_id, day, type, ${SUMS} FROM case_rollups
+    sql: `SELECT ${column} AS g, ${SUMS} FROM case_rollups
           WHERE unit_id IN (${unitIds.map(() => "?").join(",")}) AND day >= ? AND day <= ?
           ${type ? "AND type = ?" : ""}
-          GROUP BY unit_id, day, type`,
+          GROUP BY ${column}`,
     args: [...unitIds, fromDay, toDay, ...(type ? [type] : [])],
   });
   return res.rows.map((row) => {
     const counts = emptyCounts();
     for (const k of ROLLUP_COUNTERS) counts[k as RollupCounter] = Number(row[k] ?? 0);
-    return { unitId: String(row.unit_id), day: String(row.day), type: String(row.type), counts };
+    const g = String(row.g);
+    return {
+      unitId: groupBy === "unit" ? g : "",
+      day: groupBy === "day" ? g : "",
+      type: groupBy === "type" ? g : "",
+      counts,
+    };
   });
 }
 
@@ -181,21 +193,30 @@ export async function childUnits(
 }
 
 /**
- * Rebuilds the roll-ups from the stored case events: replays the events case by case in seq order
- * (`RollupTracker` gives each event the case facts the live projection reads off the record) and replaces
- * the stored rows with the sums in one write. `scopePath` must be a root unit's (a city's) path, whose
- * subtree holds every row its cases count in; without it, every row is rebuilt. Run it while the projection
- * is paused: events projected during the rebuild would be counted twice or not at all.
+ * Rebuilds the roll-ups from the stored case events: clears the rows, then replays the events page by page of
+ * cases, each case in seq order (`RollupTracker` gives each event the case facts the live projection reads
+ * off the record), adding each page's sums with the same additive upserts the projection uses. `scopePath`
+ * must be a root unit's (a city's) path, whose subtree holds every row its cases count in; without it, every
+ * row is rebuilt. Run it while the projection is paused: events projected meanwhile would be miscounted, and
+ * a rebuild cut short leaves partial rows until it is run again.
  */
 export async function rebuildRollups(
   db: Pick<Db, "$client">,
   options: { scopePath?: string; pageSize?: number } = {},
 ): Promise<{ events: number; rows: number; cases: number }> {
-  const pageSize = options.pageSize ?? 5000;
+  const pageSize = options.pageSize ?? 2000;
   const [lo, hi] = options.scopePath ? subtreeRange(options.scopePath) : ["", "\uffff"];
-  const batch = new RollupBatch();
+  await db.$client.execute(
+    options.scopePath
+      ? {
+          sql: "DELETE FROM case_rollups WHERE unit_id IN (SELECT id FROM units WHERE path >= ? AND path < ?)",
+          args: [lo, hi],
+        }
+      : "DELETE FROM case_rollups",
+  );
   let events = 0;
   let cases = 0;
+  let rows = 0;
   let after = "";
   for (;;) {
     // Raw SQL: keyset paging over cases joined to their events and the actors' unit levels.
@@ -220,6 +241,7 @@ export async function rebuildRollups(
       list.push(e);
       byCase.set(String(e.case_id), list);
     }
+    const batch = new RollupBatch();
     for (const c of page.rows) {
       cases++;
       const createdAt = String(c.created_at);
@@ -232,17 +254,10 @@ export async function rebuildRollups(
         batch.add(String(c.owning_unit_path), facts, event, tracker.next(event, actorLevel));
       }
     }
+    rows += batch.size;
+    await db.$client.batch(batch.statements(), "write");
   }
-  const statements = batch.statements();
-  const clear = {
-    sql: "DELETE FROM case_rollups WHERE unit_id IN (SELECT id FROM units WHERE path >= ? AND path < ?)",
-    args: [lo, hi],
-  };
-  await db.$client.batch(
-    [options.scopePath ? clear : { sql: "DELETE FROM case_rollups", args: [] }, ...statements],
-    "write",
-  );
-  return { events, rows: batch.size, cases };
+  return { events, rows, cases };
 }
 
 /** A closure whose return visit found the resident dissatisfied, to be revisited (跟踪回访). */
