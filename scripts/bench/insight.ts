@@ -52,7 +52,7 @@ function seeded(seed: number): () => number {
 const ms = (t0: number) => performance.now() - t0;
 const fmt = (x: number) => x.toFixed(1);
 
-await withBenchStack({ name: "insight" }, async (stack) => {
+await withBenchStack({ name: "insight", echoErrors: true }, async (stack) => {
   const db = stack.db;
   let t0 = performance.now();
   const tree = await insertFullCityTree(db);
