@@ -66,7 +66,10 @@ await withBenchStack({ name: "insight", echoErrors: true }, async (stack) => {
   const rnd = seeded(SEED);
   const pickType = () => {
     let x = rnd();
-    for (let i = 0; i < TYPES.length; i++) if ((x -= TYPE_WEIGHTS[i]!) < 0) return TYPES[i]!;
+    for (let i = 0; i < TYPES.length; i++) {
+      x -= TYPE_WEIGHTS[i]!;
+      if (x < 0) return TYPES[i]!;
+    }
     return "other";
   };
   const ancestorOfLevel = (path: string, depth: number) => path.split("/").filter(Boolean)[depth]!;
@@ -106,7 +109,10 @@ await withBenchStack({ name: "insight", echoErrors: true }, async (stack) => {
         const actorUnit = level === "grid" ? gridId : ancestorOfLevel(grid.path, depth);
         evs.push(["accepted", at, actorUnit, "{}"]);
         state = "accepted";
-        if (overdue) evs.push(["overdue", (at += 3 * 86_400_000), null, "{}"]);
+        if (overdue) {
+          at += 3 * 86_400_000;
+          evs.push(["overdue", at, null, "{}"]);
+        }
         if (rnd() < 0.98) {
           at += Math.floor(rnd() * 5 * 86_400_000);
           evs.push(["resolved", at, actorUnit, "{}"]);
@@ -116,7 +122,8 @@ await withBenchStack({ name: "insight", echoErrors: true }, async (stack) => {
             const s = rnd() < 0.9 ? "satisfied" : rnd() < 0.7 ? "basically_satisfied" : "dissatisfied";
             evs.push(["return_visited", at, actorUnit, JSON.stringify({ satisfaction: s })]);
             if (s !== "dissatisfied") {
-              evs.push(["closed", (at += 3600_000), actorUnit, "{}"]);
+              at += 3600_000;
+              evs.push(["closed", at, actorUnit, "{}"]);
               state = "closed";
             } else state = "reopened";
           }
