@@ -33,7 +33,26 @@ export async function copyDocsAssets(): Promise<string> {
   return version;
 }
 
+/** Where the dashboard's copy of Apache ECharts goes, served at `/dashboard/vendor/echarts.min.js`. */
+export const DASHBOARD_VENDOR_DIR = fileURLToPath(new URL("../public/dashboard/vendor/", import.meta.url));
+
+/** Copies the pinned devDependency `echarts`'s browser bundle into {@link DASHBOARD_VENDOR_DIR}; returns its version. */
+export async function copyDashboardAssets(): Promise<string> {
+  const require = createRequire(import.meta.url);
+  const manifest = require.resolve("echarts/package.json");
+  const { version } = require(manifest) as { version: string };
+  await mkdir(DASHBOARD_VENDOR_DIR, { recursive: true });
+  await copyFile(
+    join(dirname(manifest), "dist", "echarts.min.js"),
+    join(DASHBOARD_VENDOR_DIR, "echarts.min.js"),
+  );
+  await writeFile(join(DASHBOARD_VENDOR_DIR, "biome.json"), `${JSON.stringify(VENDOR_BIOME)}\n`);
+  return version;
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const version = await copyDocsAssets();
   console.log(`docs: swagger-ui-dist ${version} copied to public/docs/vendor/`);
+  const echarts = await copyDashboardAssets();
+  console.log(`dashboard: echarts ${echarts} copied to public/dashboard/vendor/`);
 }

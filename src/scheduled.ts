@@ -5,6 +5,7 @@ import { getDb } from "./platform/db/client";
 import { directivesWatchdog } from "./queues/directives";
 import { auditAnchor } from "./services/audit";
 import { reportOverdueTasks } from "./services/deliberation";
+import { publishDueBulletins } from "./services/bulletins";
 
 /** A task the cron trigger runs (watchdogs only: deadlines are Durable Object alarms, not scans). */
 export type ScheduledTask = (controller: ScheduledController, env: Cloudflare.Env) => Promise<void>;
@@ -26,4 +27,6 @@ export const scheduledTasks: ScheduledTask[] = [
   async (_controller, env) => void (await auditAnchor(env).ensureAlarm()),
   // Deliberation tasks past their due date (an index range over due dates) → their village centre's inbox, once.
   async (controller, env) => void (await reportOverdueTasks(env, controller.scheduledTime)),
+  // Weekly and monthly bulletins of the town, county and city centres for the last complete period, each once.
+  async (controller, env) => void (await publishDueBulletins(env, controller.scheduledTime)),
 ];

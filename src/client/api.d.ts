@@ -3098,6 +3098,138 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/units/{id}/figures/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Case figures of a unit's subtree over a period: counts, rates, times, levels, trend
+         * @description Read from the case roll-ups the projection keeps (one row per unit, China day, case type and severity; severities: `normal` — 一般; `urgent` — 紧急; `critical` — 特急), about a second behind the desks. Counts are of what happened in the period (reports, acceptances, resolutions, closures…), not of the cases' current states (reported, accepted, dispatched, in_progress, resolved, closed, rejected, merged, reopened). No personal data.
+         *
+         *     **Roles:** `admin` (系统管理员), `center_staff` (综治中心工作人员), `leader` (领导（只读）).
+         */
+        get: operations["getCaseFigures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{id}/league": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * League table of a unit's children over a period, with the change against the previous period
+         * @description Every child unit with its case figures for the period and for the previous period of the same length, sorted by `sort` (rates with nothing to divide by last).
+         *
+         *     **Roles:** `admin` (系统管理员), `center_staff` (综治中心工作人员), `leader` (领导（只读）).
+         */
+        get: operations["getLeagueTable"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{id}/hotspots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Hot spots: cases reported in a subtree over a period, counted on square cells, as GeoJSON
+         * @description A GeoJSON FeatureCollection (RFC 7946, coordinates [lng, lat]) of square cells of `cell` degrees with the number of cases reported in each, densest first. Only counts: no case, person or address.
+         *
+         *     **Roles:** `admin` (系统管理员), `center_staff` (综治中心工作人员), `leader` (领导（只读）).
+         */
+        get: operations["getHotspots"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{id}/figures/satisfaction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Return-visit satisfaction (跟踪回访) by case type, and the dissatisfied closures to visit again
+         * @description Satisfaction of the return visits made in the period, by case type, from the roll-ups; `dissatisfied` lists the subtree's cases whose return visit in the period found the resident dissatisfied, newest first (at most `limit`).
+         *
+         *     **Roles:** `admin` (系统管理员), `center_staff` (综治中心工作人员), `leader` (领导（只读）).
+         */
+        get: operations["getSatisfactionFigures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{id}/bulletins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A centre's periodic bulletins (定期通报), newest period first
+         * @description The cron publishes a weekly and a monthly bulletin for every town, county and city centre after each period ends, once per period (a later version of the same period gets the next `version`). Each is also an inbox item of the centre (`bulletin`) and a `bulletin.published` webhook event. A village or grid issues none (400).
+         *
+         *     **Roles:** `admin` (系统管理员), `center_staff` (综治中心工作人员), `leader` (领导（只读）).
+         */
+        get: operations["listBulletins"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bulletins/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One bulletin as JSON, CSV or XLSX
+         * @description `format=json` (default) answers the stored bulletin; `csv` a UTF-8 CSV with a BOM; `xlsx` an Excel workbook. 404 for a bulletin outside the caller's subtree.
+         *
+         *     **Roles:** `admin` (系统管理员), `center_staff` (综治中心工作人员), `leader` (领导（只读）).
+         */
+        get: operations["getBulletin"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4174,10 +4306,10 @@ export interface components {
             /** Format: uuid */
             unitId: string;
             /**
-             * @description `escalated` — 上报上级; `supervision` — 督办; `overdue` — 超期; `dispatched` — 下派; `urge` — 催办; `alert` — 系统告警
+             * @description `escalated` — 上报上级; `supervision` — 督办; `overdue` — 超期; `dispatched` — 下派; `urge` — 催办; `alert` — 系统告警; `bulletin` — 定期通报
              * @enum {string}
              */
-            kind: "escalated" | "supervision" | "overdue" | "dispatched" | "urge" | "alert";
+            kind: "escalated" | "supervision" | "overdue" | "dispatched" | "urge" | "alert" | "bulletin";
             caseId: string | null;
             payload: {
                 [key: string]: unknown;
@@ -4201,7 +4333,7 @@ export interface components {
             /** Format: uuid */
             unitId: string;
             url: string;
-            events: ("case.reported" | "case.accepted" | "case.rejected" | "case.merged" | "case.dispatched" | "case.resolved" | "case.return_visited" | "case.closed" | "case.reopened" | "case.warned" | "case.overdue" | "case.escalated" | "case.supervised" | "case.urged" | "case.sent_down")[];
+            events: ("case.reported" | "case.accepted" | "case.rejected" | "case.merged" | "case.dispatched" | "case.resolved" | "case.return_visited" | "case.closed" | "case.reopened" | "case.warned" | "case.overdue" | "case.escalated" | "case.supervised" | "case.urged" | "case.sent_down" | "bulletin.published")[];
             description: string | null;
             createdBy: string;
             createdAt: string;
@@ -4209,7 +4341,7 @@ export interface components {
         };
         NewWebhookEndpoint: {
             url: string;
-            events: ("case.reported" | "case.accepted" | "case.rejected" | "case.merged" | "case.dispatched" | "case.resolved" | "case.return_visited" | "case.closed" | "case.reopened" | "case.warned" | "case.overdue" | "case.escalated" | "case.supervised" | "case.urged" | "case.sent_down")[];
+            events: ("case.reported" | "case.accepted" | "case.rejected" | "case.merged" | "case.dispatched" | "case.resolved" | "case.return_visited" | "case.closed" | "case.reopened" | "case.warned" | "case.overdue" | "case.escalated" | "case.supervised" | "case.urged" | "case.sent_down" | "bulletin.published")[];
             description?: string;
         };
         ResolutionLevels: {
@@ -5746,6 +5878,284 @@ export interface components {
                 peak: number;
                 occupied: number;
             }[];
+        };
+        CaseFiguresReport: {
+            /** Format: uuid */
+            unitId: string;
+            from: string;
+            to: string;
+            /** @enum {string} */
+            granularity: "day" | "week" | "month";
+            totals: components["schemas"]["CaseFigures"];
+            byType: {
+                /**
+                 * @description `dispute` — 矛盾纠纷; `safety_hazard` — 安全隐患; `public_security` — 治安; `livelihood` — 民生诉求; `assistance` — 社会救助; `proxy_service` — 代办事项; `emergency` — 应急; `environment` — 环境; `other` — 其他
+                 * @enum {string}
+                 */
+                type: "dispute" | "safety_hazard" | "public_security" | "livelihood" | "assistance" | "proxy_service" | "emergency" | "environment" | "other";
+                /** @description Cases reported (上报) */
+                reported: number;
+                /** @description Acceptances (受理) */
+                accepted: number;
+                rejected: number;
+                merged: number;
+                /** @description Resolutions (办结) */
+                resolved: number;
+                /** @description Resolutions of cases that never went overdue */
+                resolvedOnTime: number;
+                /** @description Closures (归档) */
+                closed: number;
+                /** @description Reopenings, dissatisfied return visits included */
+                reopened: number;
+                /** @description Deadlines missed (超期) */
+                overdue: number;
+                /** @description Escalations to a higher level */
+                escalated: number;
+                /** @description Closures over reports */
+                closureRate: number | null;
+                /** @description On-time resolutions over resolutions */
+                onTimeRate: number | null;
+                /** @description Reopenings over resolutions */
+                reopenRate: number | null;
+                /** @description Escalations over reports */
+                escalationRate: number | null;
+                /** @description Resolutions in the grid or village over all resolutions (小事不出网格, 大事不出村; target above 0.9) */
+                settledLocallyRate: number | null;
+                resolvedAtLevel: {
+                    /** @enum {string} */
+                    level: "city" | "county" | "town" | "village" | "grid";
+                    count: number;
+                    /** @description A share between 0 and 1; null when there is nothing to divide by */
+                    share: number | null;
+                }[];
+                minutesToAccept: {
+                    /** @description Minutes, read from a fixed-bucket histogram (within one bucket of the exact value); null without data */
+                    p50: number | null;
+                    /** @description Minutes, read from a fixed-bucket histogram (within one bucket of the exact value); null without data */
+                    p90: number | null;
+                };
+                minutesToResolve: {
+                    /** @description Minutes, read from a fixed-bucket histogram (within one bucket of the exact value); null without data */
+                    p50: number | null;
+                    /** @description Minutes, read from a fixed-bucket histogram (within one bucket of the exact value); null without data */
+                    p90: number | null;
+                };
+                satisfaction: components["schemas"]["Satisfaction"];
+            }[];
+            trend: {
+                /** @description The day, the Monday of the week, or the month (YYYY-MM) */
+                period: string;
+                reported: number;
+                accepted: number;
+                resolved: number;
+                closed: number;
+                overdue: number;
+            }[];
+        };
+        CaseFigures: {
+            /** @description Cases reported (上报) */
+            reported: number;
+            /** @description Acceptances (受理) */
+            accepted: number;
+            rejected: number;
+            merged: number;
+            /** @description Resolutions (办结) */
+            resolved: number;
+            /** @description Resolutions of cases that never went overdue */
+            resolvedOnTime: number;
+            /** @description Closures (归档) */
+            closed: number;
+            /** @description Reopenings, dissatisfied return visits included */
+            reopened: number;
+            /** @description Deadlines missed (超期) */
+            overdue: number;
+            /** @description Escalations to a higher level */
+            escalated: number;
+            /** @description Closures over reports */
+            closureRate: number | null;
+            /** @description On-time resolutions over resolutions */
+            onTimeRate: number | null;
+            /** @description Reopenings over resolutions */
+            reopenRate: number | null;
+            /** @description Escalations over reports */
+            escalationRate: number | null;
+            /** @description Resolutions in the grid or village over all resolutions (小事不出网格, 大事不出村; target above 0.9) */
+            settledLocallyRate: number | null;
+            resolvedAtLevel: {
+                /** @enum {string} */
+                level: "city" | "county" | "town" | "village" | "grid";
+                count: number;
+                /** @description A share between 0 and 1; null when there is nothing to divide by */
+                share: number | null;
+            }[];
+            minutesToAccept: {
+                /** @description Minutes, read from a fixed-bucket histogram (within one bucket of the exact value); null without data */
+                p50: number | null;
+                /** @description Minutes, read from a fixed-bucket histogram (within one bucket of the exact value); null without data */
+                p90: number | null;
+            };
+            minutesToResolve: {
+                /** @description Minutes, read from a fixed-bucket histogram (within one bucket of the exact value); null without data */
+                p50: number | null;
+                /** @description Minutes, read from a fixed-bucket histogram (within one bucket of the exact value); null without data */
+                p90: number | null;
+            };
+            satisfaction: components["schemas"]["Satisfaction"];
+        };
+        Satisfaction: {
+            satisfied: number;
+            basicallySatisfied: number;
+            dissatisfied: number;
+            /** @description Satisfied or basically satisfied return visits over all return visits */
+            rate: number | null;
+        };
+        LeagueTable: {
+            /** Format: uuid */
+            unitId: string;
+            from: string;
+            to: string;
+            previousFrom: string;
+            previousTo: string;
+            items: {
+                /** Format: uuid */
+                unitId: string;
+                name: string;
+                /** @enum {string} */
+                level: "city" | "county" | "town" | "village" | "grid";
+                figures: components["schemas"]["CaseFigures"];
+                previous: components["schemas"]["CaseFigures"];
+                change: {
+                    reported: number;
+                    /** @description A share between 0 and 1; null when there is nothing to divide by */
+                    closureRate: number | null;
+                    /** @description A share between 0 and 1; null when there is nothing to divide by */
+                    onTimeRate: number | null;
+                    overdue: number;
+                    /** @description A share between 0 and 1; null when there is nothing to divide by */
+                    escalationRate: number | null;
+                };
+            }[];
+        };
+        Hotspots: {
+            /** @enum {string} */
+            type: "FeatureCollection";
+            features: {
+                /** @enum {string} */
+                type: "Feature";
+                geometry: {
+                    /** @enum {string} */
+                    type: "Polygon";
+                    coordinates: number[][][];
+                };
+                properties: {
+                    count: number;
+                    center: {
+                        lat: number;
+                        lng: number;
+                    };
+                };
+            }[];
+        };
+        SatisfactionReport: {
+            /** Format: uuid */
+            unitId: string;
+            from: string;
+            to: string;
+            totals: components["schemas"]["Satisfaction"];
+            byType: {
+                /**
+                 * @description `dispute` — 矛盾纠纷; `safety_hazard` — 安全隐患; `public_security` — 治安; `livelihood` — 民生诉求; `assistance` — 社会救助; `proxy_service` — 代办事项; `emergency` — 应急; `environment` — 环境; `other` — 其他
+                 * @enum {string}
+                 */
+                type: "dispute" | "safety_hazard" | "public_security" | "livelihood" | "assistance" | "proxy_service" | "emergency" | "environment" | "other";
+                satisfied: number;
+                basicallySatisfied: number;
+                dissatisfied: number;
+                /** @description Satisfied or basically satisfied return visits over all return visits */
+                rate: number | null;
+            }[];
+            dissatisfied: {
+                caseId: string;
+                title: string;
+                type: string;
+                state: string;
+                owningUnitId: string;
+                visitedAt: string;
+                note: string | null;
+            }[];
+        };
+        BulletinSummary: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            unitId: string;
+            /**
+             * @description `week` — 周报; `month` — 月报
+             * @enum {string}
+             */
+            kind: "week" | "month";
+            /** @description First China day of the period */
+            from: string;
+            /** @description Last China day of the period */
+            to: string;
+            version: number;
+            generatedAt: string;
+        };
+        Bulletin: components["schemas"]["BulletinSummary"] & {
+            /** @description What the bulletin says */
+            content: {
+                unit: {
+                    /** Format: uuid */
+                    id: string;
+                    name: string;
+                    /** @enum {string} */
+                    level: "city" | "county" | "town" | "village" | "grid";
+                };
+                /**
+                 * @description `week` — 周报; `month` — 月报
+                 * @enum {string}
+                 */
+                kind: "week" | "month";
+                from: string;
+                to: string;
+                previousFrom: string;
+                previousTo: string;
+                targets: {
+                    closureRate: number;
+                    onTimeRate: number;
+                    maxOverdue: number;
+                };
+                /** @description The centre's `CaseFigures` of the period */
+                headline: {
+                    [key: string]: unknown;
+                };
+                /** @description The same of the previous period */
+                previous: {
+                    [key: string]: unknown;
+                };
+                change: {
+                    [key: string]: unknown;
+                };
+                belowTarget: {
+                    /** Format: uuid */
+                    unitId: string;
+                    name: string;
+                    /** @enum {string} */
+                    level: "city" | "county" | "town" | "village" | "grid";
+                    closureRate: number | null;
+                    onTimeRate: number | null;
+                    overdue: number;
+                    reasons: string[];
+                }[];
+                oldestOpen: {
+                    caseId: string;
+                    title: string;
+                    type: string;
+                    state: string;
+                    owningUnitId: string;
+                    createdAt: string;
+                }[];
+            };
         };
     };
     responses: never;
@@ -13903,8 +14313,8 @@ export interface operations {
     listInbox: {
         parameters: {
             query?: {
-                /** @description `escalated` — 上报上级; `supervision` — 督办; `overdue` — 超期; `dispatched` — 下派; `urge` — 催办; `alert` — 系统告警 */
-                kind?: "escalated" | "supervision" | "overdue" | "dispatched" | "urge" | "alert";
+                /** @description `escalated` — 上报上级; `supervision` — 督办; `overdue` — 超期; `dispatched` — 下派; `urge` — 催办; `alert` — 系统告警; `bulletin` — 定期通报 */
+                kind?: "escalated" | "supervision" | "overdue" | "dispatched" | "urge" | "alert" | "bulletin";
                 /** @description `unread` — not yet read; `read` — read, not handled; `open` — not handled; `handled` — handled */
                 state?: "unread" | "read" | "open" | "handled";
                 /** @description Page size, 1–200 */
@@ -22810,6 +23220,545 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Server-Timing": components["headers"]["Server-Timing"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; try again after Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCaseFigures: {
+        parameters: {
+            query: {
+                /** @description First China day of the period (YYYY-MM-DD), included */
+                from: string;
+                /** @description Last China day of the period (YYYY-MM-DD), included; at most ten years after `from` */
+                to: string;
+                /** @description How the trend is cut */
+                granularity?: "day" | "week" | "month";
+                /** @description `dispute` — 矛盾纠纷; `safety_hazard` — 安全隐患; `public_security` — 治安; `livelihood` — 民生诉求; `assistance` — 社会救助; `proxy_service` — 代办事项; `emergency` — 应急; `environment` — 环境; `other` — 其他 */
+                type?: "dispute" | "safety_hazard" | "public_security" | "livelihood" | "assistance" | "proxy_service" | "emergency" | "environment" | "other";
+            };
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseFiguresReport"];
+                };
+            };
+            /** @description Invalid input (see `errors` for field paths) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; try again after Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getLeagueTable: {
+        parameters: {
+            query: {
+                /** @description First China day of the period (YYYY-MM-DD), included */
+                from: string;
+                /** @description Last China day of the period (YYYY-MM-DD), included; at most ten years after `from` */
+                to: string;
+                sort?: "reported" | "closureRate" | "onTimeRate" | "overdue" | "escalationRate" | "reopenRate" | "settledLocallyRate";
+                order?: "asc" | "desc";
+            };
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The table */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeagueTable"];
+                };
+            };
+            /** @description Invalid input (see `errors` for field paths) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; try again after Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getHotspots: {
+        parameters: {
+            query: {
+                /** @description First China day of the period (YYYY-MM-DD), included */
+                from: string;
+                /** @description Last China day of the period (YYYY-MM-DD), included; at most ten years after `from` */
+                to: string;
+                /** @description `dispute` — 矛盾纠纷; `safety_hazard` — 安全隐患; `public_security` — 治安; `livelihood` — 民生诉求; `assistance` — 社会救助; `proxy_service` — 代办事项; `emergency` — 应急; `environment` — 环境; `other` — 其他 */
+                type?: "dispute" | "safety_hazard" | "public_security" | "livelihood" | "assistance" | "proxy_service" | "emergency" | "environment" | "other";
+                /** @description Cell size in degrees */
+                cell?: "0.005" | "0.01" | "0.05" | "0.1";
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cells */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hotspots"];
+                };
+            };
+            /** @description Invalid input (see `errors` for field paths) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; try again after Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSatisfactionFigures: {
+        parameters: {
+            query: {
+                /** @description First China day of the period (YYYY-MM-DD), included */
+                from: string;
+                /** @description Last China day of the period (YYYY-MM-DD), included; at most ten years after `from` */
+                to: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SatisfactionReport"];
+                };
+            };
+            /** @description Invalid input (see `errors` for field paths) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; try again after Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listBulletins: {
+        parameters: {
+            query?: {
+                /** @description `week` — 周报; `month` — 月报 */
+                kind?: "week" | "month";
+                /** @description Page size, 1–200 */
+                limit?: number;
+                /** @description Opaque cursor from the previous page's nextCursor */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of bulletins */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["BulletinSummary"][];
+                        /** @description Pass as ?cursor= for the next page; null at the end */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input (see `errors` for field paths) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; try again after Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBulletin: {
+        parameters: {
+            query?: {
+                format?: "json" | "csv" | "xlsx";
+            };
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bulletin */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bulletin"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Invalid input (see `errors` for field paths) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -18,7 +18,15 @@ import { inScope, pathIds, type UnitLevel } from "./units";
 const CENTRE_DEPTH: Record<Exclude<UnitLevel, "grid">, number> = { city: 0, county: 1, town: 2, village: 3 };
 
 /** What a message to the `escalations` queue (and the inbox item it becomes) is about. */
-export const INBOX_KINDS = ["escalated", "supervision", "overdue", "dispatched", "urge", "alert"] as const;
+export const INBOX_KINDS = [
+  "escalated",
+  "supervision",
+  "overdue",
+  "dispatched",
+  "urge",
+  "alert",
+  "bulletin",
+] as const;
 export type InboxKind = (typeof INBOX_KINDS)[number];
 
 export const INBOX_KIND_LABELS: Record<InboxKind, string> = {
@@ -28,6 +36,7 @@ export const INBOX_KIND_LABELS: Record<InboxKind, string> = {
   dispatched: "下派",
   urge: "催办",
   alert: "系统告警",
+  bulletin: "定期通报",
 };
 
 /** Case event types of the commands of this module, as the GridDesk records them. */

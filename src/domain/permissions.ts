@@ -163,6 +163,11 @@ export const PERMISSIONS = {
   "emergency.command": STAFF,
   /** Reading a grid's roster with phones (audited) and checking households in: the event's responders. */
   "emergency.respond": ["admin", "center_staff", "grid_worker", "party_member", "deputy", "household_lead"],
+  // --- figures and bulletins: what a centre sees of its subtree (counts only, no personal data)
+  /** Case figures, league tables, hot spots and return-visit satisfaction of a subtree. */
+  "figures.read": ["admin", "center_staff", "leader"],
+  /** Reading a centre's periodic bulletins (定期通报). */
+  "bulletins.read": ["admin", "center_staff", "leader"],
 } as const satisfies Record<string, readonly Role[]>;
 
 /** An action some role may perform. */

@@ -71,6 +71,7 @@ export const WEBHOOK_EVENT_KINDS = [
   "case.supervised",
   "case.urged",
   "case.sent_down",
+  "bulletin.published",
 ] as const;
 export type WebhookEventKind = (typeof WEBHOOK_EVENT_KINDS)[number];
 

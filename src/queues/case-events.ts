@@ -1,4 +1,5 @@
 import type { InStatement } from "@libsql/client/web";
+import { rollupStatementsForEvents } from "../db/repos/figures";
 import { markInboxHandledForCaseStatement } from "../db/repos/inbox";
 import { type DeskBatch, deskWatermarkStatements } from "../db/repos/projection";
 import { offerWebhookOutbox, type WebhookEvent, webhookOutboxStatement } from "../db/repos/webhooks";
@@ -216,6 +217,7 @@ async function planProjection(db: Db, messages: CaseEventMessage[]): Promise<Pro
   const hooks: WebhookEvent[] = [];
   const audits: AuditEntry[] = [];
   const nowMs = Date.parse(now);
+  const fresh: CaseEventMessage[] = [];
   for (const [key, m] of events) {
     const e = m.event;
     const actor = "userId" in e.actor ? e.actor : null;
@@ -234,6 +236,7 @@ async function planProjection(db: Db, messages: CaseEventMessage[]): Promise<Pro
     });
     if (seen.has(key)) continue;
     mustChange.push(statements.length - 1);
+    fresh.push(m);
     if (actor) statements.push(markInboxHandledForCaseStatement(actor.unitId, e.caseId, e.at));
     const hook = webhookEventOf(m);
     if (hook) {
@@ -252,6 +255,8 @@ async function planProjection(db: Db, messages: CaseEventMessage[]): Promise<Pro
       detail: { seq: e.seq, at: e.at },
     });
   }
+  // Roll-ups count only events first seen here, in this write: a replay rolls back with the event inserts.
+  statements.push(...rollupStatementsForEvents(fresh));
   return { statements, mustChange, audits, hooks, watermarks };
 }
 

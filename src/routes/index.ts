@@ -2,12 +2,14 @@ import { createRouter } from "../platform/http/openapi";
 import { attachmentRoutes } from "./attachments";
 import { auditRoutes } from "./audit";
 import { authRoutes } from "./auth";
+import { bulletinRoutes } from "./bulletins";
 import { caseRoutes } from "./cases";
 import { contactLogRoutes } from "./contact-logs";
 import { contactRoutes } from "./contacts";
 import { deliberationRoutes } from "./deliberation";
 import { directiveRoutes } from "./directives";
 import { emergencyRoutes } from "./emergency";
+import { figureRoutes } from "./figures";
 import { healthRoutes } from "./health";
 import { householdLeadRoutes } from "./household-leads";
 import { householdRoutes } from "./households";
@@ -54,7 +56,9 @@ export const api = createRouter()
   .route("/", residentAccountRoutes)
   .route("/", open311Routes)
   .route("/", deliberationRoutes)
-  .route("/", emergencyRoutes);
+  .route("/", emergencyRoutes)
+  .route("/", figureRoutes)
+  .route("/", bulletinRoutes);
 
 /** The whole API's type, for `hc<AppType>` clients. */
 export type AppType = typeof api;

@@ -12,7 +12,7 @@ export const inboxItems = sqliteTable(
     unitId: text("unit_id").notNull(),
     unitPath: text("unit_path").notNull(),
     kind: text("kind", {
-      enum: ["escalated", "supervision", "overdue", "dispatched", "urge", "alert"],
+      enum: ["escalated", "supervision", "overdue", "dispatched", "urge", "alert", "bulletin"],
     }).notNull(),
     caseId: text("case_id"),
     dedupeKey: text("dedupe_key").notNull(),

@@ -200,6 +200,7 @@ export * from "./deliberation";
 export * from "./directives";
 export * from "./emergency";
 export * from "./escalation";
+export * from "./figures";
 export * from "./households";
 export * from "./projection";
 export * from "./resident-accounts";
