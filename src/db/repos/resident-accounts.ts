@@ -169,11 +169,12 @@ export async function householdWithGrid(db: Db, householdId: string) {
 
 /** A household's members as a resident of it may see them: names and relationship only. */
 export async function householdMembers(db: Db, householdId: string) {
+  // Members registered together share created_at: the head first, then the order they were added.
   return db
     .select({ name: residents.name, relationship: residents.relationship, birthYear: residents.birthYear })
     .from(residents)
     .where(eq(residents.householdId, householdId))
-    .orderBy(residents.createdAt, residents.id);
+    .orderBy(sql`${residents.relationship} <> 'head'`, residents.createdAt, residents.id);
 }
 
 /**
