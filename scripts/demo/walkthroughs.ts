@@ -557,7 +557,8 @@ async function residents(api: Api) {
   const signedUp = await api.call("POST", "/v1/resident/auth/tokens", {
     body: { mobile: MOBILE, code: CODE },
   });
-  const RT = signedUp.v.accessToken as string;
+  let RT = signedUp.v.accessToken as string;
+  const RR = signedUp.v.refreshToken as string;
   checks.ok("POST /v1/resident/auth/tokens signs up", signedUp.v.created === true && !!RT, signedUp.status);
   const me = (await api.get("/v1/resident/me", RT)).v;
   checks.same("GET /v1/resident/me", `${me.mobile} linked=${me.linked}`, "139****1111 linked=false");
@@ -698,6 +699,23 @@ async function residents(api: Api) {
     { code: 403, description: "The api_key is not valid or was revoked" },
   ]);
   checks.readme('# [{"code":403,"description":"The api_key is not valid or was revoked"}]');
+
+  // the refresh token: the next access token without a code, once
+  const refreshed = await api.call("POST", "/v1/resident/auth/refresh", { body: { refreshToken: RR } });
+  RT = refreshed.v.accessToken;
+  checks.same("POST /v1/resident/auth/refresh", refreshed.status, 200);
+  checks.same(
+    "GET /v1/resident/me with the new token",
+    (await api.get("/v1/resident/me", RT)).v.linked,
+    true,
+  );
+  const again = await api.call("POST", "/v1/resident/auth/refresh", { body: { refreshToken: RR } });
+  checks.same("the same refresh token again", again.v.status, 401);
+  checks.readme("a second use revokes the sign-in");
+  const newer = await api.call("POST", "/v1/resident/auth/refresh", {
+    body: { refreshToken: refreshed.v.refreshToken },
+  });
+  checks.same("…which revoked the sign-in: the newer refresh token is refused too", newer.status, 401);
 
   // The README's claim about an app's api_key in the demo city (no household to fall back to).
   const ADMIN = await adminToken(api);
