@@ -1,11 +1,25 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../../src/app";
 import { finishDocument, PUBLIC_OPERATIONS } from "../../../src/platform/http/openapi-document";
+import {
+  isResidentPath,
+  PUBLIC_RESIDENT_PATHS,
+  residentBearer,
+} from "../../../src/platform/http/resident-auth";
 import { call } from "../../support/helpers";
 
 const METHODS = ["get", "post", "put", "patch", "delete"] as const;
 const UNDOCUMENTED = new Set(["GET /openapi.json", "GET /docs"]);
 const PUBLIC = new Set(["POST /v1/auth/login", "POST /v1/auth/login/second-factor", "POST /v1/auth/refresh"]);
+/** The GeoReport v2 routes are held to the Open311 specification instead (test/open311/conformance.test.ts). */
+const isOpen311 = (route: string) => route.split(" ")[1]!.startsWith("/open311/");
+
+/** The security an operation must declare: the residents' channel has its own bearer scheme and public paths. */
+function expectedSecurity(route: string) {
+  const path = route.split(" ")[1]!;
+  if (isResidentPath(path)) return PUBLIC_RESIDENT_PATHS.has(path) ? [] : residentBearer;
+  return PUBLIC_OPERATIONS.has(route) ? [] : [{ bearer: [] }];
+}
 
 interface Operation {
   security?: Array<Record<string, string[]>>;
@@ -79,7 +93,9 @@ describe("/openapi.json", () => {
     ]) {
       expect(served, core).toContain(core);
     }
-    const undocumented = [...served].filter((r) => !UNDOCUMENTED.has(r) && !documented.has(r));
+    const undocumented = [...served].filter(
+      (r) => !UNDOCUMENTED.has(r) && !isOpen311(r) && !documented.has(r),
+    );
     const unserved = [...documented.keys()].filter((r) => !served.has(r));
     expect(undocumented, "served but missing from /openapi.json").toEqual([]);
     expect(unserved, "documented but not served").toEqual([]);
@@ -109,7 +125,8 @@ describe("/openapi.json", () => {
   it("marks every /v1 route but login and refresh as needing a bearer token, with 401 documented", () => {
     for (const [route, operation] of documentedRoutes()) {
       if (!route.split(" ")[1]!.startsWith("/v1/") || PUBLIC.has(route)) continue;
-      expect(operation.security, route).toEqual([{ bearer: [] }]);
+      if (PUBLIC_RESIDENT_PATHS.has(route.split(" ")[1]!)) continue;
+      expect(operation.security, route).toEqual(expectedSecurity(route));
       expect(Object.keys(operation.responses), route).toContain("401");
     }
   });
@@ -159,7 +176,7 @@ describe("/openapi.json for clients", () => {
 
   it("marks public operations with security: [] and every other one with the bearer scheme", () => {
     for (const [route, operation] of documentedRoutes()) {
-      expect(operation.security, route).toEqual(PUBLIC_OPERATIONS.has(route) ? [] : [{ bearer: [] }]);
+      expect(operation.security, route).toEqual(expectedSecurity(route));
     }
   });
 
