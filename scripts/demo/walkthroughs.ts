@@ -11,7 +11,9 @@
  *    about four minutes of waiting; by default every duration of that policy (and every wait) is divided by
  *    3 — 20 s to accept, warned 7 s before, 10 s grace — which gives the same events, inbox items and figures
  *    in about 80 s. `npm run demo -- --real-time` runs the README's own figures; `--skip-escalation` skips it;
- * 4. households, residents and masking; 5. the three lines; 6. every source file the README names exists.
+ * 4. households, residents and masking; 5. the three lines; 6. the residents' own channel and Open311 (sign-up
+ *    through the development code sink, report, follow, rate, the GeoReport v2 reads and posts); 7. every source
+ *    file the README names exists.
  *
  * Ids, versions and the grid come from the responses (Location, `v.id`, `v.version`), never from this file.
  * Each check prints `ok` or `FAIL` with what was seen and what the README says; the last line is
@@ -519,6 +521,222 @@ async function threeLines(api: Api) {
   checks.same("GET /v1/units/{id}/household-leads?flagged=true", leads.status, 200);
 }
 
+/** curl's `-d a=b -d c=d`: the pairs joined with `&`, as they are (curl does not encode them). */
+function form(api: Api, path: string, pairs: string[], token?: string) {
+  return api.call("POST", path, {
+    token,
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    raw: pairs.join("&"),
+  });
+}
+
+/** The admin's token through the TOTP challenge; a code is taken once, so a second login waits for the next. */
+async function adminToken(api: Api): Promise<string | undefined> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const { token } = await api.loginWithTotp("admin");
+    if (token) return token;
+    await sleep(10_000);
+  }
+  return undefined;
+}
+
+async function residents(api: Api) {
+  checks.section("Residents' own channel and Open311");
+  checks.readme(
+    "The demo city's households have no coordinates (`location` is\nnull in `GET /v1/households`)",
+  );
+  const MOBILE = "13900001111";
+  const json = { "content-type": "application/json" };
+
+  // 1. sign up through the development code sink
+  const sent = await api.call("POST", "/v1/resident/auth/codes", { body: { mobile: MOBILE } });
+  checks.same("POST /v1/resident/auth/codes", sent.v, { expiresIn: 300 });
+  checks.readme('# {"expiresIn":300}');
+  const CODE = (await api.get(`/v1/resident/dev/codes?mobile=${MOBILE}`)).v.items[0].code as string;
+  checks.ok("the dev sink's code", /^\d{6}$/.test(CODE), CODE);
+  const signedUp = await api.call("POST", "/v1/resident/auth/tokens", {
+    body: { mobile: MOBILE, code: CODE },
+  });
+  let RT = signedUp.v.accessToken as string;
+  const RR = signedUp.v.refreshToken as string;
+  checks.ok("POST /v1/resident/auth/tokens signs up", signedUp.v.created === true && !!RT, signedUp.status);
+  const me = (await api.get("/v1/resident/me", RT)).v;
+  checks.same("GET /v1/resident/me", `${me.mobile} linked=${me.linked}`, "139****1111 linked=false");
+  checks.readme("# 139****1111 linked=false");
+
+  // 2. not linked: no grid for the report
+  const REPORT = {
+    serviceCode: "street_lighting",
+    title: "村口路灯不亮",
+    description: "村口第三根路灯连续三晚不亮",
+    location: { lat: 32.6846, lng: 109.0301 },
+  };
+  checks.readme(`REPORT='${JSON.stringify(REPORT)}'`);
+  const early = (
+    await api.call("POST", "/v1/resident/reports", { token: RT, headers: json, raw: JSON.stringify(REPORT) })
+  ).v;
+  checks.same(
+    "a report before the link",
+    `${early.status} ${early.errors?.[0]?.message}`,
+    "400 no registered household within 1 km",
+  );
+  checks.readme("# 400 no registered household within 1 km");
+
+  // 3. the grid worker links the number
+  const GW = await api.login("grid-worker");
+  const VILLAGE = await api.login("center-village");
+  const firstHousehold = (await api.get("/v1/households?limit=1", GW)).v.items[0];
+  const HH = firstHousehold.id as string;
+  checks.same("the demo household's location", firstHousehold.location, null);
+  const link = await api.post(`/v1/households/${HH}/resident-accounts`, GW, { mobile: MOBILE });
+  checks.same("POST /v1/households/{id}/resident-accounts", link.v.linked, true);
+  const household = (await api.get("/v1/resident/household", RT)).v;
+  checks.same("GET /v1/resident/household", household.grid?.name, "张岭社区第1网格");
+  checks.readme("# 张岭社区第1网格");
+  const GRID = household.grid.id as string;
+
+  // 4. the same report, now into the household's grid
+  const reported = await api.call("POST", "/v1/resident/reports", {
+    token: RT,
+    headers: json,
+    raw: JSON.stringify(REPORT),
+  });
+  const ID = reported.v.id as string;
+  checks.same("the report after the link", reported.status, 201);
+  const owning = (await api.get(`/v1/cases/${ID}`, VILLAGE)).v.owningUnit?.id;
+  checks.same("its grid is the household's (the fallback)", owning === GRID, true);
+
+  // 5. the village centre accepts and resolves
+  const accepted = await api.command(`/v1/cases/${ID}/accept`, VILLAGE, 1, {});
+  checks.same("accept with If-Match 1", `${accepted.status} ${accepted.v.state}`, "200 accepted");
+  const resolved = await api.command(`/v1/cases/${ID}/resolve`, VILLAGE, 2, { note: "已更换灯泡" });
+  checks.same(
+    "resolve with If-Match 2",
+    `${resolved.status} ${resolved.v.state} v${resolved.v.version}`,
+    "200 resolved v3",
+  );
+
+  // 6. follow and rate
+  const followed = (await api.get(`/v1/resident/reports/${ID}`, RT)).v;
+  const words = (followed.timeline ?? []).map((t: { text: string }) => t.text).join(" → ");
+  checks.same(
+    "the resident's timeline",
+    words,
+    "已收到您反映的问题 → 已受理，正在安排办理 → 已办结，请您评价办理结果",
+  );
+  checks.readme("# 已收到您反映的问题 → 已受理，正在安排办理 → 已办结，请您评价办理结果");
+  const rated = await api.command(`/v1/resident/reports/${ID}/rating`, RT, 3, {
+    satisfaction: "dissatisfied",
+    comment: "路灯还是不亮",
+  });
+  checks.same("the dissatisfied rating", rated.v.stateLabel, "重新办理");
+  checks.readme("# 重新办理");
+
+  // 7. Open311, from the projection
+  await sleep(2000);
+  checks.readme("sleep 2");
+  const one = (await api.get(`/open311/v2/requests/${ID}.json`)).v;
+  checks.same("GET /open311/v2/requests/{id}.json", one[0]?.status, "open");
+  const listed = (await api.get("/open311/v2/requests.json?service_code=street_lighting")).v as any[];
+  checks.same(
+    "GET /open311/v2/requests.json?service_code=street_lighting",
+    listed
+      .map((r) => `${r.status} ${r.service_name} description=${r.description} ${r.lat},${r.long}`)
+      .join("\n"),
+    "open 路灯故障 description=null 32.685,109.03",
+  );
+  checks.readme("# open 路灯故障 description=null 32.685,109.03");
+
+  // GeoReport v2 with the resident's token
+  const services = (await api.get("/open311/v2/services.json")).v as Array<{ service_code: string }>;
+  checks.same(
+    "GET /open311/v2/services.json",
+    services.map((s) => s.service_code).join(" "),
+    "road street_lighting sanitation water_supply greening public_facilities",
+  );
+  checks.readme("# road street_lighting sanitation water_supply greening public_facilities");
+  const point = ["lat=32.6846", "long=109.0301"];
+  const posted = await form(
+    api,
+    "/open311/v2/requests.json",
+    ["service_code=road", ...point, "description=村口路面塌陷", "attribute[description_public]=yes"],
+    RT,
+  );
+  const TK = posted.v[0]?.token as string;
+  checks.ok(
+    "POST /open311/v2/requests.json with the resident token",
+    posted.status === 201 && !!TK,
+    posted.status,
+  );
+  const RID = (await api.get(`/open311/v2/tokens/${TK}.json`)).v[0]?.service_request_id as string;
+  checks.same("GET /open311/v2/tokens/{token}.json", RID, posted.v[0]?.service_request_id);
+  await sleep(2000);
+  const road = (await api.get(`/open311/v2/requests/${RID}.json`)).v[0];
+  checks.same(
+    "GET /open311/v2/requests/{id}.json",
+    `${road?.status} ${road?.service_name} ${road?.description}`,
+    "open 道路破损 村口路面塌陷",
+  );
+  checks.readme("# open 道路破损 村口路面塌陷");
+  const xml = String((await api.get("/open311/v2/requests.xml?service_code=road&status=open")).v);
+  checks.same(
+    "GET /open311/v2/requests.xml | grep -o '<service_name>…'",
+    (xml.match(/<service_name>[^<]*<\/service_name>/g) ?? []).join("\n"),
+    "<service_name>道路破损</service_name>",
+  );
+  checks.readme("# <service_name>道路破损</service_name>");
+  const dispute = await form(api, "/open311/v2/requests.json", ["service_code=dispute", ...point], RT);
+  checks.same("a dispute through Open311", dispute.v, [
+    { code: 404, description: "No public service dispute" },
+  ]);
+  checks.readme('# [{"code":404,"description":"No public service dispute"}]');
+  const noKey = await form(api, "/open311/v2/requests.json", [
+    "api_key=not-a-key",
+    "service_code=road",
+    ...point,
+  ]);
+  checks.same("an unknown api_key", noKey.v, [
+    { code: 403, description: "The api_key is not valid or was revoked" },
+  ]);
+  checks.readme('# [{"code":403,"description":"The api_key is not valid or was revoked"}]');
+
+  // the refresh token: the next access token without a code, once
+  const refreshed = await api.call("POST", "/v1/resident/auth/refresh", { body: { refreshToken: RR } });
+  RT = refreshed.v.accessToken;
+  checks.same("POST /v1/resident/auth/refresh", refreshed.status, 200);
+  checks.same(
+    "GET /v1/resident/me with the new token",
+    (await api.get("/v1/resident/me", RT)).v.linked,
+    true,
+  );
+  const again = await api.call("POST", "/v1/resident/auth/refresh", { body: { refreshToken: RR } });
+  checks.same("the same refresh token again", again.v.status, 401);
+  checks.readme("a second use revokes the sign-in");
+  const newer = await api.call("POST", "/v1/resident/auth/refresh", {
+    body: { refreshToken: refreshed.v.refreshToken },
+  });
+  checks.same("…which revoked the sign-in: the newer refresh token is refused too", newer.status, 401);
+
+  // The README's claim about an app's api_key in the demo city (no household to fall back to).
+  const ADMIN = await adminToken(api);
+  if (!ADMIN) {
+    checks.ok("the admin logs in for an Open311 app", false, "no token after five codes");
+    return;
+  }
+  const app = await api.post("/v1/open311/apps", ADMIN, { name: "演示应用" });
+  const byApp = await form(api, "/open311/v2/requests.json", [
+    `api_key=${app.v.apiKey}`,
+    "service_code=road",
+    ...point,
+  ]);
+  checks.ok(
+    "an app's post in the demo city: 400, no household within 1 km",
+    byApp.status === 400 && /no registered household within 1 km/.test(JSON.stringify(byApp.v)),
+    `${byApp.status} ${JSON.stringify(byApp.v)}`,
+  );
+  checks.readme("as does an app posting through Open311 with an `api_key`");
+}
+
 function namedFiles() {
   checks.section("Files the README names");
   const named = new Set(
@@ -542,7 +760,7 @@ try {
       );
       checks.ok("npm run dev's demo cases were reported", !stack.seedError, stack.seedError ?? "yes");
       const api = new Api(stack.url);
-      for (const step of [startup, caseLoop, escalation, households, threeLines]) {
+      for (const step of [startup, caseLoop, escalation, households, threeLines, residents]) {
         try {
           await step(api);
         } catch (error) {

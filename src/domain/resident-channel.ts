@@ -4,8 +4,10 @@ import type { CaseState } from "./case-model";
 export const RESIDENT_CODE_DIGITS = 6;
 /** A sign-in code is valid 5 minutes. */
 export const RESIDENT_CODE_TTL_SECONDS = 5 * 60;
-/** A resident's access token lives 1 hour; a new one takes a new code. */
+/** A resident's access token lives 1 hour; the refresh token then gives the next one without a new code. */
 export const RESIDENT_TOKEN_TTL_SECONDS = 60 * 60;
+/** A resident's refresh token lives 30 days (as staff's); each use spends it and gives the next. */
+export const RESIDENT_REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
 
 /**
  * How many codes may be sent, per mobile number and per client IP, within a window: a number gets one code a

@@ -18,6 +18,7 @@ import {
 } from "../db/repos/auth";
 import { findUnit } from "../db/repos/units";
 import { findUserWithUnit, principalFor, revokeSessions, type UserRow, userView } from "../db/repos/users";
+import { refreshVerdict } from "../domain/refresh-rotation";
 import { type AuthMethod, LOGIN_CHALLENGE_TTL_SECONDS, secondFactorRequired } from "../domain/second-factor";
 import { matchTotp, normalizeRecoveryCode } from "../domain/totp";
 import type { Principal } from "../env";
@@ -260,9 +261,10 @@ export async function refresh(
 ): Promise<TokenPair> {
   const db = getDb(env);
   const stored = await findRefreshToken(env, await sha256Hex(refreshToken));
-  if (!stored || stored.revokedAt) throw problems.unauthorized("The refresh token is not valid");
   const nowIso = new Date().toISOString();
-  if (stored.rotatedAt) {
+  const verdict = refreshVerdict(stored, nowIso);
+  if (!stored || verdict === "invalid") throw problems.unauthorized("The refresh token is not valid");
+  if (verdict === "reused") {
     const owner = await findUserWithUnit(db, { id: stored.userId });
     const entry = authAudit("auth.refresh", "denied", owner, requestId, {
       reason: "refresh token reused",
@@ -275,7 +277,7 @@ export async function refresh(
     );
     throw problems.unauthorized("The refresh token was already used; the session is revoked");
   }
-  if (stored.expiresAt <= nowIso) throw problems.unauthorized("The refresh token has expired");
+  if (verdict === "expired") throw problems.unauthorized("The refresh token has expired");
   const found = await findUserWithUnit(db, { id: stored.userId });
   if (!found || found.user.disabled) {
     await revokeWholeFamily(env, stored.familyId, nowIso);

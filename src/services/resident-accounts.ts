@@ -4,12 +4,14 @@ import {
   codeSendTimes,
   findPublicReport,
   findResidentAccount,
+  findResidentRefreshToken,
   householdMembers,
   householdWithGrid,
   insertAccountIfNew,
   insertCodeWithinLimits,
   insertMemberRating,
   insertPublicReport,
+  insertResidentRefreshToken,
   linkAccount,
   liveCode,
   memberPath,
@@ -22,7 +24,9 @@ import {
   reportsOf,
   residentByIdHmac,
   retireCodes,
+  revokeResidentFamily,
   spendCode,
+  spendResidentRefreshToken,
 } from "../db/repos/resident-accounts";
 import { loadSlaRulesBook } from "../db/repos/sla-policy";
 import { checkEvidence, declaredImageType, MAX_ATTACHMENT_BYTES } from "../domain/case-evidence";
@@ -37,6 +41,7 @@ import {
 } from "../domain/case-model";
 import { chinaYear } from "../domain/china-time";
 import { GRID_PLACEMENT_RADIUS_METRES, type PublicService } from "../domain/open311";
+import { refreshVerdict } from "../domain/refresh-rotation";
 import {
   CODE_SEND_LIMITS,
   codeSendRefusal,
@@ -44,6 +49,7 @@ import {
   RATEABLE_STATES,
   RESIDENT_CODE_DIGITS,
   RESIDENT_CODE_TTL_SECONDS,
+  RESIDENT_REFRESH_TOKEN_TTL_SECONDS,
   RESIDENT_TOKEN_TTL_SECONDS,
   residentWording,
 } from "../domain/resident-channel";
@@ -188,8 +194,8 @@ export function accountView(row: ResidentAccountRow) {
 /**
  * Signs a resident in with their number and a code, creating the account on first use. Each check first
  * claims a login-throttle slot for the number and client IP (5 failures per pair, 30 per IP, 50 per number
- * in 15 minutes: 429). The code is spent in the same batch as the account and the audit row, so a replay,
- * even in parallel, gets 401.
+ * in 15 minutes: 429). The code is spent in the same batch as the account, the first refresh token of a new
+ * family and the audit row, so a replay, even in parallel, gets 401.
  */
 export async function signIn(
   env: Cloudflare.Env,
@@ -216,6 +222,17 @@ export async function signIn(
     throw await refuse(live ? "wrong code" : "no live code");
   }
   const accountId = crypto.randomUUID();
+  const existing = await findResidentAccount(db, { mobileHmac });
+  const refresh = newRefreshToken();
+  const refreshRow = {
+    id: crypto.randomUUID(),
+    accountId: existing?.id ?? accountId,
+    familyId: crypto.randomUUID(),
+    tokenHash: await sha256Hex(refresh),
+    sessionEpoch: existing?.sessionEpoch ?? 0,
+    expiresAt: new Date(now + RESIDENT_REFRESH_TOKEN_TTL_SECONDS * 1000).toISOString(),
+    createdAt: nowIso,
+  };
   try {
     await writeAudited(
       db,
@@ -229,6 +246,8 @@ export async function signIn(
           createdAt: nowIso,
         }),
         clearLoginFailures(db, key, claim),
+        // A disabled account gets no session (it is refused below); its code is still spent.
+        ...(existing?.disabled ? [] : [insertResidentRefreshToken(db, refreshRow)]),
       ],
       [residentAudit("resident.sign_in", "success", null, requestId, { mobile: maskPhone(mobile) })],
       { mustChange: [0] },
@@ -243,7 +262,78 @@ export async function signIn(
     accessToken: await signResidentToken(env, account.id, account.sessionEpoch, now),
     tokenType: "Bearer" as const,
     expiresIn: RESIDENT_TOKEN_TTL_SECONDS,
+    refreshToken: refresh,
+    refreshExpiresIn: RESIDENT_REFRESH_TOKEN_TTL_SECONDS,
     created: account.id === accountId,
+    account: accountView(account),
+  };
+}
+
+/**
+ * Exchanges a resident's refresh token for a new access token and the next refresh token of the same family,
+ * spending the old one, by the staff tokens' rule (`refreshVerdict`): a spent token presented again is taken
+ * as stolen and revokes the family; so does a disabled account or a session epoch raised since the sign-in.
+ * The spend, the new token and the audit row commit together, so of two parallel refreshes one gets 401.
+ */
+export async function refreshResident(
+  env: Cloudflare.Env,
+  requestId: string,
+  refreshToken: string,
+  now = Date.now(),
+) {
+  const db = getDb(env);
+  const nowIso = new Date(now).toISOString();
+  const stored = await findResidentRefreshToken(db, await sha256Hex(refreshToken));
+  const verdict = refreshVerdict(stored, nowIso);
+  if (!stored || verdict === "invalid") throw problems.unauthorized("The refresh token is not valid");
+  const revoke = async (reason: string) => {
+    const detail = { reason, familyId: stored.familyId };
+    await writeAudited(
+      db,
+      [revokeResidentFamily(db, stored.familyId, nowIso)],
+      [residentAudit("resident.refresh", "denied", stored.accountId, requestId, detail)],
+    );
+  };
+  if (verdict === "reused") {
+    await revoke("refresh token reused");
+    throw problems.unauthorized("The refresh token was already used; the session is revoked");
+  }
+  if (verdict === "expired") throw problems.unauthorized("The refresh token has expired");
+  const account = await findResidentAccount(db, { id: stored.accountId });
+  if (!account || account.disabled || account.sessionEpoch > stored.sessionEpoch) {
+    await revoke(account?.disabled ? "account disabled" : "session revoked");
+    throw problems.unauthorized("The session was revoked; sign in again");
+  }
+  const next = newRefreshToken();
+  try {
+    await writeAudited(
+      db,
+      [
+        spendResidentRefreshToken(db, stored.id, nowIso),
+        insertResidentRefreshToken(db, {
+          id: crypto.randomUUID(),
+          accountId: account.id,
+          familyId: stored.familyId,
+          tokenHash: await sha256Hex(next),
+          sessionEpoch: stored.sessionEpoch,
+          expiresAt: new Date(now + RESIDENT_REFRESH_TOKEN_TTL_SECONDS * 1000).toISOString(),
+          createdAt: nowIso,
+        }),
+      ],
+      [residentAudit("resident.refresh", "success", account.id, requestId, { familyId: stored.familyId })],
+      { mustChange: [0] },
+    );
+  } catch (error) {
+    if (!(error instanceof GuardFailed)) throw error;
+    throw problems.unauthorized("The refresh token was already used");
+  }
+  return {
+    accessToken: await signResidentToken(env, account.id, stored.sessionEpoch, now),
+    tokenType: "Bearer" as const,
+    expiresIn: RESIDENT_TOKEN_TTL_SECONDS,
+    refreshToken: next,
+    refreshExpiresIn: RESIDENT_REFRESH_TOKEN_TTL_SECONDS,
+    created: false,
     account: accountView(account),
   };
 }

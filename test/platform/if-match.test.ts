@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { makeWorld, report } from "../support/case-fixtures";
 import { call, makeTree, makeUser, type TestTree, type TestUser } from "../support/helpers";
 import { household, resident } from "../support/household-fixtures";
+import { makeResidentWorld, residentReport, signUp } from "../support/resident-accounts";
 
 /** A versioned write, freshly arranged: where to send it, with what body, and the version it must find. */
 interface Write {
@@ -133,6 +134,39 @@ const TARGETS: Target[] = [
         token: worker.token,
         version: person.version,
         bodies: [{ householdId: a.id }, { householdId: b.id }],
+      };
+    },
+  },
+  {
+    operation: "POST /v1/resident/reports/{id}/rating",
+    required: true,
+    arrange: async () => {
+      const world = await makeResidentWorld();
+      const { mobile, token } = await signUp();
+      const linked = await call(`/v1/households/${world.householdId}/resident-accounts`, {
+        token: world.gridWorker.token,
+        body: { mobile },
+      });
+      expect(linked.status, linked.text).toBe(200);
+      const reported = await call("/v1/resident/reports", { token, body: residentReport(world.point) });
+      expect(reported.status, reported.text).toBe(201);
+      for (const [command, version, body] of [
+        ["accept", 1, {}],
+        ["resolve", 2, { note: "已更换灯泡" }],
+      ] as const) {
+        const res = await call(`/v1/cases/${reported.body.id}/${command}`, {
+          token: world.villageCentre.token,
+          body,
+          headers: { "if-match": `"${version}"` },
+        });
+        expect(res.status, res.text).toBe(200);
+      }
+      return {
+        method: "POST",
+        path: `/v1/resident/reports/${reported.body.id}/rating`,
+        token,
+        version: 3,
+        bodies: [{ satisfaction: "satisfied" }, { satisfaction: "basically_satisfied", comment: "还行" }],
       };
     },
   },

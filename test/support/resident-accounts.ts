@@ -38,7 +38,12 @@ export async function signUp(mobile = freshMobile(), ip = freshIp()) {
     headers,
   });
   expect(res.status, res.text).toBe(200);
-  return { mobile, token: res.body.accessToken as string, account: res.body.account };
+  return {
+    mobile,
+    token: res.body.accessToken as string,
+    refreshToken: res.body.refreshToken as string,
+    account: res.body.account,
+  };
 }
 
 /** A case world with one registered household at a fresh point, with a head whose ID number is known. */

@@ -13,6 +13,7 @@ import {
   residentAccounts,
   residentCodes,
   residentDevCodes,
+  residentRefreshTokens,
   residents,
   units,
   users,
@@ -169,11 +170,12 @@ export async function householdWithGrid(db: Db, householdId: string) {
 
 /** A household's members as a resident of it may see them: names and relationship only. */
 export async function householdMembers(db: Db, householdId: string) {
+  // Members registered together share created_at: the head first, then the order they were added.
   return db
     .select({ name: residents.name, relationship: residents.relationship, birthYear: residents.birthYear })
     .from(residents)
     .where(eq(residents.householdId, householdId))
-    .orderBy(residents.createdAt, residents.id);
+    .orderBy(sql`${residents.relationship} <> 'head'`, residents.createdAt, residents.id);
 }
 
 /**
@@ -341,4 +343,48 @@ export async function memberPath(db: Db, memberId: string) {
     .from(contactProfiles)
     .where(and(eq(contactProfiles.userId, memberId), eq(contactProfiles.line, "party_member")))
     .get();
+}
+
+export type ResidentRefreshTokenRow = typeof residentRefreshTokens.$inferSelect;
+
+/** The INSERT of a newly issued resident refresh token. */
+export function insertResidentRefreshToken(
+  db: Db,
+  row: Omit<ResidentRefreshTokenRow, "rotatedAt" | "revokedAt">,
+): InStatement {
+  return stmt(db.insert(residentRefreshTokens).values(row));
+}
+
+/** A resident refresh token by its hash. */
+export async function findResidentRefreshToken(
+  db: Db,
+  tokenHash: string,
+): Promise<ResidentRefreshTokenRow | undefined> {
+  return db.select().from(residentRefreshTokens).where(eq(residentRefreshTokens.tokenHash, tokenHash)).get();
+}
+
+/** Spends a resident refresh token, only if still unspent and unrevoked (guard it with `mustChange`). */
+export function spendResidentRefreshToken(db: Db, id: string, at: string): InStatement {
+  return stmt(
+    db
+      .update(residentRefreshTokens)
+      .set({ rotatedAt: at })
+      .where(
+        and(
+          eq(residentRefreshTokens.id, id),
+          isNull(residentRefreshTokens.rotatedAt),
+          isNull(residentRefreshTokens.revokedAt),
+        ),
+      ),
+  );
+}
+
+/** The UPDATE revoking every live token of one resident sign-in (a family). */
+export function revokeResidentFamily(db: Db, familyId: string, at: string): InStatement {
+  return stmt(
+    db
+      .update(residentRefreshTokens)
+      .set({ revokedAt: at })
+      .where(and(eq(residentRefreshTokens.familyId, familyId), isNull(residentRefreshTokens.revokedAt))),
+  );
 }

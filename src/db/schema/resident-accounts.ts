@@ -130,3 +130,27 @@ export const partyMemberRatings = sqliteTable(
   },
   (t) => [uniqueIndex("party_member_ratings_once_uq").on(t.memberId, t.raterKey, t.year)],
 );
+
+/**
+ * Residents' refresh tokens, stored only as SHA-256 hashes; a family links every rotation of one sign-in, and
+ * `session_epoch` is the account's epoch at sign-in (raising the account's revokes every older family).
+ */
+export const residentRefreshTokens = sqliteTable(
+  "resident_refresh_tokens",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    familyId: text("family_id").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    sessionEpoch: integer("session_epoch").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    createdAt: text("created_at").notNull(),
+    rotatedAt: text("rotated_at"),
+    revokedAt: text("revoked_at"),
+  },
+  (t) => [
+    uniqueIndex("resident_refresh_tokens_hash_uq").on(t.tokenHash),
+    index("resident_refresh_tokens_family_idx").on(t.familyId),
+    index("resident_refresh_tokens_account_idx").on(t.accountId),
+  ],
+);

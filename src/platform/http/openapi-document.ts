@@ -65,6 +65,7 @@ export const PUBLIC_OPERATIONS = new Set([
   "GET /v1/public/units/{id}/notices",
   "POST /v1/resident/auth/codes",
   "POST /v1/resident/auth/tokens",
+  "POST /v1/resident/auth/refresh",
   "GET /v1/resident/dev/codes",
 ]);
 

@@ -11,6 +11,7 @@ export const RESIDENT_PATH_PREFIX = "/v1/resident/";
 export const PUBLIC_RESIDENT_PATHS = new Set([
   "/v1/resident/auth/codes",
   "/v1/resident/auth/tokens",
+  "/v1/resident/auth/refresh",
   "/v1/resident/dev/codes",
 ]);
 

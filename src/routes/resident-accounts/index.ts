@@ -6,6 +6,7 @@ import * as routes from "./resident-accounts.routes";
 export const residentAccountRoutes = createRouter()
   .openapi(routes.requestCode, handlers.requestCode)
   .openapi(routes.signIn, handlers.signIn)
+  .openapi(routes.refresh, handlers.refresh)
   .openapi(routes.devCodes, handlers.devCodes)
   .openapi(routes.me, handlers.me)
   .openapi(routes.linkOwnHousehold, handlers.linkOwnHousehold)

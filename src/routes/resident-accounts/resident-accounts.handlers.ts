@@ -26,6 +26,11 @@ export const signIn: AppRouteHandler<typeof routes.signIn> = async (c) => {
   return c.json(await residents.signIn(c.env, c.get("requestId"), mobile, code, ipOf(c)), 200);
 };
 
+export const refresh: AppRouteHandler<typeof routes.refresh> = async (c) => {
+  const { refreshToken } = c.req.valid("json");
+  return c.json(await residents.refreshResident(c.env, c.get("requestId"), refreshToken), 200);
+};
+
 export const devCodes: AppRouteHandler<typeof routes.devCodes> = async (c) => {
   // The sink exists only where codes are not real: production answers as if the route were not there.
   if (!isLocalEnvironment(c.env)) throw problems.notFound("route");

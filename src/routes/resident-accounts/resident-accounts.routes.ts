@@ -41,6 +41,11 @@ const ResidentTokenSchema = z
     accessToken: z.string(),
     tokenType: z.literal("Bearer"),
     expiresIn: z.number().int(),
+    refreshToken: z.string().openapi({
+      description:
+        "Opaque; exchange it at POST /v1/resident/auth/refresh for the next access token without a new code. Rotates on every use; a spent one presented again revokes the sign-in",
+    }),
+    refreshExpiresIn: z.number().int(),
     created: z.boolean().openapi({ description: "True when this sign-in created the account (sign-up)" }),
     account: ResidentAccountSchema,
   })
@@ -172,6 +177,22 @@ export const signIn = createRoute({
   security: [],
   request: { body: jsonBody(SignInSchema) },
   responses: { 200: jsonResponse(ResidentTokenSchema, "Signed in"), ...errorResponses(429) },
+});
+
+export const refresh = createRoute({
+  method: "post",
+  path: "/v1/resident/auth/refresh",
+  operationId: "refreshResidentToken",
+  tags,
+  summary: "Exchange a resident's refresh token for a new access token (the old refresh token is spent)",
+  description:
+    "No new code needed. Presenting an already-spent refresh token revokes its whole sign-in (token theft), as does a disabled account; an unknown, revoked or expired token is 401.",
+  security: [],
+  request: { body: jsonBody(z.strictObject({ refreshToken: z.string().min(20).max(200) })) },
+  responses: {
+    200: jsonResponse(ResidentTokenSchema, "A new access token and refresh token"),
+    ...errorResponses(),
+  },
 });
 
 export const devCodes = createRoute({
