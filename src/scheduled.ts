@@ -4,8 +4,8 @@ import { deskAlarmWatchdog, projectionWatchdog } from "./durable/grid-desk/watch
 import { getDb } from "./platform/db/client";
 import { directivesWatchdog } from "./queues/directives";
 import { auditAnchor } from "./services/audit";
-import { reportOverdueTasks } from "./services/deliberation";
 import { publishDueBulletins } from "./services/bulletins";
+import { reportOverdueTasks } from "./services/deliberation";
 
 /** A task the cron trigger runs (watchdogs only: deadlines are Durable Object alarms, not scans). */
 export type ScheduledTask = (controller: ScheduledController, env: Cloudflare.Env) => Promise<void>;
