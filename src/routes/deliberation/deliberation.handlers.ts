@@ -1,121 +1,122 @@
-import type { Context } from "hono";
-import type { AppEnv } from "../../env";
 import { sha256Hex } from "../../platform/crypto/tokens";
-import { principalOf } from "../../platform/http/auth";
+import { callerOf } from "../../platform/http/auth";
 import type { AppRouteHandler } from "../../platform/http/openapi";
-import type { Caller } from "../../services/caller";
 import * as deliberation from "../../services/deliberation";
 import type * as routes from "./deliberation.routes";
-
-function caller(c: Context<AppEnv>): Caller {
-  return { principal: principalOf(c), requestId: c.get("requestId") };
-}
 
 /** POST /v1/units/{id}/deliberation/members */
 export const registerMember: AppRouteHandler<typeof routes.registerMember> = async (c) =>
   c.json(
-    await deliberation.registerMember(c.env, caller(c), c.req.valid("param").id, c.req.valid("json")),
+    await deliberation.registerMember(c.env, callerOf(c), c.req.valid("param").id, c.req.valid("json")),
     201,
   );
 
 /** GET /v1/units/{id}/deliberation/members */
 export const listMembers: AppRouteHandler<typeof routes.listMembers> = async (c) => {
-  const items = await deliberation.membersOf(c.env, caller(c), c.req.valid("param").id, c.req.valid("query"));
+  const items = await deliberation.membersOf(
+    c.env,
+    callerOf(c),
+    c.req.valid("param").id,
+    c.req.valid("query"),
+  );
   return c.json({ items }, 200);
 };
 
 /** GET /v1/units/{id}/deliberation/eligible */
 export const eligible: AppRouteHandler<typeof routes.eligible> = async (c) =>
   c.json(
-    await deliberation.eligibleOf(c.env, caller(c), c.req.valid("param").id, c.req.valid("query").on),
+    await deliberation.eligibleOf(c.env, callerOf(c), c.req.valid("param").id, c.req.valid("query").on),
     200,
   );
 
 /** GET /v1/units/{id}/deliberation/power-list */
 export const getPowerList: AppRouteHandler<typeof routes.getPowerList> = async (c) =>
-  c.json(await deliberation.powerListOf(c.env, caller(c), c.req.valid("param").id), 200);
+  c.json(await deliberation.powerListOf(c.env, callerOf(c), c.req.valid("param").id), 200);
 
 /** PUT /v1/units/{id}/deliberation/power-list */
 export const setPowerList: AppRouteHandler<typeof routes.setPowerList> = async (c) =>
   c.json(
-    await deliberation.setPowerList(c.env, caller(c), c.req.valid("param").id, c.req.valid("json")),
+    await deliberation.setPowerList(c.env, callerOf(c), c.req.valid("param").id, c.req.valid("json")),
     200,
   );
 
 /** POST /v1/units/{id}/deliberation/sessions */
 export const createSession: AppRouteHandler<typeof routes.createSession> = async (c) =>
   c.json(
-    await deliberation.createSession(c.env, caller(c), c.req.valid("param").id, c.req.valid("json")),
+    await deliberation.createSession(c.env, callerOf(c), c.req.valid("param").id, c.req.valid("json")),
     201,
   );
 
 /** GET /v1/deliberation/sessions/{id} */
 export const getSession: AppRouteHandler<typeof routes.getSession> = async (c) =>
-  c.json(await deliberation.getSession(c.env, caller(c), c.req.valid("param").id), 200);
+  c.json(await deliberation.getSession(c.env, callerOf(c), c.req.valid("param").id), 200);
 
 /** POST /v1/deliberation/matters */
 export const raiseMatter: AppRouteHandler<typeof routes.raiseMatter> = async (c) =>
-  c.json(await deliberation.raiseMatter(c.env, caller(c), c.req.valid("json")), 201);
+  c.json(await deliberation.raiseMatter(c.env, callerOf(c), c.req.valid("json")), 201);
 
 /** GET /v1/deliberation/matters/{id} */
 export const getMatter: AppRouteHandler<typeof routes.getMatter> = async (c) =>
-  c.json(await deliberation.getMatter(c.env, caller(c), c.req.valid("param").id), 200);
+  c.json(await deliberation.getMatter(c.env, callerOf(c), c.req.valid("param").id), 200);
 
 /** POST /v1/deliberation/matters/{id}/triage */
 export const triageMatter: AppRouteHandler<typeof routes.triageMatter> = async (c) =>
   c.json(
-    await deliberation.triageMatter(c.env, caller(c), c.req.valid("param").id, c.req.valid("json")),
+    await deliberation.triageMatter(c.env, callerOf(c), c.req.valid("param").id, c.req.valid("json")),
     200,
   );
 
 /** GET /v1/deliberation/items/{id} */
 export const getItem: AppRouteHandler<typeof routes.getItem> = async (c) =>
-  c.json(await deliberation.getItem(c.env, caller(c), c.req.valid("param").id), 200);
+  c.json(await deliberation.getItem(c.env, callerOf(c), c.req.valid("param").id), 200);
 
 /** POST /v1/deliberation/items/{id}/steps */
 export const recordStep: AppRouteHandler<typeof routes.recordStep> = async (c) =>
-  c.json(await deliberation.recordStep(c.env, caller(c), c.req.valid("param").id, c.req.valid("json")), 201);
+  c.json(
+    await deliberation.recordStep(c.env, callerOf(c), c.req.valid("param").id, c.req.valid("json")),
+    201,
+  );
 
 /** POST /v1/deliberation/items/{id}/resolution-notice */
 export const publishResolution: AppRouteHandler<typeof routes.publishResolution> = async (c) =>
   c.json(
-    await deliberation.publishResolution(c.env, caller(c), c.req.valid("param").id, c.req.valid("json")),
+    await deliberation.publishResolution(c.env, callerOf(c), c.req.valid("param").id, c.req.valid("json")),
     201,
   );
 
 /** POST /v1/deliberation/notices/{id}/objections */
 export const raiseObjection: AppRouteHandler<typeof routes.raiseObjection> = async (c) =>
   c.json(
-    await deliberation.raiseObjection(c.env, caller(c), c.req.valid("param").id, c.req.valid("json").text),
+    await deliberation.raiseObjection(c.env, callerOf(c), c.req.valid("param").id, c.req.valid("json").text),
     201,
   );
 
 /** POST /v1/deliberation/objections/{id}/answer */
 export const answerObjection: AppRouteHandler<typeof routes.answerObjection> = async (c) =>
   c.json(
-    await deliberation.answerObjection(c.env, caller(c), c.req.valid("param").id, c.req.valid("json")),
+    await deliberation.answerObjection(c.env, callerOf(c), c.req.valid("param").id, c.req.valid("json")),
     200,
   );
 
 /** POST /v1/deliberation/items/{id}/decision */
 export const decideItem: AppRouteHandler<typeof routes.decideItem> = async (c) =>
-  c.json(await deliberation.decideItem(c.env, caller(c), c.req.valid("param").id), 200);
+  c.json(await deliberation.decideItem(c.env, callerOf(c), c.req.valid("param").id), 200);
 
 /** POST /v1/deliberation/items/{id}/tasks */
 export const addTask: AppRouteHandler<typeof routes.addTask> = async (c) =>
-  c.json(await deliberation.addTask(c.env, caller(c), c.req.valid("param").id, c.req.valid("json")), 201);
+  c.json(await deliberation.addTask(c.env, callerOf(c), c.req.valid("param").id, c.req.valid("json")), 201);
 
 /** POST /v1/deliberation/tasks/{id}/progress */
 export const reportProgress: AppRouteHandler<typeof routes.reportProgress> = async (c) =>
   c.json(
-    await deliberation.reportProgress(c.env, caller(c), c.req.valid("param").id, c.req.valid("json")),
+    await deliberation.reportProgress(c.env, callerOf(c), c.req.valid("param").id, c.req.valid("json")),
     200,
   );
 
 /** POST /v1/deliberation/items/{id}/result */
 export const publishResult: AppRouteHandler<typeof routes.publishResult> = async (c) =>
   c.json(
-    await deliberation.publishResult(c.env, caller(c), c.req.valid("param").id, c.req.valid("json")),
+    await deliberation.publishResult(c.env, callerOf(c), c.req.valid("param").id, c.req.valid("json")),
     201,
   );
 
@@ -124,7 +125,7 @@ export const giveFeedback: AppRouteHandler<typeof routes.giveFeedback> = async (
   c.json(
     await deliberation.giveFeedback(
       c.env,
-      caller(c),
+      callerOf(c),
       c.req.valid("param").id,
       c.req.valid("json").satisfaction,
     ),
@@ -134,14 +135,14 @@ export const giveFeedback: AppRouteHandler<typeof routes.giveFeedback> = async (
 /** POST /v1/deliberation/items/{id}/review-requests */
 export const requireReview: AppRouteHandler<typeof routes.requireReview> = async (c) =>
   c.json(
-    await deliberation.requireReview(c.env, caller(c), c.req.valid("param").id, c.req.valid("json").reason),
+    await deliberation.requireReview(c.env, callerOf(c), c.req.valid("param").id, c.req.valid("json").reason),
     201,
   );
 
 /** GET /v1/units/{id}/deliberation/figures */
 export const figures: AppRouteHandler<typeof routes.figures> = async (c) => {
   const { from, to } = c.req.valid("query");
-  return c.json(await deliberation.figuresOf(c.env, caller(c), c.req.valid("param").id, from, to), 200);
+  return c.json(await deliberation.figuresOf(c.env, callerOf(c), c.req.valid("param").id, from, to), 200);
 };
 
 /** GET /v1/public/units/{id}/notices: no token; a strong ETag over the body, 304 when it matches. */

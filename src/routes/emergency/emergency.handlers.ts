@@ -1,4 +1,3 @@
-import type { Context } from "hono";
 import type { EventRecord } from "../../db/repos/emergency";
 import {
   LEVEL_COLOURS,
@@ -6,15 +5,11 @@ import {
   RESPONSE_LEVELS,
   type ResponseLevel,
 } from "../../domain/emergency";
-import type { AppEnv } from "../../env";
-import { principalOf } from "../../platform/http/auth";
+import { callerOf, principalOf } from "../../platform/http/auth";
 import type { AppRouteHandler } from "../../platform/http/openapi";
 import { Problem } from "../../platform/http/problem";
-import type { Caller } from "../../services/caller";
 import * as emergency from "../../services/emergency";
 import type * as routes from "./emergency.routes";
-
-const caller = (c: Context<AppEnv>): Caller => ({ principal: principalOf(c), requestId: c.get("requestId") });
 
 /** The public view of an event. */
 function eventView(e: EventRecord) {
@@ -38,7 +33,7 @@ function eventView(e: EventRecord) {
 
 /** POST /v1/emergencies */
 export const declare: AppRouteHandler<typeof routes.declare> = async (c) => {
-  const event = await emergency.declareEvent(c.env, caller(c), c.req.valid("json"));
+  const event = await emergency.declareEvent(c.env, callerOf(c), c.req.valid("json"));
   c.header("location", `/v1/emergencies/${event.id}`);
   return c.json(eventView(event), 201);
 };
@@ -70,13 +65,13 @@ export const setLevel: AppRouteHandler<typeof routes.setLevel> = async (c) => {
   const current = (await emergency.eventFor(c.env, principalOf(c), id)).level;
   const rank = (l: ResponseLevel) => RESPONSE_LEVELS.indexOf(l);
   const type = rank(level) < rank(current) ? "raise" : "lower";
-  return c.json(eventView(await emergency.changeEvent(c.env, caller(c), id, { type, level })), 200);
+  return c.json(eventView(await emergency.changeEvent(c.env, callerOf(c), id, { type, level })), 200);
 };
 
 /** POST /v1/emergencies/{id}/units */
 export const addUnits: AppRouteHandler<typeof routes.addUnits> = async (c) => {
   const { unitIds } = c.req.valid("json");
-  const event = await emergency.changeEvent(c.env, caller(c), c.req.valid("param").id, {
+  const event = await emergency.changeEvent(c.env, callerOf(c), c.req.valid("param").id, {
     type: "add_units",
     unitIds,
   });
@@ -85,7 +80,7 @@ export const addUnits: AppRouteHandler<typeof routes.addUnits> = async (c) => {
 
 /** POST /v1/emergencies/{id}/stand-down */
 export const standDown: AppRouteHandler<typeof routes.standDown> = async (c) => {
-  const event = await emergency.changeEvent(c.env, caller(c), c.req.valid("param").id, {
+  const event = await emergency.changeEvent(c.env, callerOf(c), c.req.valid("param").id, {
     type: "stand_down",
   });
   return c.json(eventView(event), 200);
@@ -94,7 +89,7 @@ export const standDown: AppRouteHandler<typeof routes.standDown> = async (c) => 
 /** GET /v1/emergencies/{id}/grids/{gridId}/roster */
 export const roster: AppRouteHandler<typeof routes.roster> = async (c) => {
   const { id, gridId } = c.req.valid("param");
-  const { gridPath: _path, ...view } = await emergency.readRoster(c.env, caller(c), id, gridId);
+  const { gridPath: _path, ...view } = await emergency.readRoster(c.env, callerOf(c), id, gridId);
   return c.json(view, 200);
 };
 
@@ -111,7 +106,7 @@ export const checkIn: AppRouteHandler<typeof routes.checkIn> = async (c) => {
     at: i.at ? new Date(i.at).toISOString() : null,
     location: i.location ?? null,
   }));
-  const results = await emergency.checkIn(c.env, caller(c), id, gridId, items);
+  const results = await emergency.checkIn(c.env, callerOf(c), id, gridId, items);
   const only = results.length === 1 ? results[0]! : null;
   if (only && !only.ok) throw new Problem(only.status, only.code, only.detail);
   return c.json(
@@ -136,7 +131,7 @@ export const checkIn: AppRouteHandler<typeof routes.checkIn> = async (c) => {
 
 /** POST /v1/emergencies/{id}/shelters */
 export const addShelter: AppRouteHandler<typeof routes.addShelter> = async (c) => {
-  const s = await emergency.addShelter(c.env, caller(c), c.req.valid("param").id, c.req.valid("json"));
+  const s = await emergency.addShelter(c.env, callerOf(c), c.req.valid("param").id, c.req.valid("json"));
   const { unitPath: _path, createdBy: _by, ...view } = s;
   return c.json(view, 201);
 };
