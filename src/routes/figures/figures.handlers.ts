@@ -1,4 +1,4 @@
-import { principalOf } from "../../platform/http/auth";
+import { callerOf, principalOf } from "../../platform/http/auth";
 import type { AppRouteHandler } from "../../platform/http/openapi";
 import {
   caseFiguresReport,
@@ -7,6 +7,7 @@ import {
   leagueTable,
   satisfactionReport,
 } from "../../services/figures";
+import { serviceFiguresReport } from "../../services/service-figures";
 import type * as routes from "./figures.routes";
 
 /** GET /v1/units/{id}/figures/cases */
@@ -55,5 +56,11 @@ export const satisfaction: AppRouteHandler<typeof routes.satisfaction> = async (
     { from, to },
     limit,
   );
+  return c.json(report, 200);
+};
+
+export const serviceFigures: AppRouteHandler<typeof routes.serviceFigures> = async (c) => {
+  const { from, to } = c.req.valid("query");
+  const report = await serviceFiguresReport(c.env, callerOf(c), c.req.valid("param").id, { from, to });
   return c.json(report, 200);
 };

@@ -238,3 +238,76 @@ export const satisfaction = createRoute({
   },
   responses: { 200: jsonResponse(SatisfactionReportSchema, "The figures"), ...errorResponses(400, 403, 404) },
 });
+
+const Counted = z.object({ covered: z.number().int(), share: z.number() });
+const ServiceFiguresSchema = z
+  .object({
+    unitId: z.uuid(),
+    from: z.string(),
+    to: z.string(),
+    asOf: z.string().openapi({ description: "The instant the household and coverage figures are read at" }),
+    households: z.object({
+      total: z.number().int(),
+      byClass: z.object({ green: z.number().int(), yellow: z.number().int(), red: z.number().int() }),
+      overdueVisits: z
+        .object({
+          total: z.number().int(),
+          green: z.number().int(),
+          yellow: z.number().int(),
+          red: z.number().int(),
+        })
+        .openapi({ description: "Households whose next visit was due before `asOf`, by class" }),
+    }),
+    coverage: z.object({
+      households: z.number().int(),
+      lines: z.object({ party_member: Counted, household_lead: Counted, deputy: Counted }),
+      anyLine: Counted,
+      redWithoutHelper: z.number().int().openapi({ description: "Red households without a named helper" }),
+      overloadedContacts: z
+        .number()
+        .int()
+        .openapi({ description: "Contacts paired with more households than the unit's maximum" }),
+    }),
+    directives: z
+      .object({
+        issued: z.number().int(),
+        receipts: z.number().int(),
+        acknowledged: z.number().int(),
+        completed: z.number().int(),
+        completedLate: z.number().int(),
+        overdue: z.number().int(),
+        completionRate: Rate,
+        acknowledgementRate: Rate,
+        minutesToAcknowledge: z.object({ p50: z.number().int().nullable() }),
+        minutesToComplete: z.object({ p50: z.number().int().nullable() }),
+      })
+      .openapi({
+        description:
+          "Directives (指令) the subtree's units issued in the period, with their receipts: completion and acknowledgement shares and median minutes from delivery",
+      }),
+    partyPoints: z.object({
+      points: z.number().int(),
+      entries: z.number().int(),
+      members: z.number().int(),
+    }),
+    leadSubsidies: z.object({
+      amountFen: z.number().int().openapi({ description: "Subsidy amounts in fen (分)" }),
+      items: z.number().int(),
+      leads: z.number().int(),
+    }),
+  })
+  .openapi("ServiceFigures");
+
+export const serviceFigures = createRoute({
+  method: "get",
+  path: "/v1/units/{id}/figures/service",
+  tags: ["figures"],
+  operationId: "getServiceFigures",
+  summary:
+    "Household-service figures of a subtree: classes, overdue visits, three-line coverage, directives, points",
+  description:
+    "Households by class and overdue visits and the three-line coverage as of now; directives issued in the period (completion, acknowledgement, median times), party points recorded and household-lead subsidies that occurred in the period. Read from the households, three-line and directive modules. Only counts, no personal data.",
+  ...guarded("figures.read"),
+  request: { params: IdParam, query: z.object({ ...PeriodQuery }) },
+  responses: { 200: jsonResponse(ServiceFiguresSchema, "The figures"), ...errorResponses(400, 403, 404) },
+});

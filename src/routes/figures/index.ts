@@ -7,4 +7,5 @@ export const figureRoutes = createRouter()
   .openapi(routes.caseFigures, handlers.caseFigures)
   .openapi(routes.league, handlers.league)
   .openapi(routes.hotspots, handlers.hotspots)
-  .openapi(routes.satisfaction, handlers.satisfaction);
+  .openapi(routes.satisfaction, handlers.satisfaction)
+  .openapi(routes.serviceFigures, handlers.serviceFigures);
