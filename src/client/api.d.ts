@@ -3206,6 +3206,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/units/{id}/figures/service": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Household-service figures of a subtree: classes, overdue visits, three-line coverage, directives, points
+         * @description Households by class and overdue visits and the three-line coverage as of now; directives issued in the period (completion, acknowledgement, median times), party points recorded and household-lead subsidies that occurred in the period. Read from the households, three-line and directive modules. Only counts, no personal data.
+         *
+         *     **Roles:** `admin` (系统管理员), `center_staff` (综治中心工作人员), `leader` (领导（只读）).
+         */
+        get: operations["getServiceFigures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/units/{id}/bulletins": {
         parameters: {
             query?: never;
@@ -6106,6 +6128,84 @@ export interface components {
                 visitedAt: string;
                 note: string | null;
             }[];
+        };
+        ServiceFigures: {
+            /** Format: uuid */
+            unitId: string;
+            from: string;
+            to: string;
+            /** @description The instant the household and coverage figures are read at */
+            asOf: string;
+            households: {
+                total: number;
+                byClass: {
+                    green: number;
+                    yellow: number;
+                    red: number;
+                };
+                /** @description Households whose next visit was due before `asOf`, by class */
+                overdueVisits: {
+                    total: number;
+                    green: number;
+                    yellow: number;
+                    red: number;
+                };
+            };
+            coverage: {
+                households: number;
+                lines: {
+                    party_member: {
+                        covered: number;
+                        share: number;
+                    };
+                    household_lead: {
+                        covered: number;
+                        share: number;
+                    };
+                    deputy: {
+                        covered: number;
+                        share: number;
+                    };
+                };
+                anyLine: {
+                    covered: number;
+                    share: number;
+                };
+                /** @description Red households without a named helper */
+                redWithoutHelper: number;
+                /** @description Contacts paired with more households than the unit's maximum */
+                overloadedContacts: number;
+            };
+            /** @description Directives (指令) the subtree's units issued in the period, with their receipts: completion and acknowledgement shares and median minutes from delivery */
+            directives: {
+                issued: number;
+                receipts: number;
+                acknowledged: number;
+                completed: number;
+                completedLate: number;
+                overdue: number;
+                /** @description A share between 0 and 1; null when there is nothing to divide by */
+                completionRate: number | null;
+                /** @description A share between 0 and 1; null when there is nothing to divide by */
+                acknowledgementRate: number | null;
+                minutesToAcknowledge: {
+                    p50: number | null;
+                };
+                minutesToComplete: {
+                    p50: number | null;
+                };
+            };
+            partyPoints: {
+                points: number;
+                entries: number;
+                members: number;
+            };
+            leadSubsidies: {
+                /** @description Subsidy amounts in fen (分) */
+                amountFen: number;
+                items: number;
+                leads: number;
+            };
         };
         BulletinSummary: {
             /** Format: uuid */
@@ -23658,6 +23758,93 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SatisfactionReport"];
+                };
+            };
+            /** @description Invalid input (see `errors` for field paths) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; try again after Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getServiceFigures: {
+        parameters: {
+            query: {
+                /** @description First China day of the period (YYYY-MM-DD), included */
+                from: string;
+                /** @description Last China day of the period (YYYY-MM-DD), included; at most ten years after `from` */
+                to: string;
+            };
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceFigures"];
                 };
             };
             /** @description Invalid input (see `errors` for field paths) */
