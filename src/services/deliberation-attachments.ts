@@ -90,8 +90,9 @@ export async function addSessionAttachment(
 export async function sessionAttachmentBody(env: Cloudflare.Env, caller: Caller, id: string) {
   const row = await repo.attachmentById(env, id);
   if (!row) throw problems.notFound("attachment");
-  await sessionFor(env, caller.principal, row.sessionId).catch(() => {
-    throw problems.notFound("attachment");
+  // A session off the caller's branch answers as if the attachment did not exist; other failures pass through.
+  await sessionFor(env, caller.principal, row.sessionId).catch((error: unknown) => {
+    throw error instanceof Problem && error.status === 404 ? problems.notFound("attachment") : error;
   });
   const object = await callDesk(caller, () => env.EVIDENCE.get(objectKey(row.id)));
   if (!object) throw problems.notFound("attachment");
