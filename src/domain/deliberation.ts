@@ -525,3 +525,9 @@ export function checkRollCall(
     };
   return null;
 }
+
+/** A session holds at most this many photos and sign-in sheets. */
+export const MAX_SESSION_ATTACHMENTS = 30;
+/** What a session's attachment shows: 现场照片 or 签到表. */
+export const SESSION_ATTACHMENT_KINDS = ["photo", "sign_in_sheet"] as const;
+export type SessionAttachmentKind = (typeof SESSION_ATTACHMENT_KINDS)[number];

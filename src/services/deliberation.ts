@@ -1,7 +1,9 @@
 import { unitRefs } from "../db/repos/cases";
 import * as repo from "../db/repos/deliberation";
+import * as attachmentsRepo from "../db/repos/deliberation-attachments";
 import { insertInboxItemStatement } from "../db/repos/inbox";
 import { unitPlace } from "../db/repos/unit-lookup";
+import type { EvidenceType } from "../domain/case-evidence";
 import type { NewCase } from "../domain/case-model";
 import { chinaDate } from "../domain/china-time";
 import {
@@ -296,8 +298,23 @@ export async function setPowerList(
 // Sessions and matters
 // ---------------------------------------------------------------------------------------------------------
 
+/** An attachment as the API shows it. */
+export function attachmentView(a: attachmentsRepo.SessionAttachmentRow) {
+  return {
+    id: a.id,
+    sessionId: a.sessionId,
+    kind: a.kind,
+    // Only checked image types are stored.
+    contentType: a.contentType as EvidenceType,
+    size: a.size,
+    uploadedBy: a.uploadedBy,
+    uploadedAt: a.uploadedAt,
+    url: `/v1/deliberation/attachments/${a.id}`,
+  };
+}
+
 /** A session as the API shows it. */
-function sessionView(s: repo.SessionRow) {
+export function sessionView(s: repo.SessionRow) {
   return {
     id: s.id,
     unitId: s.unitId,
@@ -381,7 +398,7 @@ export async function createSession(env: Cloudflare.Env, caller: Caller, unitId:
 }
 
 /** A session on the caller's branch, or 404. */
-async function sessionFor(env: Cloudflare.Env, p: Principal, id: string) {
+export async function sessionFor(env: Cloudflare.Env, p: Principal, id: string) {
   const s = await repo.sessionById(env, id);
   if (!s || !onBranch(p, s.unitPath)) throw problems.notFound("session");
   return s;
@@ -391,7 +408,12 @@ async function sessionFor(env: Cloudflare.Env, p: Principal, id: string) {
 export async function getSession(env: Cloudflare.Env, caller: Caller, id: string) {
   const s = await sessionFor(env, caller.principal, id);
   const matters = await withCaseStates(env, await repo.mattersOfSession(env, s.id));
-  return { ...sessionView(s), matters: matters.map(({ caseClosedAt: _, ...m }) => m) };
+  const attachments = await attachmentsRepo.attachmentsOfSession(env, s.id);
+  return {
+    ...sessionView(s),
+    matters: matters.map(({ caseClosedAt: _, ...m }) => m),
+    attachments: attachments.map(attachmentView),
+  };
 }
 
 /** A matter as the API shows it, its case's state from the projection (`closed` closes the matter). */

@@ -226,3 +226,19 @@ export const deliberationFeedback = sqliteTable(
   },
   (t) => [uniqueIndex("deliberation_feedback_uq").on(t.itemId, t.byUserId)],
 );
+
+/** A session's photo or sign-in sheet (签到表); the bytes are in R2 under `deliberation/<id>`. */
+export const deliberationAttachments = sqliteTable(
+  "deliberation_attachments",
+  {
+    id: text("id").primaryKey(),
+    sessionId: text("session_id").notNull(),
+    unitPath: text("unit_path").notNull(),
+    kind: text("kind", { enum: ["photo", "sign_in_sheet"] }).notNull(),
+    contentType: text("content_type").notNull(),
+    size: integer("size").notNull(),
+    uploadedBy: text("uploaded_by").notNull(),
+    uploadedAt: text("uploaded_at").notNull(),
+  },
+  (t) => [index("deliberation_attachments_session_idx").on(t.sessionId, t.uploadedAt)],
+);

@@ -2,6 +2,7 @@ import { sha256Hex } from "../../platform/crypto/tokens";
 import { callerOf } from "../../platform/http/auth";
 import type { AppRouteHandler } from "../../platform/http/openapi";
 import * as deliberation from "../../services/deliberation";
+import * as attachments from "../../services/deliberation-attachments";
 import type * as routes from "./deliberation.routes";
 
 /** POST /v1/units/{id}/deliberation/members */
@@ -154,3 +155,40 @@ export const publicBoard: AppRouteHandler<typeof routes.publicBoard> = async (c)
   if (c.req.valid("header")["if-none-match"] === etag) return c.body(null, 304);
   return c.json(board, 200);
 };
+
+/** POST /v1/deliberation/sessions/{id}/attachments */
+export const uploadSessionAttachment: AppRouteHandler<typeof routes.uploadSessionAttachment> = async (c) => {
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  const stored = await attachments.addSessionAttachment(
+    c.env,
+    callerOf(c),
+    c.req.valid("param").id,
+    c.req.valid("query").kind,
+    c.req.header("content-type"),
+    bytes,
+  );
+  c.header("location", stored.url);
+  return c.json(stored, 201);
+};
+
+/** GET /v1/deliberation/attachments/{id} */
+export const getSessionAttachment: AppRouteHandler<typeof routes.getSessionAttachment> = async (c) => {
+  const object = await attachments.sessionAttachmentBody(c.env, callerOf(c), c.req.valid("param").id);
+  return new Response(object.body, {
+    status: 200,
+    headers: {
+      "content-type": object.httpMetadata?.contentType ?? "application/octet-stream",
+      "content-length": String(object.size),
+      "cache-control": "private, max-age=3600",
+      "x-content-type-options": "nosniff",
+      etag: object.httpEtag,
+    },
+  });
+};
+
+/** GET /v1/units/{id}/deliberation/sessions */
+export const listSessions: AppRouteHandler<typeof routes.listSessions> = async (c) =>
+  c.json(
+    await attachments.listUnitSessions(c.env, callerOf(c), c.req.valid("param").id, c.req.valid("query")),
+    200,
+  );

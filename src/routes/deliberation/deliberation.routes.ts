@@ -1,13 +1,16 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { EVIDENCE_TYPES, MAX_ATTACHMENT_BYTES } from "../../domain/case-evidence";
 import { CASE_SEVERITIES, CASE_TYPES } from "../../domain/case-model";
 import {
   ITEM_STATE_LABELS,
   ITEM_STATES,
   MATTER_OUTCOME_LABELS,
   MATTER_OUTCOMES,
+  MAX_SESSION_ATTACHMENTS,
   MEETING_KIND_LABELS,
   MEETING_KINDS,
   MEMBER_KINDS,
+  SESSION_ATTACHMENT_KINDS,
   SESSION_KIND_LABELS,
   SESSION_KINDS,
   STEP_LABELS,
@@ -15,6 +18,7 @@ import {
 } from "../../domain/deliberation";
 import { errorResponses, guarded, IdParam, jsonBody, jsonResponse } from "../../platform/http/openapi";
 import { responseHeaders } from "../../platform/http/openapi-document";
+import { pageQuery, pageSchema } from "../../platform/http/pagination";
 import { labels } from "../cases/cases.routes";
 
 const TAG = ["deliberation"];
@@ -156,6 +160,21 @@ const SessionSchema = z
     createdAt: z.string(),
   })
   .openapi("DeliberationSession");
+
+const SessionAttachmentSchema = z
+  .object({
+    id: z.uuid(),
+    sessionId: z.uuid(),
+    kind: z
+      .enum(SESSION_ATTACHMENT_KINDS)
+      .openapi({ description: "`photo` — 现场照片; `sign_in_sheet` — 签到表" }),
+    contentType: z.enum(EVIDENCE_TYPES),
+    size: z.number().int(),
+    uploadedBy: z.uuid(),
+    uploadedAt: z.string(),
+    url: z.string(),
+  })
+  .openapi("DeliberationSessionAttachment");
 
 const TaskSchema = z
   .object({
@@ -421,7 +440,10 @@ export const getSession = createRoute({
   ...guarded("deliberation.read"),
   request: { params: IdParam },
   responses: {
-    200: jsonResponse(SessionSchema.extend({ matters: z.array(MatterSchema) }), "The session"),
+    200: jsonResponse(
+      SessionSchema.extend({ matters: z.array(MatterSchema), attachments: z.array(SessionAttachmentSchema) }),
+      "The session",
+    ),
     ...errorResponses(404),
   },
 });
@@ -728,6 +750,67 @@ export const publicBoard = createRoute({
   responses: {
     200: { ...jsonResponse(BoardSchema, "The board"), headers: cacheHeaders },
     304: { description: "Not modified since the ETag sent", headers: cacheHeaders },
+    ...errorResponses(404),
+  },
+});
+
+const binary = { schema: z.string().openapi({ type: "string", format: "binary" }) };
+
+export const uploadSessionAttachment = createRoute({
+  method: "post",
+  path: "/v1/deliberation/sessions/{id}/attachments",
+  operationId: "uploadDeliberationSessionAttachment",
+  tags: TAG,
+  summary: "Add a photo or the sign-in sheet (签到表) to a session",
+  description: `The raw image as the body with its Content-Type: JPEG, PNG, WebP or HEIC (checked by magic bytes), at most ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MiB, at most ${MAX_SESSION_ATTACHMENTS} per session. A scanned sign-in sheet is sent as a photo of it.`,
+  ...guarded("deliberation.run"),
+  request: {
+    params: IdParam,
+    query: z.object({ kind: z.enum(SESSION_ATTACHMENT_KINDS).default("photo") }),
+    body: { required: true, content: Object.fromEntries(EVIDENCE_TYPES.map((t) => [t, binary])) },
+  },
+  responses: {
+    201: jsonResponse(SessionAttachmentSchema, "Stored and listed on the session", ["Location"]),
+    ...errorResponses(403, 404, 409, 413, 415, 503),
+  },
+});
+
+export const getSessionAttachment = createRoute({
+  method: "get",
+  path: "/v1/deliberation/attachments/{id}",
+  operationId: "getDeliberationSessionAttachment",
+  tags: TAG,
+  summary: "Download a session's photo or sign-in sheet (if you may read the session); audited",
+  ...guarded("deliberation.read"),
+  request: { params: IdParam },
+  responses: {
+    200: {
+      description: "The image",
+      content: Object.fromEntries(EVIDENCE_TYPES.map((t) => [t, binary])),
+      headers: responseHeaders("ETag"),
+    },
+    ...errorResponses(404, 503),
+  },
+});
+
+export const listSessions = createRoute({
+  method: "get",
+  path: "/v1/units/{id}/deliberation/sessions",
+  operationId: "listDeliberationSessions",
+  tags: TAG,
+  summary: "The sessions of a unit and the units below it on your branch, newest first",
+  ...guarded("deliberation.read"),
+  request: {
+    params: IdParam,
+    query: z.object({
+      kind: SessionKindSchema.optional(),
+      from: ChinaDate.optional().openapi({ description: "First China date held (inclusive)" }),
+      to: ChinaDate.optional().openapi({ description: "Last China date held (inclusive)" }),
+      ...pageQuery,
+    }),
+  },
+  responses: {
+    200: jsonResponse(pageSchema(SessionSchema).openapi("DeliberationSessionPage"), "A page of sessions"),
     ...errorResponses(404),
   },
 });

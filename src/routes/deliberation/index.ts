@@ -5,7 +5,7 @@ import * as routes from "./deliberation.routes";
 /**
  * Village deliberation (两说一商): representatives and the micro-power list, sessions, matters and their
  * triage, the four steps (四议两公开), notices and objections, tasks and results, the public notice board
- * and figures.
+ * and figures; sessions' photos and sign-in sheets.
  */
 export const deliberationRoutes = createRouter()
   .openapi(routes.registerMember, handlers.registerMember)
@@ -30,4 +30,7 @@ export const deliberationRoutes = createRouter()
   .openapi(routes.giveFeedback, handlers.giveFeedback)
   .openapi(routes.requireReview, handlers.requireReview)
   .openapi(routes.figures, handlers.figures)
-  .openapi(routes.publicBoard, handlers.publicBoard);
+  .openapi(routes.publicBoard, handlers.publicBoard)
+  .openapi(routes.uploadSessionAttachment, handlers.uploadSessionAttachment)
+  .openapi(routes.getSessionAttachment, handlers.getSessionAttachment)
+  .openapi(routes.listSessions, handlers.listSessions);

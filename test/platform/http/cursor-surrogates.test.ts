@@ -127,6 +127,7 @@ describe("a cursor holding a lone surrogate", () => {
   it("is found on the list endpoints the API documents", () => {
     const paths = endpoints.map((e) => e.path);
     expect(paths).toEqual(expect.arrayContaining(["/v1/units", "/v1/users", "/v1/audit", "/v1/cases"]));
+    expect(paths).toEqual(expect.arrayContaining(["/v1/units/{id}/deliberation/sessions"]));
     expect(paths.length).toBeGreaterThanOrEqual(15);
   });
 
