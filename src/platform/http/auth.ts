@@ -6,7 +6,7 @@ import { hasSecondFactor, secondFactorRequired } from "../../domain/second-facto
 import { inScope } from "../../domain/units";
 import type { AppEnv, Principal } from "../../env";
 import { TokenError, verifyAccessToken } from "../crypto/tokens";
-import { isDbUnavailable } from "../db/errors";
+import { isDbOverloaded, isDbUnavailable } from "../db/errors";
 import { Problem, problems } from "./problem";
 
 /** How long an isolate trusts a user's session state (disabled, epoch) before reading it again. */
@@ -42,8 +42,8 @@ export function forgetSessionState(userId: string): void {
  * disabling a user, resetting their password, role, unit or second factor raises it. Read through a
  * per-isolate cache at most `SESSION_STATE_MAX_AGE_MS` old.
  *
- * While libSQL is unreachable the check uses the last state this isolate read, however old, or lets the
- * request through when it has none: case reports and commands must keep going in through their desks during
+ * While libSQL is unreachable (not when it is only overloaded: then 503) the check uses the last state this
+ * isolate read, however old, or lets the request through when it has none: case reports and commands must keep going in through their desks during
  * an outage, and every other write and every sensitive read needs libSQL and fails with 503 anyway. The
  * exposure is bounded by the access token's lifetime (15 minutes).
  */
@@ -78,7 +78,9 @@ async function readSessionState(
     stored = await sessionStateOf(env, userId);
   } catch (error) {
     if (cached) cached.refreshing = false;
-    if (!isDbUnavailable(error)) throw error;
+    // An overloaded libSQL (429) is up and answering others: going on without the check would let a revoked
+    // token through whenever the database is busy, so the request fails with 503 and the client retries.
+    if (!isDbUnavailable(error) || isDbOverloaded(error)) throw error;
     console.error(JSON.stringify({ kind: "session-check-skipped", userId, cached: !!cached }));
     if (!cached) return null;
     stored = { disabled: cached.disabled, sessionEpoch: cached.sessionEpoch };
