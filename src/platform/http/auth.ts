@@ -26,6 +26,14 @@ const SESSION_CACHE_LIMIT = 10_000;
 const SESSION_ACTIVE_MS = 60_000;
 /** At most this many users' states in one read. */
 const SESSION_READ_BATCH = 500;
+/**
+ * When the read taking other users along that is in flight began (null: none). One at a time, so that when
+ * libSQL is slow the reads do not pile up carrying hundreds of users each (the others read only their own user
+ * meanwhile); a read that never settled (its request was cancelled) stops counting after the state's max age.
+ */
+let readingAlongSince: number | null = null;
+const readingAlong = (now: number) =>
+  readingAlongSince !== null && now - readingAlongSince < SESSION_STATE_MAX_AGE_MS;
 
 interface SessionState {
   disabled: boolean;
@@ -86,14 +94,16 @@ async function readSessionState(
   cached: SessionState | undefined,
   now: number,
 ): Promise<SessionState | null> {
-  const riders = dueForRefresh(userId, now);
+  const riders = readingAlong(now) ? new Map<string, SessionState>() : dueForRefresh(userId, now);
   for (const rider of riders.values()) rider.refreshing = true;
+  if (riders.size > 0) readingAlongSince = now;
   let states: Awaited<ReturnType<typeof sessionStatesOf>>;
   try {
     states = await sessionStatesOf(env, [userId, ...riders.keys()]);
   } catch (error) {
     if (cached) cached.refreshing = false;
     for (const rider of riders.values()) rider.refreshing = false;
+    if (riders.size > 0) readingAlongSince = null;
     // An overloaded libSQL (429) is up and answering others: going on without the check would let a revoked
     // token through whenever the database is busy, so the request fails with 503 and the client retries.
     if (!isDbUnavailable(error) || isDbOverloaded(error)) throw error;
@@ -105,6 +115,7 @@ async function readSessionState(
     const stored = states.get(id);
     return { disabled: stored?.disabled ?? true, sessionEpoch: stored?.sessionEpoch ?? 0, at: now, seen };
   };
+  if (riders.size > 0) readingAlongSince = null;
   for (const [id, rider] of riders) {
     if (sessionCache.get(id) === rider) sessionCache.set(id, stateOf(id, rider.seen));
   }
