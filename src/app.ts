@@ -2,7 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./env";
-import { isDbUnavailable } from "./platform/db/client";
+import { isDbOverloaded, isDbUnavailable } from "./platform/db/client";
 import { authenticate } from "./platform/http/auth";
 import { allowedMethods } from "./platform/http/methods";
 import { limitBodies, requestContext, requireJson } from "./platform/http/middleware";
@@ -139,21 +139,48 @@ export function createApp() {
       return problemResponse(c, new Problem(status as 400, slug, error.message || "Bad request"));
     }
     if (isDbUnavailable(error)) {
+      const overloaded = isDbOverloaded(error);
       console.error(
-        JSON.stringify({ requestId: c.get("requestId"), error: String(error), kind: "db-unavailable" }),
+        JSON.stringify({
+          requestId: c.get("requestId"),
+          error: String(error),
+          kind: overloaded ? "db-overloaded" : "db-unavailable",
+        }),
       );
       return problemResponse(
         c,
-        new Problem(503, "db-unavailable", "The database is unavailable; try again shortly", {
-          headers: { "retry-after": "5" },
-        }),
+        new Problem(
+          503,
+          "db-unavailable",
+          overloaded
+            ? "The database is overloaded; try again shortly"
+            : "The database is unavailable; try again shortly",
+          { headers: { "retry-after": overloaded ? "1" : "5" } },
+        ),
       );
     }
     console.error(
-      JSON.stringify({ requestId: c.get("requestId"), error: String(error), stack: (error as Error)?.stack }),
+      JSON.stringify({
+        requestId: c.get("requestId"),
+        error: String(error),
+        causes: causesOf(error),
+        stack: (error as Error)?.stack,
+      }),
     );
     return problemResponse(c, new Problem(500, "internal", "Something went wrong on our side"));
   });
 
   return app;
+}
+
+/** The messages of an error's `cause` chain (drizzle wraps the driver's error, which wraps the fetch's). */
+function causesOf(error: unknown): string[] {
+  const causes: string[] = [];
+  for (
+    let e = (error as { cause?: unknown })?.cause;
+    e && causes.length < 6;
+    e = (e as { cause?: unknown }).cause
+  )
+    causes.push(`${(e as Error).name ?? "Error"}: ${(e as Error).message ?? String(e)}`);
+  return causes;
 }

@@ -132,6 +132,18 @@ async function main() {
       }
       timing.set(phase, bucket);
     };
+    // Every non-2xx, counted per phase by status and problem type, with one detail each: what the cause was.
+    const failuresByKind = new Map<string, Map<string, { n: number; detail: string }>>();
+    const recordFailure = (status: number, json: any, text: string, retryAfter: string | null) => {
+      const type =
+        typeof json?.type === "string" ? json.type.replace(/^.*\/problems\//, "") : "(not a problem)";
+      const key = `${status} ${type}${retryAfter === null ? "" : ` retry-after=${retryAfter}`}`;
+      const kinds = failuresByKind.get(phase) ?? new Map();
+      const entry = kinds.get(key) ?? { n: 0, detail: String(json?.detail ?? text).slice(0, 200) };
+      entry.n++;
+      kinds.set(key, entry);
+      failuresByKind.set(phase, kinds);
+    };
     const send = async (
       path: string,
       token: string,
@@ -150,11 +162,11 @@ async function main() {
       const text = await res.text();
       record(res.headers.get("server-timing"));
       if (res.status === 201 || (res.status === 200 && body !== undefined)) sentEvents++;
+      const json = text.startsWith("{") ? (JSON.parse(text) as any) : { text };
       if (res.status >= 300) {
         failures++;
-        if (res.status >= 500) console.error(`${res.status} ${path}: ${text.slice(0, 300)}`);
+        recordFailure(res.status, json, text, res.headers.get("retry-after"));
       }
-      const json = text.startsWith("{") ? (JSON.parse(text) as any) : { text };
       return { status: res.status, body: json };
     };
     const report = (gridIndex: number, title: string) => ({
@@ -192,7 +204,9 @@ async function main() {
     const create = await closedLoop(CREATES, CONCURRENCY, async (i) => {
       const g = Math.floor(Math.random() * Math.min(SPREAD, tree.grids.length));
       const res = await send("/v1/cases", gridTokens[g]!, report(g, `bench ${i}`));
-      if (res.status !== 201) throw new Error(`create → ${res.status} ${JSON.stringify(res.body)}`);
+      // A 503 (overload, with Retry-After) is counted in the non-2xx table; anything else stops the bench.
+      if (res.status !== 201 && res.status !== 503)
+        throw new Error(`create → ${res.status} ${JSON.stringify(res.body)}`);
     });
     const createRps = CREATES / create.seconds;
     const createFailures = failures;
@@ -232,6 +246,10 @@ async function main() {
       const res = await send(`/v1/cases/${c.id}/${action}`, centreToken, body, {
         "if-match": `"${c.version}"`,
       });
+      if (res.status === 503) {
+        idle.push(c); // refused under overload (counted): the same step again later
+        return true;
+      }
       if (res.status !== 200) throw new Error(`${action} → ${res.status} ${JSON.stringify(res.body)}`);
       c.version = res.body.version;
       c.step++;
@@ -339,6 +357,12 @@ async function main() {
       };
       line(`  ${name} (${bucket.n})`, ["auth", "db", "desk", "queue", "total"].map(cell).join(", "));
     }
+    console.log("\nnon-2xx responses by phase, status and problem type:");
+    if (failuresByKind.size === 0) console.log("  none");
+    for (const [name, kinds] of failuresByKind)
+      for (const [key, { n, detail }] of kinds) console.log(`  ${name}: ${n} × ${key} (${detail})`);
+    console.log("\nruntime error log lines by kind:");
+    for (const [kind, n] of runtimeErrors.byKind ?? []) console.log(`  ${n} × ${kind}`);
     for (const sample of runtimeErrors.samples) console.log(`  ${sample}`);
   });
 }

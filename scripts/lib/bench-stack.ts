@@ -99,14 +99,30 @@ export interface BenchStack {
   /** A raw libSQL client on the bench sqld, for arranging data and probing state; closed by `stop`. */
   db: Client;
   vars: BenchVars;
-  /** Error log lines of the Worker so far: the count and the first three (300 characters each). */
-  runtimeErrors: { count: number; samples: string[] };
+  /**
+   * Error log lines of the Worker so far: the count, the first three (300 characters each), and counts by
+   * kind (a JSON line's `kind`, else the first line of its `error`, else the line's first 120 characters).
+   */
+  runtimeErrors: { count: number; samples: string[]; byKind?: Map<string, number> };
   /** Sends a request straight to the Worker (no TCP); `path` starts with `/`. */
   dispatch(path: string, init?: RequestInit): Promise<Response>;
   /** Signs an access token for `principal` with the run's key; `username` defaults to `userId`. */
   tokenFor(principal: Omit<Principal, "username"> & { username?: string }): Promise<string>;
   /** Disposes Miniflare, stops sqld and removes both directories. Safe to call more than once. */
   stop(): Promise<void>;
+}
+
+/** What an error log line is about, for counting: its JSON `kind`, else its `error`'s first line, else its start. */
+export function errorLogKind(message: string): string {
+  try {
+    const line = JSON.parse(message) as { kind?: unknown; error?: unknown; causes?: unknown };
+    if (typeof line.kind === "string") return line.kind;
+    const causes = Array.isArray(line.causes) && line.causes.length ? ` ← ${line.causes.join(" ← ")}` : "";
+    if (typeof line.error === "string") return `${line.error.split("\n")[0]!.slice(0, 160)}${causes}`;
+  } catch {
+    // not JSON: one of workerd's own lines
+  }
+  return message.split("\n")[0]!.slice(0, 120);
 }
 
 /** The value at percentile `p` (0–100) of `values` (nearest rank, rounded down); NaN when empty. */
@@ -328,7 +344,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       JWT_AUDIENCE: "grid321-api",
       CORS_ORIGINS: "",
     };
-    const runtimeErrors = { count: 0, samples: [] as string[] };
+    const runtimeErrors = { count: 0, samples: [] as string[], byKind: new Map<string, number>() };
     // The familiar v4 option shape, converted for Miniflare 5.
     mf = new Miniflare(
       convertV4MiniflareOptions({
@@ -337,6 +353,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
         handleStructuredLogs(log) {
           if (log.level !== "error") return;
           if (runtimeErrors.count++ < 3) runtimeErrors.samples.push(log.message.slice(0, 300));
+          const kind = errorLogKind(log.message);
+          runtimeErrors.byKind.set(kind, (runtimeErrors.byKind.get(kind) ?? 0) + 1);
           if (options.echoErrors) console.error(log.message);
         },
         workers: [

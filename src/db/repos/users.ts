@@ -1,5 +1,5 @@
 import type { InStatement } from "@libsql/client/web";
-import { and, asc, eq, exists, gt, gte, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, exists, gt, gte, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Role } from "../../domain/roles";
 import { subtreeRange } from "../../domain/units";
 import type { Principal } from "../../env";
@@ -175,6 +175,19 @@ export async function sessionStateOf(
     .where(eq(users.id, userId))
     .limit(1);
   return row ?? null;
+}
+
+/** `sessionStateOf` for many users in one read (primary-key lookups); users not found are absent. */
+export async function sessionStatesOf(
+  env: Cloudflare.Env,
+  userIds: readonly string[],
+): Promise<Map<string, { disabled: boolean; sessionEpoch: number }>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await getDb(env)
+    .select({ id: users.id, disabled: users.disabled, sessionEpoch: users.sessionEpoch })
+    .from(users)
+    .where(inArray(users.id, [...userIds]));
+  return new Map(rows.map((r) => [r.id, { disabled: r.disabled, sessionEpoch: r.sessionEpoch }]));
 }
 
 /** The UPDATE raising a user's session epoch, so that every access token minted before it is revoked. */

@@ -69,4 +69,4 @@ export async function busyRetried<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-export { isConstraintViolation, isDbUnavailable } from "./errors";
+export { isConstraintViolation, isDbOverloaded, isDbUnavailable } from "./errors";

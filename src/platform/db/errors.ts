@@ -13,7 +13,7 @@ export class DbUnavailableError extends Error {
 
 /** What kind of database failure an error is, from `LibsqlError.code` and the error classes alone. */
 export type DbErrorKind =
-  /** The database could not be reached, or answered 5xx: try again later (503). */
+  /** The database could not be reached, answered 5xx, or refused the request as overloaded (429): try again later (503). */
   | "unavailable"
   /** A constraint refused the write: UNIQUE, CHECK, NOT NULL, FOREIGN KEY or a trigger's RAISE(ABORT). */
   | "constraint"
@@ -44,13 +44,31 @@ export function dbErrorKind(error: unknown): DbErrorKind {
   if (e instanceof DbUnavailableError) return "unavailable";
   if (UNAVAILABLE_CODES.has(e.code)) return "unavailable";
   if (e.code === "SERVER_ERROR") {
-    // The HTTP client reports a non-2xx answer as SERVER_ERROR with the status on its cause.
-    const status = (e.cause as { status?: unknown } | undefined)?.status;
-    return typeof status === "number" && status >= 500 ? "unavailable" : "statement";
+    // The HTTP client reports a non-2xx answer as SERVER_ERROR with the status on its cause. sqld answers 429
+    // when more requests are in flight than it serves at once (`--max-concurrent-requests`): an overload, not
+    // a bug, so it is a 503 with Retry-After like an outage.
+    const status = serverStatusOf(e);
+    return status !== null && (status >= 500 || status === 429) ? "unavailable" : "statement";
   }
   if (e.code === "SQLITE_CONSTRAINT" || e.code.startsWith("SQLITE_CONSTRAINT_")) return "constraint";
   if (e.code === "SQLITE_BUSY" || e.code === "SQLITE_LOCKED") return "unavailable";
   return "statement";
+}
+
+/** The HTTP status of a libSQL `SERVER_ERROR` (on its cause), or null. */
+function serverStatusOf(e: LibsqlError): number | null {
+  const status = (e.cause as { status?: unknown } | undefined)?.status;
+  return typeof status === "number" ? status : null;
+}
+
+/**
+ * Whether libSQL refused the request because it had too many in flight (HTTP 429). It is reachable and was
+ * answering, so unlike an outage this is no reason to go on without it: checks that may be skipped while libSQL
+ * is down (the session check) must refuse with 503 instead.
+ */
+export function isDbOverloaded(error: unknown): boolean {
+  const e = libsqlErrorIn(error);
+  return e instanceof LibsqlError && e.code === "SERVER_ERROR" && serverStatusOf(e) === 429;
 }
 
 /** Whether libSQL was unreachable (answered 503 with Retry-After). */

@@ -1,12 +1,12 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { sessionStateOf } from "../../db/repos/users";
+import { sessionStatesOf } from "../../db/repos/users";
 import { type Action, can, rolesFor } from "../../domain/permissions";
 import type { Role } from "../../domain/roles";
 import { hasSecondFactor, secondFactorRequired } from "../../domain/second-factor";
 import { inScope } from "../../domain/units";
 import type { AppEnv, Principal } from "../../env";
 import { TokenError, verifyAccessToken } from "../crypto/tokens";
-import { isDbUnavailable } from "../db/errors";
+import { isDbOverloaded, isDbUnavailable } from "../db/errors";
 import { Problem, problems } from "./problem";
 
 /** How long an isolate trusts a user's session state (disabled, epoch) before reading it again. */
@@ -18,6 +18,22 @@ export const SESSION_STATE_MAX_AGE_MS = 5_000;
  */
 const SESSION_STATE_REFRESH_AFTER_MS = 3_500;
 const SESSION_CACHE_LIMIT = 10_000;
+/**
+ * When a user's state is read, the states of the isolate's other users active within this long and due for a
+ * refresh are read with it, in the same query: with many users each writing now and then (a thousand grid
+ * workers reporting), almost every write missed its own cache entry and paid a libSQL round trip.
+ */
+const SESSION_ACTIVE_MS = 60_000;
+/** At most this many users' states in one read. */
+const SESSION_READ_BATCH = 500;
+/**
+ * When the read taking other users along that is in flight began (null: none). One at a time, so that when
+ * libSQL is slow the reads do not pile up carrying hundreds of users each (the others read only their own user
+ * meanwhile); a read that never settled (its request was cancelled) stops counting after the state's max age.
+ */
+let readingAlongSince: number | null = null;
+const readingAlong = (now: number) =>
+  readingAlongSince !== null && now - readingAlongSince < SESSION_STATE_MAX_AGE_MS;
 
 interface SessionState {
   disabled: boolean;
@@ -25,6 +41,8 @@ interface SessionState {
   at: number;
   /** A request is reading this user's state again (see `SESSION_STATE_REFRESH_AFTER_MS`). */
   refreshing?: boolean;
+  /** When this isolate last checked a request of the user (epoch ms). */
+  seen: number;
 }
 
 const sessionCache = new Map<string, SessionState>();
@@ -42,8 +60,8 @@ export function forgetSessionState(userId: string): void {
  * disabling a user, resetting their password, role, unit or second factor raises it. Read through a
  * per-isolate cache at most `SESSION_STATE_MAX_AGE_MS` old.
  *
- * While libSQL is unreachable the check uses the last state this isolate read, however old, or lets the
- * request through when it has none: case reports and commands must keep going in through their desks during
+ * While libSQL is unreachable (not when it is only overloaded: then 503) the check uses the last state this
+ * isolate read, however old, or lets the request through when it has none: case reports and commands must keep going in through their desks during
  * an outage, and every other write and every sensitive read needs libSQL and fails with 503 anyway. The
  * exposure is bounded by the access token's lifetime (15 minutes).
  */
@@ -51,6 +69,7 @@ export async function assertSessionCurrent(env: Cloudflare.Env, principal: Princ
   const now = Date.now();
   let state: SessionState | null | undefined = sessionCache.get(principal.userId);
   const age = state ? now - state.at : Number.POSITIVE_INFINITY;
+  if (state) state.seen = now;
   if (!state || age > SESSION_STATE_MAX_AGE_MS) {
     state = await readSessionState(env, principal.userId, state, now);
     if (!state) return;
@@ -63,9 +82,11 @@ export async function assertSessionCurrent(env: Cloudflare.Env, principal: Princ
 }
 
 /**
- * Reads a user's session state and caches it as of `now` (when the read began). While libSQL is unreachable it
- * keeps `cached`, or answers null (let the request through) when there is none. A state forgotten meanwhile
- * (a revocation in this isolate) is not put back by a read that may have begun before it.
+ * Reads a user's session state and caches it as of `now` (when the read began), together with the states of
+ * the isolate's other active users that are due for a refresh (`SESSION_ACTIVE_MS`): the bound stays the same
+ * for every one of them, since each is stamped with the time the read began. While libSQL is unreachable it
+ * keeps `cached`, or answers null (let the request through) when there is none. A state forgotten meanwhile (a
+ * revocation in this isolate) is not put back by a read that may have begun before it.
  */
 async function readSessionState(
   env: Cloudflare.Env,
@@ -73,21 +94,48 @@ async function readSessionState(
   cached: SessionState | undefined,
   now: number,
 ): Promise<SessionState | null> {
-  let stored: Awaited<ReturnType<typeof sessionStateOf>>;
+  const riders = readingAlong(now) ? new Map<string, SessionState>() : dueForRefresh(userId, now);
+  for (const rider of riders.values()) rider.refreshing = true;
+  if (riders.size > 0) readingAlongSince = now;
+  let states: Awaited<ReturnType<typeof sessionStatesOf>>;
   try {
-    stored = await sessionStateOf(env, userId);
+    states = await sessionStatesOf(env, [userId, ...riders.keys()]);
   } catch (error) {
     if (cached) cached.refreshing = false;
-    if (!isDbUnavailable(error)) throw error;
+    for (const rider of riders.values()) rider.refreshing = false;
+    if (riders.size > 0) readingAlongSince = null;
+    // An overloaded libSQL (429) is up and answering others: going on without the check would let a revoked
+    // token through whenever the database is busy, so the request fails with 503 and the client retries.
+    if (!isDbUnavailable(error) || isDbOverloaded(error)) throw error;
     console.error(JSON.stringify({ kind: "session-check-skipped", userId, cached: !!cached }));
     if (!cached) return null;
-    stored = { disabled: cached.disabled, sessionEpoch: cached.sessionEpoch };
+    states = new Map([[userId, { disabled: cached.disabled, sessionEpoch: cached.sessionEpoch }]]);
   }
-  const state = { disabled: stored?.disabled ?? true, sessionEpoch: stored?.sessionEpoch ?? 0, at: now };
+  const stateOf = (id: string, seen: number): SessionState => {
+    const stored = states.get(id);
+    return { disabled: stored?.disabled ?? true, sessionEpoch: stored?.sessionEpoch ?? 0, at: now, seen };
+  };
+  if (riders.size > 0) readingAlongSince = null;
+  for (const [id, rider] of riders) {
+    if (sessionCache.get(id) === rider) sessionCache.set(id, stateOf(id, rider.seen));
+  }
+  const state = stateOf(userId, now);
   if (cached && sessionCache.get(userId) !== cached) return state;
   if (sessionCache.size >= SESSION_CACHE_LIMIT) sessionCache.clear();
   sessionCache.set(userId, state);
   return state;
+}
+
+/** Other users seen within `SESSION_ACTIVE_MS` whose cached state is past the refresh age and not being read. */
+function dueForRefresh(userId: string, now: number): Map<string, SessionState> {
+  const due = new Map<string, SessionState>();
+  for (const [id, state] of sessionCache) {
+    if (due.size >= SESSION_READ_BATCH - 1) break;
+    if (id === userId || state.refreshing) continue;
+    if (now - state.seen <= SESSION_ACTIVE_MS && now - state.at > SESSION_STATE_REFRESH_AFTER_MS)
+      due.set(id, state);
+  }
+  return due;
 }
 
 /**

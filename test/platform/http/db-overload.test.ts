@@ -1,0 +1,103 @@
+import { env } from "cloudflare:workers";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { createApp } from "../../../src/app";
+import { isDbOverloaded, isDbUnavailable } from "../../../src/platform/db/errors";
+import { makeTree, makeUser, type TestTree } from "../../support/helpers";
+
+let tree: TestTree;
+
+beforeAll(async () => {
+  tree = await makeTree();
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/**
+ * A libSQL address that answers every request with 429, as sqld does when more requests are in flight than
+ * `--max-concurrent-requests` (128). The Worker's libSQL client takes `fetch` when it is first created for a
+ * URL, so a fresh URL per test gets the stand-in; every other fetch goes through.
+ */
+function overloadedLibsql(): string {
+  const url = `http://127.0.0.1:7/overloaded-${crypto.randomUUID()}`;
+  const host = new URL(url).host;
+  const real = globalThis.fetch;
+  vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => {
+    const target = new Request(input as RequestInfo, init);
+    if (new URL(target.url).host !== host) return real(input as RequestInfo, init);
+    return Promise.resolve(new Response("Too many concurrent requests", { status: 429 }));
+  });
+  return url;
+}
+
+async function callWith(
+  libsqlUrl: string,
+  token: string,
+  path: string,
+  body: unknown,
+): Promise<{ status: number; headers: Headers; body: unknown }> {
+  const res = await createApp().fetch(
+    new Request(`https://grid321.test${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }),
+    { ...env, LIBSQL_URL: libsqlUrl },
+  );
+  return { status: res.status, headers: res.headers, body: await res.json<unknown>() };
+}
+
+const report = () => ({
+  id: crypto.randomUUID(),
+  type: "safety_hazard",
+  severity: "normal",
+  title: "巷口电线垂落",
+  description: "电线垂到行人头顶高度",
+});
+
+describe("libSQL overloaded (HTTP 429)", () => {
+  it("is an unavailable database, told apart from an outage", async () => {
+    const url = overloadedLibsql();
+    const { createClient } = await import("@libsql/client/web");
+    const client = createClient({ url, fetch: globalThis.fetch });
+    const error = await client.execute("SELECT 1").then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(isDbUnavailable(error)).toBe(true);
+    expect(isDbOverloaded(error)).toBe(true);
+    const unreachable = await createClient({ url: "http://127.0.0.1:9" })
+      .execute("SELECT 1")
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(isDbOverloaded(unreachable)).toBe(false);
+  });
+
+  it("answers a write 503 with Retry-After, never 500", async () => {
+    const admin = await makeUser("admin", tree.town);
+    const res = await callWith(overloadedLibsql(), admin.token, "/v1/units", {
+      code: `${tree.town.code}9${String(Math.floor(Math.random() * 100)).padStart(2, "0")}`,
+      name: "新建村",
+      level: "village",
+      parentId: tree.town.id,
+    });
+    expect(res).toBeProblem(503, "db-unavailable");
+    expect(res.headers.get("retry-after")).toBe("1");
+  });
+
+  it("refuses a case report with 503 when the session check cannot be made, where an outage lets it in", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    // A fresh user, so this isolate has no cached session state to fall back on.
+    const overloaded = await makeUser("grid_worker", tree.grid);
+    const refused = await callWith(overloadedLibsql(), overloaded.token, "/v1/cases", report());
+    expect(refused).toBeProblem(503, "db-unavailable");
+    expect(refused.headers.get("retry-after")).toBe("1");
+
+    const down = await makeUser("grid_worker", tree.grid);
+    const taken = await callWith("http://127.0.0.1:9", down.token, "/v1/cases", report());
+    expect(taken.status).toBe(201);
+  });
+});
