@@ -81,13 +81,9 @@ export const ReceiptSchema = z
       .nullable()
       .optional()
       .openapi({ description: "An emergency order's acknowledgement deadline" }),
-    ackEscalatedAt: z
-      .string()
-      .nullable()
-      .optional()
-      .openapi({
-        description: "When the missed acknowledgement was escalated to the village and town centres",
-      }),
+    ackEscalatedAt: z.string().nullable().optional().openapi({
+      description: "When the missed acknowledgement was escalated to the village and town centres",
+    }),
   })
   .openapi("DirectiveReceipt");
 
