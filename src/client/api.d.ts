@@ -3164,6 +3164,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/emergencies/{id}/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue an emergency order (应急指令) to every affected grid, by the commanding centre
+         * @description A directive linked to the event, targeting every grid of its affected units, with an acknowledgement deadline of `ackWithinMinutes`. Receipts arrive through the `directives` queue (`GET /v1/directives/{id}`); a grid that has not acknowledged by the deadline is escalated once to its village and town centres' inboxes.
+         *
+         *     **Roles:** `admin` (系统管理员), `center_staff` (综治中心工作人员).
+         */
+        post: operations["issueEmergencyOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/units/{id}/figures/cases": {
         parameters: {
             query?: never;
@@ -3891,6 +3913,13 @@ export interface components {
             attachmentIds: string[];
             createdAt: string;
             fanoutQueued: boolean;
+            /**
+             * Format: uuid
+             * @description The emergency event an order serves
+             */
+            eventId?: string | null;
+            /** @description An emergency order's acknowledgement deadline */
+            ackDueAt?: string | null;
         };
         NewDirective: {
             title: string;
@@ -3938,6 +3967,10 @@ export interface components {
             report: string | null;
             evidenceIds: string[];
             overdueAt: string | null;
+            /** @description An emergency order's acknowledgement deadline */
+            ackDueAt?: string | null;
+            /** @description When the missed acknowledgement was escalated to the village and town centres */
+            ackEscalatedAt?: string | null;
         };
         DirectiveDetail: components["schemas"]["Directive"] & {
             /** @description Receipts inside the caller's subtree, by state */
@@ -5992,6 +6025,22 @@ export interface components {
                 peak: number;
                 occupied: number;
             }[];
+        };
+        NewEmergencyOrder: {
+            title: string;
+            body: string;
+            /**
+             * @description Default `urgent`
+             * @enum {string}
+             */
+            priority?: "normal" | "urgent" | "critical";
+            /** @description Minutes each grid has to acknowledge (签收) before it is escalated */
+            ackWithinMinutes: number;
+            /**
+             * Format: date-time
+             * @description When the order must be completed; default 24 h from now
+             */
+            dueAt?: string;
         };
         CaseFiguresReport: {
             /** Format: uuid */
@@ -23788,6 +23837,126 @@ export interface operations {
             };
             /** @description Not found, or outside the caller's scope */
             404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; try again after Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    issueEmergencyOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewEmergencyOrder"];
+            };
+        };
+        responses: {
+            /** @description Issued */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Directive"];
+                };
+            };
+            /** @description Invalid input (see `errors` for field paths) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Server-Timing": components["headers"]["Server-Timing"];

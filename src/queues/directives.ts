@@ -5,6 +5,7 @@ import {
   receiptInsert,
   unqueuedDirectives,
 } from "../db/repos/directives";
+import { escalateMissedAcks } from "../db/repos/emergency-orders";
 import { getDb } from "../platform/db/client";
 import { defineConsumer, exponentialBackoff, type PoisonSink } from "../platform/queues/consume";
 import { FanoutMessageSchema } from "./messages";
@@ -63,9 +64,16 @@ export async function directivesWatchdog(env: Cloudflare.Env, now = new Date()):
     overdue += n;
     if (n === 0) break;
   }
+  // Emergency orders: receipts not acknowledged by their deadline go once to the village and town centres.
+  let missedAcks = 0;
+  for (let round = 0; round < 20; round++) {
+    const n = await escalateMissedAcks(db, now.toISOString());
+    missedAcks += n;
+    if (n === 0) break;
+  }
   const lost = await unqueuedDirectives(db, new Date(now.getTime() - REQUEUE_AFTER_MS).toISOString());
   for (const d of lost) await enqueueFanout(db, env.DIRECTIVES, d.id, await fanoutPlan(db, d));
-  if (overdue || lost.length) {
-    console.log(JSON.stringify({ kind: "directives-watchdog", overdue, requeued: lost.length }));
+  if (overdue || lost.length || missedAcks) {
+    console.log(JSON.stringify({ kind: "directives-watchdog", overdue, requeued: lost.length, missedAcks }));
   }
 }

@@ -42,6 +42,9 @@ export interface NewDirective {
   attachmentIds: string[];
   unitIds?: string[];
   levels?: UnitLevel[];
+  /** An emergency order: the event it serves and the minutes its targets have to acknowledge it. */
+  eventId?: string;
+  ackWithinMinutes?: number;
 }
 
 const directiveAudit = (
@@ -132,6 +135,11 @@ export async function issueDirective(
     attachmentIds: input.attachmentIds,
     createdAt: now.toISOString(),
     fanoutQueuedAt: null,
+    eventId: input.eventId ?? null,
+    ackDueAt:
+      input.ackWithinMinutes === undefined
+        ? null
+        : new Date(now.getTime() + input.ackWithinMinutes * 60_000).toISOString(),
   };
   const db = getDb(env);
   await writeAudited(
@@ -142,6 +150,7 @@ export async function issueDirective(
         title: directive.title,
         targetCount: plan.count,
         levels: input.levels ?? null,
+        ...(input.eventId ? { eventId: input.eventId, ackDueAt: directive.ackDueAt } : {}),
       }),
     ],
   );

@@ -45,6 +45,9 @@ export interface DirectiveRecord {
   attachmentIds: string[];
   createdAt: string;
   fanoutQueuedAt: string | null;
+  /** An emergency order's event and acknowledgement deadline (null for ordinary directives). */
+  eventId?: string | null;
+  ackDueAt?: string | null;
 }
 
 /** A target unit's receipt of a directive, its evidence list parsed. */
@@ -65,6 +68,8 @@ export interface ReceiptRecord {
   report: string | null;
   evidenceIds: string[];
   overdueAt: string | null;
+  ackDueAt?: string | null;
+  ackEscalatedAt?: string | null;
 }
 
 const parseList = <T>(text: string | null): T[] | null => (text === null ? null : (JSON.parse(text) as T[]));
@@ -324,8 +329,8 @@ export async function fanoutPlan(db: Db, d: FanoutDirective): Promise<FanoutMess
  */
 export function receiptInsert(message: FanoutMessage, deliveredAt: string): InStatement {
   const columns = `INSERT OR IGNORE INTO directive_receipts
-      (directive_id, unit_id, unit_path, level, grid_level, state, due_at, delivered_at)
-    SELECT d.id, u.id, u.path, u.level, u.grid_level, 'delivered', d.due_at, ?
+      (directive_id, unit_id, unit_path, level, grid_level, state, due_at, delivered_at, ack_due_at)
+    SELECT d.id, u.id, u.path, u.level, u.grid_level, 'delivered', d.due_at, ?, d.ack_due_at
     FROM directives d JOIN units u`;
   if ("unitIds" in message) {
     return {

@@ -24,6 +24,9 @@ export const directives = sqliteTable(
     createdAt: text("created_at").notNull(),
     /** Set once the fan-out messages are on the queue; the watchdog re-sends those still null. */
     fanoutQueuedAt: text("fanout_queued_at"),
+    // Emergency orders (migration 0650): the event an order serves and its acknowledgement deadline.
+    eventId: text("event_id"),
+    ackDueAt: text("ack_due_at"),
   },
   (t) => [
     index("directives_issuer_idx").on(t.issuerUnitPath, t.createdAt),
@@ -56,6 +59,9 @@ export const directiveReceipts = sqliteTable(
     report: text("report"),
     evidence: text("evidence"),
     overdueAt: text("overdue_at"),
+    // Emergency orders (migration 0650): the acknowledgement deadline, and when its miss was escalated.
+    ackDueAt: text("ack_due_at"),
+    ackEscalatedAt: text("ack_escalated_at"),
   },
   (t) => [
     primaryKey({ columns: [t.directiveId, t.unitId] }),

@@ -42,6 +42,12 @@ export const DirectiveSchema = z
     attachmentIds: z.array(z.uuid()),
     createdAt: z.string(),
     fanoutQueued: z.boolean(),
+    eventId: z.uuid().nullable().optional().openapi({ description: "The emergency event an order serves" }),
+    ackDueAt: z
+      .string()
+      .nullable()
+      .optional()
+      .openapi({ description: "An emergency order's acknowledgement deadline" }),
   })
   .openapi("Directive");
 
@@ -70,6 +76,14 @@ export const ReceiptSchema = z
     report: z.string().nullable(),
     evidenceIds: z.array(z.uuid()),
     overdueAt: z.string().nullable(),
+    ackDueAt: z
+      .string()
+      .nullable()
+      .optional()
+      .openapi({ description: "An emergency order's acknowledgement deadline" }),
+    ackEscalatedAt: z.string().nullable().optional().openapi({
+      description: "When the missed acknowledgement was escalated to the village and town centres",
+    }),
   })
   .openapi("DirectiveReceipt");
 

@@ -9,6 +9,7 @@ import { callerOf, principalOf } from "../../platform/http/auth";
 import type { AppRouteHandler } from "../../platform/http/openapi";
 import { Problem } from "../../platform/http/problem";
 import * as emergency from "../../services/emergency";
+import { issueOrder } from "../../services/emergency-orders";
 import type * as routes from "./emergency.routes";
 
 /** The public view of an event. */
@@ -178,4 +179,15 @@ export const report: AppRouteHandler<typeof routes.report> = async (c) => {
     return c.body(emergency.afterActionCsv(r), 200, { "content-type": "text/csv; charset=utf-8" }) as never;
   }
   return c.json({ ...r, event: eventView(r.event) }, 200);
+};
+
+/** POST /v1/emergencies/{id}/orders: the order as a directive, without the issuer's path. */
+export const order: AppRouteHandler<typeof routes.order> = async (c) => {
+  const {
+    issuerUnitPath: _path,
+    fanoutQueuedAt,
+    ...rest
+  } = await issueOrder(c.env, callerOf(c), c.req.valid("param").id, c.req.valid("json"));
+  c.header("location", `/v1/directives/${rest.id}`);
+  return c.json({ ...rest, fanoutQueued: fanoutQueuedAt !== null }, 201);
 };

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { DIRECTIVE_PRIORITIES } from "../../domain/directives";
 import {
   CHECKIN_OUTCOME_LABELS,
   CHECKIN_OUTCOMES,
@@ -7,7 +8,10 @@ import {
   LEVEL_LABELS,
   RESPONSE_LEVELS,
 } from "../../domain/emergency";
+import { ACK_WITHIN_MINUTES } from "../../domain/emergency-orders";
 import { errorResponses, guarded, IdParam, jsonBody, jsonResponse } from "../../platform/http/openapi";
+
+import { DirectiveSchema } from "../directives/directives.routes";
 
 const labels = (m: Record<string, string>) =>
   Object.entries(m)
@@ -440,5 +444,41 @@ export const report = createRoute({
       content: { "application/json": { schema: Report }, "text/csv": { schema: z.string() } },
     },
     ...errorResponses(404),
+  },
+});
+
+export const NewOrder = z
+  .strictObject({
+    title: Text(200),
+    body: Text(10_000),
+    priority: z.enum(DIRECTIVE_PRIORITIES).optional().openapi({ description: "Default `urgent`" }),
+    ackWithinMinutes: z
+      .number()
+      .int()
+      .min(ACK_WITHIN_MINUTES.min)
+      .max(ACK_WITHIN_MINUTES.max)
+      .openapi({ description: "Minutes each grid has to acknowledge (签收) before it is escalated" }),
+    dueAt: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({ description: "When the order must be completed; default 24 h from now" }),
+  })
+  .openapi("NewEmergencyOrder");
+
+export const order = createRoute({
+  method: "post",
+  path: "/v1/emergencies/{id}/orders",
+  tags: ["emergency"],
+  operationId: "issueEmergencyOrder",
+  summary: "Issue an emergency order (应急指令) to every affected grid, by the commanding centre",
+  description:
+    "A directive linked to the event, targeting every grid of its affected units, with an acknowledgement " +
+    "deadline of `ackWithinMinutes`. Receipts arrive through the `directives` queue (`GET /v1/directives/{id}`); " +
+    "a grid that has not acknowledged by the deadline is escalated once to its village and town centres' inboxes.",
+  ...guarded("emergency.command"),
+  request: { params: IdParam, body: jsonBody(NewOrder) },
+  responses: {
+    201: jsonResponse(DirectiveSchema, "Issued", ["Location"]),
+    ...errorResponses(400, 403, 404, 409, 413),
   },
 });

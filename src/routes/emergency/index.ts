@@ -15,4 +15,5 @@ export const emergencyRoutes = createRouter()
   .openapi(routes.addShelter, handlers.addShelter)
   .openapi(routes.progress, handlers.progress)
   .openapi(routes.stream, handlers.stream)
-  .openapi(routes.report, handlers.report);
+  .openapi(routes.report, handlers.report)
+  .openapi(routes.order, handlers.order);
