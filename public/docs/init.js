@@ -8,6 +8,7 @@ window.ui = window.SwaggerUIBundle({
   validatorUrl: null,
   tryItOutEnabled: false,
   persistAuthorization: false,
-  docExpansion: "list",
+  // Tags start collapsed: 180 operations expanded at once stop Swagger UI rendering after the first tags.
+  docExpansion: "none",
   defaultModelsExpandDepth: 0,
 });
