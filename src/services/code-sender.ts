@@ -1,4 +1,4 @@
-import { sinkDevCode } from "../db/repos/resident-accounts";
+import { devCodes, sinkDevCode } from "../db/repos/resident-accounts";
 import { getDb } from "../platform/db/client";
 import { Problem } from "../platform/http/problem";
 
@@ -64,4 +64,9 @@ export function codeSenderFor(env: Cloudflare.Env): CodeSender {
   }
   if (isLocalEnvironment(env)) return devSinkCodeSender(env);
   throw unavailable();
+}
+
+/** The latest codes the development sink holds for a mobile number, newest first (local environments only). */
+export async function sinkCodesFor(env: Cloudflare.Env, mobile: string) {
+  return devCodes(getDb(env), mobile);
 }

@@ -1,14 +1,12 @@
-import { devCodes as sinkCodes } from "../../db/repos/resident-accounts";
 import type { EVIDENCE_TYPES } from "../../domain/case-evidence";
 import { publicService } from "../../domain/open311";
 import { normalizeMobile } from "../../domain/resident-channel";
-import { getDb } from "../../platform/db/client";
 import { callerOf } from "../../platform/http/auth";
 import { requiredVersion, setEtag } from "../../platform/http/if-match";
 import type { AppRouteHandler } from "../../platform/http/openapi";
 import { problems } from "../../platform/http/problem";
 import { residentOf } from "../../platform/http/resident-auth";
-import { isLocalEnvironment } from "../../services/code-sender";
+import { isLocalEnvironment, sinkCodesFor } from "../../services/code-sender";
 import { clientKey } from "../../services/login-throttle";
 import * as residents from "../../services/resident-accounts";
 import type * as routes from "./resident-accounts.routes";
@@ -39,7 +37,7 @@ export const devCodes: AppRouteHandler<typeof routes.devCodes> = async (c) => {
     throw problems.badRequest("The mobile number is not valid", [
       { path: "query.mobile", message: "invalid" },
     ]);
-  return c.json({ items: await sinkCodes(getDb(c.env), mobile) }, 200);
+  return c.json({ items: await sinkCodesFor(c.env, mobile) }, 200);
 };
 
 export const me: AppRouteHandler<typeof routes.me> = async (c) => {
