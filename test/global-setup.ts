@@ -19,10 +19,7 @@ declare module "vitest" {
 /** Starts a real sqld on a free loopback port with a throwaway database, migrates it, and hands its URL to the tests. */
 export default async function setup(project: TestProject) {
   const dir = await mkdtemp(join(tmpdir(), "grid321-test-"));
-  // Every test file's workers share this one sqld, and floods such as 100 parallel logins run beside other
-  // files: its default 128 requests in flight would answer some of them 429 (503 to the client), which the
-  // overload test (test/platform/http/db-overload.test.ts) covers on purpose and the others must not see.
-  const sqld = await startSqld({ dbPath: join(dir, "db"), maxConcurrentRequests: 1024 });
+  const sqld = await startSqld({ dbPath: join(dir, "db") });
   const client = createClient({ url: sqld.url });
   await migrate(client);
   client.close();

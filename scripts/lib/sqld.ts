@@ -49,8 +49,6 @@ export async function startSqld(options: {
   dbPath: string;
   port?: number;
   quiet?: boolean;
-  /** sqld's limit of requests in flight (its default is 128; past it, it answers HTTP 429). */
-  maxConcurrentRequests?: number;
 }): Promise<SqldServer> {
   if (!existsSync(SQLD_BIN)) {
     throw new Error(
@@ -62,16 +60,7 @@ export async function startSqld(options: {
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
     SQLD_BIN,
-    [
-      "--db-path",
-      options.dbPath,
-      "--http-listen-addr",
-      `127.0.0.1:${port}`,
-      "--no-welcome",
-      ...(options.maxConcurrentRequests
-        ? ["--max-concurrent-requests", String(options.maxConcurrentRequests)]
-        : []),
-    ],
+    ["--db-path", options.dbPath, "--http-listen-addr", `127.0.0.1:${port}`, "--no-welcome"],
     {
       stdio: options.quiet === false ? "inherit" : ["ignore", "ignore", "inherit"],
       env: { ...process.env, RUST_LOG: "error" },

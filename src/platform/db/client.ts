@@ -3,7 +3,7 @@ import type { LibSQLDatabase } from "drizzle-orm/libsql";
 import { drizzle } from "drizzle-orm/libsql/web";
 import * as schema from "../../db/schema";
 import { timedFetch } from "../http/timing";
-import { fetchReportingOutages } from "./errors";
+import { fetchReportingOutages, isDbOverloaded } from "./errors";
 
 export type Db = LibSQLDatabase<typeof schema> & { $client: Client };
 
@@ -33,7 +33,7 @@ export function getDb(env: Pick<Cloudflare.Env, "LIBSQL_URL" | "LIBSQL_AUTH_TOKE
   return db;
 }
 
-/** Attempts of a statement or batch that sqld refused with SQLITE_BUSY, and the pauses between them. */
+/** Attempts of a statement or batch that sqld refused (SQLITE_BUSY, or 429 overload), and the pauses between them. */
 const BUSY_ATTEMPTS = 8;
 const BUSY_FIRST_PAUSE_MS = 10;
 const BUSY_LONGEST_PAUSE_MS = 250;
@@ -45,6 +45,11 @@ const BUSY_LONGEST_PAUSE_MS = 250;
  * the caller as a 503. A busy statement or batch ran nothing (it is one transaction that did not get the
  * lock, or was rolled back), so sending it again cannot apply it twice — unlike an unanswered request
  * (`DbUnavailableError`), which may have committed and is never repeated.
+ *
+ * The same holds for HTTP 429: sqld refuses a request when more than `--max-concurrent-requests` (128) are in
+ * flight, before running any of it. A burst (100 parallel logins, a village syncing at once) passes that
+ * limit for a moment, so it is waited out here; only an overload that outlasts every attempt reaches the
+ * caller, as 503 with Retry-After.
  */
 function retryWhenBusy(client: Client): void {
   const execute = client.execute.bind(client) as (...args: unknown[]) => ReturnType<Client["execute"]>;
@@ -54,15 +59,16 @@ function retryWhenBusy(client: Client): void {
     busyRetried(() => batch(...args))) as Client["batch"];
 }
 
-/** Runs `run`, again after a growing pause while it fails with SQLITE_BUSY or SQLITE_LOCKED, at most `BUSY_ATTEMPTS` times. */
+/** Runs `run`, again after a growing pause while sqld refuses it (SQLITE_BUSY, SQLITE_LOCKED or 429), at most `BUSY_ATTEMPTS` times. */
 export async function busyRetried<T>(run: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await run();
     } catch (error) {
-      const busy =
-        error instanceof LibsqlError && (error.code === "SQLITE_BUSY" || error.code === "SQLITE_LOCKED");
-      if (!busy || attempt >= BUSY_ATTEMPTS) throw error;
+      const refused =
+        (error instanceof LibsqlError && (error.code === "SQLITE_BUSY" || error.code === "SQLITE_LOCKED")) ||
+        isDbOverloaded(error);
+      if (!refused || attempt >= BUSY_ATTEMPTS) throw error;
       const pause = Math.min(BUSY_LONGEST_PAUSE_MS, BUSY_FIRST_PAUSE_MS * 2 ** (attempt - 1));
       await new Promise((r) => setTimeout(r, pause * (0.5 + Math.random())));
     }

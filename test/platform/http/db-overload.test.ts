@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { createApp } from "../../../src/app";
 import { isDbOverloaded, isDbUnavailable } from "../../../src/platform/db/errors";
-import { makeTree, makeUser, type TestTree } from "../../support/helpers";
+import { makeTree, makeUser, sql, type TestTree } from "../../support/helpers";
 
 let tree: TestTree;
 
@@ -29,6 +29,31 @@ function overloadedLibsql(): string {
     return Promise.resolve(new Response("Too many concurrent requests", { status: 429 }));
   });
   return url;
+}
+
+/**
+ * A libSQL address that refuses its first `refusals` requests with 429, then passes each on to the real sqld,
+ * as sqld does for a moment while a burst passes its limit. Counts what it refused.
+ */
+function briefOverload(refusals: number): { url: string; refused: () => number } {
+  // A port of its own, and a fresh path so that the Worker makes a new libSQL client for it.
+  const url = `http://127.0.0.1:8/brief-${crypto.randomUUID()}`;
+  const prefix = new URL(url);
+  const real = globalThis.fetch;
+  const sqld = new URL(inject("libsqlUrl"));
+  let refused = 0;
+  vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => {
+    const target = new Request(input as RequestInfo, init);
+    const at = new URL(target.url);
+    if (at.host !== prefix.host) return real(input as RequestInfo, init);
+    if (refused < refusals) {
+      refused++;
+      return Promise.resolve(new Response("Too many concurrent requests", { status: 429 }));
+    }
+    // The client posts to the server's root (/v2/pipeline), keeping none of the address's path.
+    return real(new Request(new URL(at.pathname, sqld), target));
+  });
+  return { url, refused: () => refused };
 }
 
 async function callWith(
@@ -86,6 +111,25 @@ describe("libSQL overloaded (HTTP 429)", () => {
     });
     expect(res).toBeProblem(503, "db-unavailable");
     expect(res.headers.get("retry-after")).toBe("1");
+  });
+
+  it("waits out a short overload: a write refused 429 three times is sent again and lands once", async () => {
+    const admin = await makeUser("admin", tree.town);
+    const overload = briefOverload(3);
+    const code = `${tree.town.code}8${String(Math.floor(Math.random() * 100)).padStart(2, "0")}`;
+    const res = await callWith(overload.url, admin.token, "/v1/units", {
+      code,
+      name: "短暂拥堵村",
+      level: "village",
+      parentId: tree.town.id,
+    });
+    expect(res.status).toBe(201);
+    expect(overload.refused()).toBe(3);
+    const stored = await sql().execute({
+      sql: "SELECT count(*) AS n FROM units WHERE code = ?",
+      args: [code],
+    });
+    expect(Number(stored.rows[0]!.n)).toBe(1);
   });
 
   it("refuses a case report with 503 when the session check cannot be made, where an outage lets it in", async () => {
