@@ -10,12 +10,17 @@
  *   - commands on one hot grid: throughput, p50/p99;
  *   - creation throughput / ceiling;
  *   - projection lag: from a 201 until the case is listed by GET /v1/cases, p50/p99.
+ * With BENCH_LIBSQL_LATENCY_MS=20 every libSQL round trip of the Worker takes 20 ms more (a loopback proxy, as
+ * Turso is from a Worker). With BENCH_LIBSQL_OUTAGE=1 libSQL is cut for the middle third of each open-loop
+ * phase (a proxy that resets and refuses connections, sqld itself running): the bench counts what was
+ * answered during the cut and, after the projection drained, checks that every case answered 201 is projected.
  * Every phase has a fixed request count or duration, so the run stops by itself.
  *
  *   npm run bench:cases     # BENCH_CONCURRENCY=32 BENCH_CREATES=3000 BENCH_COMMANDS=2000 BENCH_LAG=60
  */
 import { cpus } from "node:os";
 import { insertBenchUser, insertUnitTree, percentile, withBenchStack } from "../lib/bench-stack";
+import { type CuttableProxy, cuttableProxy } from "../lib/cuttable-proxy";
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const CEILING_REQUESTS = Number(process.env.BENCH_CEILING ?? 4000);
@@ -28,6 +33,8 @@ const HOT_RATE = Number(process.env.BENCH_HOT_RATE ?? 100);
 const LAG_SAMPLES = Number(process.env.BENCH_LAG ?? 60);
 /** How many of the 1,000 grids the creation phases spread over (fewer isolates the per-desk cost). */
 const SPREAD = Number(process.env.BENCH_SPREAD ?? 1000);
+/** Cut libSQL for the middle third of each open-loop phase. */
+const OUTAGE = process.env.BENCH_LIBSQL_OUTAGE === "1";
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 
 /** Runs `total` requests with `concurrency` in flight; returns latencies (ms) and the wall time (s). */
@@ -70,8 +77,30 @@ async function openLoop(rate: number, seconds: number, request: (i: number) => P
   return { latencies, seconds: (performance.now() - started) / 1000 };
 }
 
+/** Cuts `proxy` from a third to two thirds of `seconds` from now; resolves once the line is joined again. */
+function cutMiddleThird(proxy: CuttableProxy | undefined, seconds: number): Promise<void> {
+  if (!proxy) return Promise.resolve();
+  return new Promise((resolve) => {
+    setTimeout(() => proxy.setCut(true), (seconds * 1000) / 3);
+    setTimeout(
+      () => {
+        proxy.setCut(false);
+        resolve();
+      },
+      (seconds * 2000) / 3,
+    );
+  });
+}
+
 async function main() {
-  await withBenchStack({ name: "cases", consumers: ["case-events"] }, async (stack) => {
+  let proxy: CuttableProxy | undefined;
+  const libsqlVia = OUTAGE
+    ? async (sqld: { host: string; port: number }) => {
+        proxy = await cuttableProxy(sqld);
+        return proxy.url;
+      }
+    : undefined;
+  await withBenchStack({ name: "cases", consumers: ["case-events"], libsqlVia }, async (stack) => {
     const { tokenFor, runtimeErrors } = stack;
     const base = stack.url;
     const tree = await insertUnitTree(stack.db);
@@ -114,6 +143,8 @@ async function main() {
 
     let failures = 0;
     let sentEvents = 0;
+    /** Every case answered 201, to find each of them in the projection at the end. */
+    const createdIds: string[] = [];
     // Server-Timing of every response, summed per phase: where each request spent its time.
     let phase = "warm-up";
     const timing = new Map<string, { n: number; sums: Map<string, { ms: number; count: number }> }>();
@@ -163,6 +194,7 @@ async function main() {
       record(res.headers.get("server-timing"));
       if (res.status === 201 || (res.status === 200 && body !== undefined)) sentEvents++;
       const json = text.startsWith("{") ? (JSON.parse(text) as any) : { text };
+      if (res.status === 201 && typeof json.id === "string") createdIds.push(json.id);
       if (res.status >= 300) {
         failures++;
         recordFailure(res.status, json, text, res.headers.get("retry-after"));
@@ -212,10 +244,12 @@ async function main() {
     const createFailures = failures;
     failures = 0;
     phase = `create at ${RATE}/s`;
+    const pacedCut = cutMiddleThird(proxy, RATE_SECONDS);
     const paced = await openLoop(RATE, RATE_SECONDS, async (i) => {
       const g = Math.floor(Math.random() * Math.min(SPREAD, tree.grids.length));
       await send("/v1/cases", gridTokens[g]!, report(g, `paced ${i}`));
     });
+    await pacedCut;
     const pacedFailures = failures;
 
     // 3. Commands on one hot grid: many cases of one desk walked through accept → resolve → visit → close → reopen → ….
@@ -264,9 +298,11 @@ async function main() {
     failures = 0;
     phase = `commands at ${HOT_RATE}/s`;
     let hotSkipped = 0;
+    const hotCut = cutMiddleThird(proxy, RATE_SECONDS);
     const hotPaced = await openLoop(HOT_RATE, RATE_SECONDS, async () => {
       if (!(await step())) hotSkipped++;
     });
+    await hotCut;
     const hotPacedFailures = failures;
     phase = "projection lag";
 
@@ -282,6 +318,19 @@ async function main() {
       await new Promise((r) => setTimeout(r, 200));
     }
     const drainSeconds = (performance.now() - drainStarted) / 1000;
+    // Every case answered 201 must be in the projection, whatever libSQL went through meanwhile.
+    const answered = createdIds.length;
+    let projectedCases = 0;
+    for (let i = 0; i < answered; i += 500) {
+      const ids = createdIds.slice(i, Math.min(answered, i + 500));
+      const row = (
+        await stack.db.execute({
+          sql: `SELECT count(*) AS n FROM cases WHERE id IN (${ids.map(() => "?").join(", ")})`,
+          args: ids,
+        })
+      ).rows[0]!;
+      projectedCases += Number(row.n);
+    }
 
     // 4. Projection lag: a 201, then GET /v1/cases until the case is listed.
     const lags: number[] = [];
@@ -307,6 +356,9 @@ async function main() {
     );
     console.log(
       `tree: ${tree.grids.length} grids in ${tree.villages.length} villages; concurrency ${CONCURRENCY}`,
+    );
+    console.log(
+      `libSQL: ${stack.libsqlLatencyMs ? `+${stack.libsqlLatencyMs} ms a round trip (proxy)` : "direct"}${OUTAGE ? `, cut for the middle third (${(RATE_SECONDS / 3).toFixed(1)} s) of each open-loop phase` : ""}`,
     );
     line(
       "ceiling GET /.well-known/jwks.json",
@@ -338,6 +390,10 @@ async function main() {
       `${projectedEvents} events total, backlog gone ${drainSeconds.toFixed(1)} s after the last command`,
     );
     line(
+      "cases answered 201 in the load phases / projected",
+      `${answered} / ${projectedCases} (missing ${answered - projectedCases})`,
+    );
+    line(
       `projection lag (${LAG_SAMPLES} samples)`,
       `p50 ${ms(percentile(lags, 50))}, p99 ${ms(percentile(lags, 99))}`,
     );
@@ -365,6 +421,7 @@ async function main() {
     for (const [kind, n] of runtimeErrors.byKind ?? []) console.log(`  ${n} × ${kind}`);
     for (const sample of runtimeErrors.samples) console.log(`  ${sample}`);
   });
+  await proxy?.close();
 }
 
 main().catch((error: unknown) => {
