@@ -28,9 +28,9 @@ export interface AuditRow extends Required<Omit<AuditEntry, "detail" | "outcome"
   hash: string;
 }
 
-/** The exact content an audit row's hash or MAC covers, in a fixed order. */
-export function auditContent(row: Omit<AuditRow, "seq" | "hash">): string {
-  return JSON.stringify([
+/** An audit row's fields in their fixed order: the order of its hashed content and of its insert. */
+function auditFields(row: Omit<AuditRow, "seq" | "hash" | "prevHash">) {
+  return [
     row.id,
     row.at,
     row.actorId,
@@ -43,8 +43,12 @@ export function auditContent(row: Omit<AuditRow, "seq" | "hash">): string {
     row.requestId,
     row.purpose,
     row.detail,
-    row.prevHash,
-  ]);
+  ];
+}
+
+/** The exact content an audit row's hash or MAC covers, in a fixed order. */
+export function auditContent(row: Omit<AuditRow, "seq" | "hash">): string {
+  return JSON.stringify([...auditFields(row), row.prevHash]);
 }
 
 /** The plain chain hash of a row written before the keyed chain: SHA-256 over the previous hash and the content. */
@@ -179,21 +183,7 @@ export async function writeAudited(
       const mac = await auditRowMac(key, row);
       return {
         sql: INSERT_AUDIT,
-        args: [
-          row.id,
-          row.at,
-          row.actorId,
-          row.actorRole,
-          row.scopePath,
-          row.action,
-          row.objectType,
-          row.objectId,
-          row.outcome,
-          row.requestId,
-          row.purpose,
-          row.detail,
-          mac,
-        ],
+        args: [...auditFields(row), mac],
       };
     }),
   );
