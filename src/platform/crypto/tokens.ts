@@ -68,24 +68,42 @@ export async function signAccessToken(
   principal: Principal,
   now = Date.now(),
 ): Promise<string> {
+  return signPlatformToken(
+    env,
+    {
+      role: principal.role,
+      unit: principal.unitId,
+      path: principal.unitPath,
+      lvl: principal.unitLevel,
+      name: principal.username,
+      amr: principal.amr ?? ["pwd"],
+      sep: principal.sessionEpoch ?? 0,
+    },
+    { subject: principal.userId, audience: env.JWT_AUDIENCE, ttlSeconds: ACCESS_TOKEN_TTL_SECONDS },
+    now,
+  );
+}
+
+/**
+ * Signs an ES256 access token with the platform's key (`typ` at+jwt, `iss`, `iat`/`nbf`/`exp`, a fresh
+ * `jti`): the one signer of staff and resident tokens, which differ in audience, lifetime and claims.
+ */
+export async function signPlatformToken(
+  env: Cloudflare.Env,
+  claims: JWTPayload,
+  token: { subject: string; audience: string; ttlSeconds: number },
+  now = Date.now(),
+): Promise<string> {
   const { kid, privateKey } = await loadKeys(env);
   const iat = Math.floor(now / 1000);
-  return new SignJWT({
-    role: principal.role,
-    unit: principal.unitId,
-    path: principal.unitPath,
-    lvl: principal.unitLevel,
-    name: principal.username,
-    amr: principal.amr ?? ["pwd"],
-    sep: principal.sessionEpoch ?? 0,
-  })
+  return new SignJWT(claims)
     .setProtectedHeader({ alg: "ES256", kid, typ: ACCESS_TOKEN_TYPE })
-    .setSubject(principal.userId)
+    .setSubject(token.subject)
     .setIssuer(env.JWT_ISSUER)
-    .setAudience(env.JWT_AUDIENCE)
+    .setAudience(token.audience)
     .setIssuedAt(iat)
     .setNotBefore(iat)
-    .setExpirationTime(iat + ACCESS_TOKEN_TTL_SECONDS)
+    .setExpirationTime(iat + token.ttlSeconds)
     .setJti(crypto.randomUUID())
     .sign(privateKey);
 }
@@ -99,21 +117,7 @@ export class TokenError extends Error {}
  * Verifies an access token: ES256 only, key chosen by `kid`, `iss`, `aud`, `exp`, `nbf` and `typ` checked.
  */
 export async function verifyAccessToken(env: Cloudflare.Env, token: string): Promise<Principal> {
-  const { verifier } = await loadKeys(env);
-  let payload: JWTPayload;
-  try {
-    ({ payload } = await jwtVerify(token, verifier, {
-      algorithms: ["ES256"],
-      issuer: env.JWT_ISSUER,
-      audience: env.JWT_AUDIENCE,
-      typ: ACCESS_TOKEN_TYPE,
-      requiredClaims: ["exp", "nbf", "iat", "sub"],
-      clockTolerance: 5,
-    }));
-  } catch (error) {
-    if (error instanceof errors.JOSEError) throw new TokenError(error.code);
-    throw new TokenError("malformed token");
-  }
+  const payload = await verifyPlatformToken(env, token, env.JWT_AUDIENCE);
   const { sub, role, unit, path, lvl, name, amr, sep } = payload as Record<string, unknown>;
   const methods = amr === undefined ? ["pwd"] : amr;
   if (
@@ -139,6 +143,32 @@ export async function verifyAccessToken(env: Cloudflare.Env, token: string): Pro
     amr: methods as AuthMethod[],
     sessionEpoch: (sep as number | undefined) ?? 0,
   };
+}
+
+/**
+ * Verifies a token signed by {@link signPlatformToken} for `audience`: ES256 only, key chosen by `kid` among the
+ * current and previous public keys, `iss`, `aud`, `exp`, `nbf` and `typ` checked. Claims are the caller's to check.
+ */
+export async function verifyPlatformToken(
+  env: Cloudflare.Env,
+  token: string,
+  audience: string,
+): Promise<JWTPayload> {
+  const { verifier } = await loadKeys(env);
+  try {
+    const { payload } = await jwtVerify(token, verifier, {
+      algorithms: ["ES256"],
+      issuer: env.JWT_ISSUER,
+      audience,
+      typ: ACCESS_TOKEN_TYPE,
+      requiredClaims: ["exp", "nbf", "iat", "sub"],
+      clockTolerance: 5,
+    });
+    return payload;
+  } catch (error) {
+    if (error instanceof errors.JOSEError) throw new TokenError(error.code);
+    throw new TokenError("malformed token");
+  }
 }
 
 /** SHA-256 of a string as lowercase hex. */
