@@ -9,15 +9,12 @@
  * screenshot to docs/dashboard.png (the README shows it). Exits 0 on success, 1 on failure; everything it
  * started is stopped within the time limit.
  */
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import puppeteer from "puppeteer-core";
 import { copyDashboardAssets } from "../docs-assets";
 import { DEMO_PASSWORD } from "../seed/demo";
+import { launchChromium, offlinePage, requireChromium } from "./browser";
 import { withDevStack } from "./stack";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 const SCREENSHOT = fileURLToPath(new URL("../../docs/dashboard.png", import.meta.url));
 const CHARTS = ["trend", "types", "levels", "league", "hotspots"];
 
@@ -50,37 +47,9 @@ async function waitForFigures(url: string): Promise<void> {
 
 async function checkDashboard(url: string): Promise<void> {
   await waitForFigures(url);
-  const browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      ...(process.getuid?.() === 0 ? ["--no-sandbox"] : []),
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-dev-shm-usage",
-      "--lang=zh-CN",
-    ],
-  });
+  const browser = await launchChromium(["--lang=zh-CN"]);
   try {
-    const page = await browser.newPage();
-    await page.setViewport({ width: 1280, height: 1400 });
-    const blocked: string[] = [];
-    const pageErrors: string[] = [];
-    page.on("pageerror", (error) => pageErrors.push(String(error)));
-    await page.setRequestInterception(true);
-    page.on("request", (request) => {
-      const target = new URL(request.url());
-      if (target.protocol === "data:" || target.protocol === "blob:" || LOOPBACK.has(target.hostname)) {
-        void request.continue();
-      } else {
-        blocked.push(request.url());
-        void request.abort("internetdisconnected");
-      }
-    });
+    const { page, blocked, pageErrors } = await offlinePage(browser, { width: 1280, height: 1400 });
     const response = await page.goto(`${url}/dashboard/`, { waitUntil: "load", timeout: 30_000 });
     if (!response?.ok()) fail(`GET /dashboard/ answered ${response?.status()}`);
     await page.type("input[name=username]", "center-city");
@@ -144,12 +113,7 @@ async function checkDashboard(url: string): Promise<void> {
   }
 }
 
-if (!existsSync(CHROMIUM)) {
-  console.error(
-    `check:dashboard: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`,
-  );
-  process.exit(1);
-}
+requireChromium("check:dashboard");
 try {
   await copyDashboardAssets();
   await withDevStack({ name: "dashboard", seedCases: true, limitMs: 300_000 }, async (stack) =>

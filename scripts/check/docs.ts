@@ -8,16 +8,13 @@
  * screenshots (the first screen and the whole page) to a temp dir and prints their paths. Exits 0 on success,
  * 1 on failure; everything it started is stopped within the time limit.
  */
-import { existsSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import puppeteer from "puppeteer-core";
+import { launchChromium, offlinePage, requireChromium } from "./browser";
 import { withDevStack } from "./stack";
 
 const MIN_OPERATIONS = 50;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 function fail(message: string): never {
   throw new Error(message);
@@ -39,37 +36,9 @@ async function checkDocs(url: string): Promise<void> {
     perTag.set(tag, (perTag.get(tag) ?? 0) + 1);
   }
 
-  const browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      ...(process.getuid?.() === 0 ? ["--no-sandbox"] : []),
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-dev-shm-usage",
-    ],
-  });
+  const browser = await launchChromium();
   try {
-    const page = await browser.newPage();
-    await page.setViewport({ width: 1280, height: 900 });
-    const blocked: string[] = [];
-    const pageErrors: string[] = [];
-    page.on("pageerror", (error) => pageErrors.push(String(error)));
-    await page.setRequestInterception(true);
-    page.on("request", (request) => {
-      const target = new URL(request.url());
-      const local =
-        target.protocol === "data:" || target.protocol === "blob:" || LOOPBACK.has(target.hostname);
-      if (local) void request.continue();
-      else {
-        blocked.push(request.url());
-        void request.abort("internetdisconnected");
-      }
-    });
+    const { page, blocked, pageErrors } = await offlinePage(browser, { width: 1280, height: 900 });
     const response = await page.goto(`${url}/docs`, { waitUntil: "load", timeout: 30_000 });
     if (!response?.ok()) fail(`GET /docs answered ${response?.status()}`);
     // Tags start collapsed (public/docs/init.js): every tag must be listed, and opening each tag must show
@@ -136,10 +105,7 @@ async function checkDocs(url: string): Promise<void> {
   }
 }
 
-if (!existsSync(CHROMIUM)) {
-  console.error(`check:docs: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
-  process.exit(1);
-}
+requireChromium("check:docs");
 try {
   await withDevStack({ name: "docs", limitMs: 240_000 }, async (stack) => checkDocs(stack.url));
   console.log("check:docs: ok");
