@@ -1,3 +1,4 @@
+import type { InStatement } from "@libsql/client/web";
 import { unitRefs } from "../db/repos/cases";
 import * as repo from "../db/repos/deliberation";
 import * as attachmentsRepo from "../db/repos/deliberation-attachments";
@@ -36,6 +37,8 @@ import {
   type Step,
   type Votes,
 } from "../domain/deliberation";
+import { escalationTarget } from "../domain/escalation";
+import { taskDeadlines, taskNoticeKey, taskStepsDue } from "../domain/task-deadlines";
 import { inScope, pathIds } from "../domain/units";
 import type { Principal } from "../env";
 import { openBirthDate, piiKeys } from "../platform/crypto/pii";
@@ -801,6 +804,9 @@ function taskView(t: repo.TaskRow) {
     doneOn: t.doneOn,
     overdue: t.doneOn === null && t.dueOn < chinaDate(Date.now()),
     version: t.version,
+    timeLimit: (({ warnAt, dueAt, escalateAt }) => ({ warnAt, dueAt, escalateAt, step: t.slaStep }))(
+      taskDeadlines(t),
+    ),
   };
 }
 
@@ -1116,6 +1122,7 @@ export async function addTask(
         { path: "ownerUnitId", message: "not on the branch" },
       ]);
   }
+  const createdAt = new Date().toISOString();
   const row: repo.TaskRow = {
     id: crypto.randomUUID(),
     itemId: item.id,
@@ -1129,7 +1136,9 @@ export async function addTask(
     doneOn: null,
     overdueNotified: false,
     version: 1,
-    createdAt: new Date().toISOString(),
+    createdAt,
+    slaStep: null,
+    nextStepAt: taskDeadlines({ createdAt, dueOn: body.dueOn }).warnAt,
   };
   await guardedWrite(
     env,
@@ -1391,39 +1400,54 @@ export async function figuresOf(
 }
 
 /**
- * Puts overdue tasks (past their due China date, not done) into their village centre's inbox as `overdue`
- * items, once per task (the dedupe key makes a repeat a no-op), and marks them reported. Run by the cron
- * over an index range of due dates, at most `limit` tasks a tick.
+ * Takes the time-limit steps due on deliberation tasks at `now` (`src/domain/task-deadlines.ts`): a warning
+ * (`urge`) to the owner's unit and the village centre, overdue (`overdue`) to the village centre, and after the
+ * grace period escalation (`escalated`) to the town centre. Each inbox item is written once per (task, step,
+ * unit) by its dedupe key, and a step is recorded only if no other tick recorded one since the task was read,
+ * so a cron that fires twice tells nobody twice. Run by the cron over an index range of the tasks' next look,
+ * at most `limit` tasks a tick; returns how many tasks were looked at.
  */
 export async function reportOverdueTasks(env: Cloudflare.Env, now: number, limit = 200): Promise<number> {
-  const rows = await repo.overdueTasks(env, chinaDate(now), limit);
-  if (rows.length === 0) return 0;
   const at = new Date(now).toISOString();
-  const items = await Promise.all(
-    rows.map(({ task, itemTitle }) =>
-      insertInboxItemStatement({
-        unitId: task.unitId,
-        unitPath: task.unitPath,
-        kind: "overdue",
-        caseId: null,
-        dedupeKey: `deliberation-task-overdue:${task.id}`,
-        payload: {
-          source: "deliberation",
-          taskId: task.id,
-          itemId: task.itemId,
-          title: task.title,
-          itemTitle,
-          dueOn: task.dueOn,
-        },
-        createdAt: at,
-      }),
-    ),
-  );
-  await repo.commitOverdue(
-    env,
-    items,
-    rows.map((r) => r.task.id),
-  );
+  const rows = await repo.tasksWithStepsDue(env, at, limit);
+  const statements: InStatement[] = [];
+  for (const { task, itemTitle, ownerUnit, ownerUserUnit } of rows) {
+    const due = taskStepsDue(task, task.slaStep, now);
+    const town = escalationTarget({ id: task.unitId, path: task.unitPath, level: "village" });
+    const targets = {
+      owner: ownerUnit?.id ? ownerUnit : ownerUserUnit?.id ? ownerUserUnit : null,
+      village: { id: task.unitId, path: task.unitPath },
+      town: town.ok ? { id: town.target.unitId, path: town.target.path } : null,
+    };
+    for (const notice of due.notices) {
+      const unit = targets[notice.target];
+      if (!unit) continue;
+      statements.push(
+        await insertInboxItemStatement({
+          unitId: unit.id,
+          unitPath: unit.path,
+          kind: notice.kind,
+          caseId: null,
+          dedupeKey: taskNoticeKey(task.id, notice.step, unit.id),
+          payload: {
+            source: "deliberation",
+            step: notice.step,
+            taskId: task.id,
+            itemId: task.itemId,
+            title: task.title,
+            itemTitle,
+            dueOn: task.dueOn,
+            ownerUserId: task.ownerUserId,
+            ownerUnitId: task.ownerUnitId,
+            villageId: task.unitId,
+          },
+          createdAt: at,
+        }),
+      );
+    }
+    statements.push(repo.taskStepStatement(env, task, due.last, due.nextAt));
+  }
+  await repo.commitTaskSteps(env, statements);
   return rows.length;
 }
 

@@ -1,5 +1,6 @@
 import type { InStatement } from "@libsql/client/web";
 import { and, asc, count, desc, eq, gte, inArray, isNull, lt, lte, or } from "drizzle-orm";
+import type { SlaStep } from "../../domain/sla";
 import { subtreeRange } from "../../domain/units";
 import { getDb } from "../../platform/db/client";
 import { stmt } from "../../platform/db/statements";
@@ -370,7 +371,8 @@ export function progressStatement(
   return stmt(
     getDb(env)
       .update(t)
-      .set({ progress, doneOn, version: task.version + 1 })
+      // A done task's clock stops: the cron no longer looks at it.
+      .set({ progress, doneOn, version: task.version + 1, ...(doneOn ? { nextStepAt: null } : {}) })
       .where(and(eq(t.id, task.id), eq(t.version, task.version))),
   );
 }
@@ -492,30 +494,58 @@ export async function figuresIn(env: Cloudflare.Env, path: string, from: string,
   return { sessions, matters, items, tasks, feedback };
 }
 
-/** Open tasks past their due date that have not yet been reported to their village's inbox. */
-export function overdueTasks(env: Cloudflare.Env, today: string, limit: number) {
+/**
+ * Open tasks whose clock needs a look by `now` (an index range over `next_step_at`), earliest first, with their
+ * item's title and the unit of their owner (the owning unit, or the owning user's unit).
+ */
+export function tasksWithStepsDue(env: Cloudflare.Env, now: string, limit: number) {
   const t = deliberationTasks;
   return getDb(env)
-    .select({ task: t, itemTitle: deliberationItems.title })
+    .select({
+      task: t,
+      itemTitle: deliberationItems.title,
+      ownerUserUnit: { id: users.unitId, path: users.unitPath },
+      ownerUnit: { id: units.id, path: units.path },
+    })
     .from(t)
     .innerJoin(deliberationItems, eq(deliberationItems.id, t.itemId))
-    .where(and(lt(t.dueOn, today), isNull(t.doneOn), eq(t.overdueNotified, false)))
-    .orderBy(asc(t.dueOn))
+    .leftJoin(users, eq(users.id, t.ownerUserId))
+    .leftJoin(units, eq(units.id, t.ownerUnitId))
+    .where(and(lte(t.nextStepAt, now), isNull(t.doneOn)))
+    .orderBy(asc(t.nextStepAt))
     .limit(limit);
 }
 
-/** Writes the inbox items of overdue tasks and marks the tasks reported, in one batch. */
-export async function commitOverdue(
+/**
+ * The statement that records a task's last step and next look, only if no other tick recorded a step since it
+ * was read (`sla_step` unchanged) and the task is still open.
+ */
+export function taskStepStatement(
   env: Cloudflare.Env,
-  inboxStatements: InStatement[],
-  taskIds: readonly string[],
-): Promise<void> {
-  const db = getDb(env);
-  const mark = stmt(
-    db
-      .update(deliberationTasks)
-      .set({ overdueNotified: true })
-      .where(inArray(deliberationTasks.id, [...taskIds])),
+  task: TaskRow,
+  last: SlaStep | null,
+  nextStepAt: string | null,
+): InStatement {
+  const t = deliberationTasks;
+  return stmt(
+    getDb(env)
+      .update(t)
+      .set({
+        slaStep: last,
+        nextStepAt,
+        overdueNotified: last === "overdue" || last === "escalate",
+      })
+      .where(
+        and(
+          eq(t.id, task.id),
+          isNull(t.doneOn),
+          task.slaStep === null ? isNull(t.slaStep) : eq(t.slaStep, task.slaStep),
+        ),
+      ),
   );
-  await db.$client.batch([...inboxStatements, mark], "write");
+}
+
+/** Writes tasks' inbox items (INSERT OR IGNORE by dedupe key) and their recorded steps, in one batch. */
+export async function commitTaskSteps(env: Cloudflare.Env, statements: InStatement[]): Promise<void> {
+  if (statements.length) await getDb(env).$client.batch(statements, "write");
 }

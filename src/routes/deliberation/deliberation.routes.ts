@@ -188,6 +188,23 @@ const TaskSchema = z
     doneOn: z.string().nullable(),
     overdue: z.boolean(),
     version: z.number().int(),
+    timeLimit: z
+      .object({
+        warnAt: z.string().openapi({ description: "预警: the owner's unit and the village centre are told" }),
+        dueAt: z
+          .string()
+          .openapi({ description: "超期: the end of the due China date; the village centre is told" }),
+        escalateAt: z
+          .string()
+          .openapi({ description: "上报上级: still open then, the task is escalated to the town centre" }),
+        step: z
+          .enum(["warned", "overdue", "escalate"])
+          .nullable()
+          .openapi({ description: "The last step taken (null before the first)" }),
+      })
+      .openapi({
+        description: "The task's time-limit steps, on the case machinery (src/domain/task-deadlines.ts)",
+      }),
   })
   .openapi("DeliberationTask");
 
