@@ -3,11 +3,13 @@ import { unitRefs } from "../db/repos/cases";
 import * as repo from "../db/repos/deliberation";
 import * as attachmentsRepo from "../db/repos/deliberation-attachments";
 import { insertInboxItemStatement } from "../db/repos/inbox";
+import { householdWithGrid } from "../db/repos/resident-accounts";
 import { unitPlace } from "../db/repos/unit-lookup";
 import type { EvidenceType } from "../domain/case-evidence";
 import type { NewCase } from "../domain/case-model";
 import { chinaDate } from "../domain/china-time";
 import {
+  caseTurnsHistory,
   checkRollCall,
   checkStep,
   checkVote,
@@ -20,6 +22,7 @@ import {
   type ItemState,
   isAdultOn,
   listedKind,
+  type MatterHistoryEntry,
   type MatterOutcome,
   type MeetingKind,
   type MemberKind,
@@ -42,11 +45,14 @@ import { taskDeadlines, taskNoticeKey, taskStepsDue } from "../domain/task-deadl
 import { inScope, pathIds } from "../domain/units";
 import type { Principal } from "../env";
 import { openBirthDate, piiKeys } from "../platform/crypto/pii";
+import type { ResidentPrincipal } from "../platform/crypto/resident-tokens";
 import { GuardFailed, writeAudited } from "../platform/db/audit";
 import { getDb } from "../platform/db/client";
+import { decodeCursor, toPage } from "../platform/http/pagination";
 import { Problem, problems } from "../platform/http/problem";
 import { auditBy, type Caller, unitInScope } from "./caller";
 import { reportCases, reportProblem, sha256Hex } from "./cases";
+import { currentAccount } from "./resident-accounts";
 
 /** A rule the request broke: 409 for the state of things, 400 for the input itself. */
 function breach(status: 400 | 409, b: RuleBreach): Problem {
@@ -429,7 +435,8 @@ function matterView(m: repo.MatterRow, caseState: string | null) {
     sessionId: m.sessionId,
     summary: m.summary,
     raisedByName: m.raisedByName,
-    raisedByUserId: m.raisedByUserId,
+    raisedByUserId: m.raisedByAccountId ? null : m.raisedByUserId,
+    raisedByResident: m.raisedByAccountId !== null,
     householdId: m.householdId,
     raisedAt: m.raisedAt,
     outcome: m.outcome,
@@ -504,6 +511,7 @@ export async function raiseMatter(env: Cloudflare.Env, caller: Caller, body: Mat
     caseId: null,
     caseOwnerId: null,
     itemId: null,
+    raisedByAccountId: null,
   };
   await writeAudited(
     getDb(env),
@@ -532,12 +540,20 @@ async function matterFor(env: Cloudflare.Env, p: Principal, id: string) {
 
 /** A matter with its history: raised, triaged, and what became of its case or item. */
 export async function getMatter(env: Cloudflare.Env, caller: Caller, id: string) {
-  const m = await matterFor(env, caller.principal, id);
-  const [view] = await withCaseStates(env, [m]);
-  const item = m.itemId ? await repo.itemById(env, m.itemId) : null;
-  const history: Array<{ at: string; event: string; detail: string | null }> = [
-    { at: m.raisedAt, event: "raised", detail: null },
-  ];
+  return matterWithHistory(env, await matterFor(env, caller.principal, id));
+}
+
+/**
+ * A matter, its status and its history: raised, triaged, then its item's steps or its case's closings and
+ * reopenings (from the case's projected events), so a matter closes with its case and reopens with it.
+ */
+async function matterWithHistory(env: Cloudflare.Env, m: repo.MatterRow) {
+  const [[view], item, turns] = await Promise.all([
+    withCaseStates(env, [m]),
+    m.itemId ? repo.itemById(env, m.itemId) : null,
+    m.caseId ? repo.caseTurns(env, m.caseId) : [],
+  ]);
+  const history: MatterHistoryEntry[] = [{ at: m.raisedAt, event: "raised", detail: null }];
   if (m.outcome && m.outcomeAt) history.push({ at: m.outcomeAt, event: m.outcome, detail: m.answer });
   if (item) {
     for (const [on, event] of [
@@ -547,10 +563,111 @@ export async function getMatter(env: Cloudflare.Env, caller: Caller, id: string)
     ] as const)
       if (on) history.push({ at: on, event, detail: null });
   }
-  const { caseClosedAt, ...matter } = view!;
-  if (matter.caseState === "closed" && caseClosedAt)
-    history.push({ at: caseClosedAt, event: "case_closed", detail: null });
+  history.push(
+    ...caseTurnsHistory(
+      turns.map((e) => ({ ...e, payload: JSON.parse(e.payload) as Record<string, unknown> })),
+    ),
+  );
+  const { caseClosedAt: _, ...matter } = view!;
   return { ...matter, itemState: item?.state ?? null, history };
+}
+
+/** A matter as the resident who raised it reads it: what became of it, and no staff or other person. */
+function residentMatterView(m: Awaited<ReturnType<typeof matterWithHistory>>) {
+  return {
+    id: m.id,
+    unitId: m.unitId,
+    summary: m.summary,
+    raisedAt: m.raisedAt,
+    status: m.status,
+    outcome: m.outcome,
+    answer: m.answer,
+    caseState: m.caseState,
+    itemState: m.itemState,
+    history: m.history,
+  };
+}
+
+/**
+ * A resident raises a matter (说事) to the village of their linked household through their own channel, by the
+ * rules of every matter (one triage outcome, its whole history to its raiser); audited with the resident as
+ * actor. 403 `household-not-linked` until the account is linked.
+ */
+export async function raiseResidentMatter(
+  env: Cloudflare.Env,
+  requestId: string,
+  resident: ResidentPrincipal,
+  summary: string,
+) {
+  const account = await currentAccount(env, resident);
+  if (!account.householdId)
+    throw new Problem(403, "household-not-linked", "Your account is not linked to a household yet");
+  const household = await householdWithGrid(getDb(env), account.householdId);
+  if (!household) throw problems.notFound("household");
+  const village = await villageOf(env, household.unitPath);
+  const row: repo.MatterRow = {
+    id: crypto.randomUUID(),
+    unitId: village.id,
+    unitPath: village.path,
+    sessionId: null,
+    summary,
+    raisedByName: null,
+    raisedByUserId: account.id,
+    householdId: household.id,
+    raisedAt: new Date().toISOString(),
+    outcome: null,
+    outcomeBy: null,
+    outcomeAt: null,
+    answer: null,
+    caseId: null,
+    caseOwnerId: null,
+    itemId: null,
+    raisedByAccountId: account.id,
+  };
+  await writeAudited(
+    getDb(env),
+    [repo.insertMatter(env, row)],
+    [
+      {
+        actorId: account.id,
+        actorRole: "resident",
+        scopePath: village.path,
+        action: "deliberation.matter",
+        objectType: "deliberation_matter",
+        objectId: row.id,
+        outcome: "success",
+        requestId,
+        detail: { householdId: household.id, channel: "resident" },
+      },
+    ],
+  );
+  return residentMatterView(await matterWithHistory(env, row));
+}
+
+/** One of the resident's own matters with its whole history; 404 for anyone else's. */
+export async function ownMatter(env: Cloudflare.Env, resident: ResidentPrincipal, id: string) {
+  const account = await currentAccount(env, resident);
+  const m = await repo.matterById(env, id);
+  if (!m || m.raisedByAccountId !== account.id) throw problems.notFound("matter");
+  return residentMatterView(await matterWithHistory(env, m));
+}
+
+/** The resident's own matters, newest first, a page at a time. */
+export async function ownMatters(
+  env: Cloudflare.Env,
+  resident: ResidentPrincipal,
+  limit: number,
+  cursor?: string,
+) {
+  const account = await currentAccount(env, resident);
+  const after = decodeCursor(cursor, 2, ["string", "string"]) as [string, string] | null;
+  const rows = await withCaseStates(env, await repo.mattersOfAccount(env, account.id, limit + 1, after));
+  return toPage(
+    rows,
+    limit,
+    (m) => ({ id: m.id, summary: m.summary, raisedAt: m.raisedAt, outcome: m.outcome, status: m.status }),
+    (m) => [m.raisedAt, m.id],
+  );
 }
 
 /** A triage decision. */

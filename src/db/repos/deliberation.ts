@@ -5,6 +5,7 @@ import { subtreeRange } from "../../domain/units";
 import { getDb } from "../../platform/db/client";
 import { stmt } from "../../platform/db/statements";
 import {
+  caseEvents,
   cases,
   deliberationFeedback,
   deliberationItems,
@@ -195,6 +196,19 @@ export async function caseStates(
   return new Map(rows.map((r) => [r.id, { state: r.state, closedAt: r.closedAt }]));
 }
 
+/**
+ * The events of a case that close or reopen it (`closed`, `reopened`, and a `return_visited` that reopened it),
+ * from the projection, in order: a matter turned into a case follows them.
+ */
+export function caseTurns(env: Cloudflare.Env, caseId: string) {
+  const e = caseEvents;
+  return getDb(env)
+    .select({ seq: e.seq, type: e.type, at: e.at, payload: e.payload })
+    .from(e)
+    .where(and(eq(e.caseId, caseId), inArray(e.type, ["closed", "reopened", "return_visited"])))
+    .orderBy(asc(e.seq));
+}
+
 export function insertMatter(env: Cloudflare.Env, row: MatterRow): InStatement {
   return stmt(getDb(env).insert(deliberationMatters).values(row));
 }
@@ -202,6 +216,27 @@ export function insertMatter(env: Cloudflare.Env, row: MatterRow): InStatement {
 export async function matterById(env: Cloudflare.Env, id: string): Promise<MatterRow | null> {
   const [row] = await getDb(env).select().from(deliberationMatters).where(eq(deliberationMatters.id, id));
   return row ?? null;
+}
+
+/** A resident account's own matters, newest first, `limit` rows after the cursor position. */
+export function mattersOfAccount(
+  env: Cloudflare.Env,
+  accountId: string,
+  limit: number,
+  after: [string, string] | null,
+) {
+  const m = deliberationMatters;
+  return getDb(env)
+    .select()
+    .from(m)
+    .where(
+      and(
+        eq(m.raisedByAccountId, accountId),
+        after ? or(lt(m.raisedAt, after[0]), and(eq(m.raisedAt, after[0]), lt(m.id, after[1]))) : undefined,
+      ),
+    )
+    .orderBy(desc(m.raisedAt), desc(m.id))
+    .limit(limit);
 }
 
 export function mattersOfSession(env: Cloudflare.Env, sessionId: string) {

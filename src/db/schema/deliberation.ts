@@ -76,10 +76,13 @@ export const deliberationMatters = sqliteTable(
     caseId: text("case_id"),
     caseOwnerId: text("case_owner_id"),
     itemId: text("item_id"),
+    /** The resident account that raised it through the residents' channel (then also `raised_by_user_id`). */
+    raisedByAccountId: text("raised_by_account_id"),
   },
   (t) => [
     index("deliberation_matters_path_idx").on(t.unitPath, t.raisedAt),
     index("deliberation_matters_session_idx").on(t.sessionId),
+    index("deliberation_matters_account_idx").on(t.raisedByAccountId, t.raisedAt, t.id),
   ],
 );
 
