@@ -32,6 +32,17 @@ describe("residents raise matters to their village", () => {
       await call("/v1/resident/matters", { token: w.villageCentre.token, body: { summary } }),
     ).toBeProblem(401);
     expect(await call("/v1/resident/matters", { token: r.token, body: { summary: "   " } })).toBeProblem(400);
+    expect(
+      await call("/v1/resident/matters", { token: r.token, body: { summary: "井".repeat(2001) } }),
+    ).toBeProblem(400);
+    expect(
+      await call("/v1/resident/matters", {
+        token: r.token,
+        body: { summary: "水井", unitId: w.tree.village.id },
+      }),
+    ).toBeProblem(400);
+    expect(await call("/v1/resident/matters?cursor=not-a-cursor", { token: r.token })).toBeProblem(400);
+    expect(await call("/v1/resident/matters/not-a-uuid", { token: r.token })).toBeProblem(400);
     const stored = await sql().execute({
       sql: "SELECT count(*) AS n FROM deliberation_matters WHERE summary = ? OR raised_by_account_id = ?",
       args: [summary, r.account.id],
