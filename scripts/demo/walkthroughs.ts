@@ -964,13 +964,13 @@ async function deliberation(api: Api) {
   ).v;
   checks.same("satisfaction", JSON.stringify(feedback.satisfaction), '{"satisfied":1}');
   checks.readme('#   {"satisfied":1}');
-  const history = (await api.get(`/v1/deliberation/matters/${LAMPS_MATTER}`, LEAD)).v.history ?? [];
+  const lampsMatter = (await api.get(`/v1/deliberation/matters/${LAMPS_MATTER}`, LEAD)).v;
   checks.same(
-    "the matter's history, read by its raiser",
-    history.map((h: any) => h.event).join(" → "),
-    "raised → agenda → resolved → decided → result_published",
+    "the matter's status and history, read by its raiser",
+    `${lampsMatter.status}: ${(lampsMatter.history ?? []).map((h: any) => h.event).join(" → ")}`,
+    "closed: raised → agenda → resolved → decided → result_published",
   );
-  checks.readme("#   raised → agenda → resolved → decided → result_published");
+  checks.readme("#   closed: raised → agenda → resolved → decided → result_published");
   const after = (await api.get(`/v1/public/units/${VILLAGE_ID}/notices`)).v;
   const lampLines = [
     "result 二组村道太阳能路灯实施结果公开 result_published 5/5",

@@ -5462,7 +5462,7 @@ export interface components {
             /** Format: uuid */
             itemId: string | null;
             /**
-             * @description `raised` — 待分流; `in_hand` — 办理中; `closed` — 已办结 (a case's matter closes with its case)
+             * @description `raised` — 待分流; `in_hand` — 办理中; `closed` — 已办结 (a case's matter closes and reopens with its case; an agenda matter closes with its published result)
              * @enum {string}
              */
             status: "raised" | "in_hand" | "closed";
@@ -5834,7 +5834,7 @@ export interface components {
             summary: string;
             raisedAt: string;
             /**
-             * @description `raised` — 待分流; `in_hand` — 办理中; `closed` — 已办结 (it reopens when its case does)
+             * @description `raised` — 待分流; `in_hand` — 办理中; `closed` — 已办结 (it reopens when its case does; an agenda matter closes with its published result)
              * @enum {string}
              */
             status: "raised" | "in_hand" | "closed";

@@ -565,3 +565,28 @@ export function caseTurnsHistory(
     return [];
   });
 }
+
+/** Where a matter stands: `raised` (待分流), `in_hand` (办理中) or `closed` (已办结). */
+export type MatterStatus = "raised" | "in_hand" | "closed";
+
+/**
+ * A matter's status from its outcome and what became of it: answered or declined closes it at once; a case
+ * closes it while the case is closed (it is in hand again once the case is reopened); an agenda item closes it
+ * when the item's result is published (实施结果公开).
+ *
+ * @example
+ * matterStatus("case", "reopened", null) // "in_hand"
+ */
+export function matterStatus(
+  outcome: MatterOutcome | null,
+  caseState: string | null,
+  itemState: string | null,
+): MatterStatus {
+  if (outcome === null) return "raised";
+  const closed =
+    outcome === "answered" ||
+    outcome === "declined" ||
+    (outcome === "case" && caseState === "closed") ||
+    (outcome === "agenda" && itemState === "result_published");
+  return closed ? "closed" : "in_hand";
+}

@@ -26,6 +26,7 @@ import {
   type MatterOutcome,
   type MeetingKind,
   type MemberKind,
+  matterStatus,
   median,
   missingForDecision,
   noticeEndsOn,
@@ -425,10 +426,8 @@ export async function getSession(env: Cloudflare.Env, caller: Caller, id: string
   };
 }
 
-/** A matter as the API shows it, its case's state from the projection (`closed` closes the matter). */
-function matterView(m: repo.MatterRow, caseState: string | null) {
-  const closed =
-    m.outcome === "answered" || m.outcome === "declined" || (m.outcome === "case" && caseState === "closed");
+/** A matter as the API shows it, its status from its case's state in the projection or its item's state. */
+function matterView(m: repo.MatterRow, caseState: string | null, itemState: string | null) {
   return {
     id: m.id,
     unitId: m.unitId,
@@ -446,18 +445,28 @@ function matterView(m: repo.MatterRow, caseState: string | null) {
     caseId: m.caseId,
     caseState,
     itemId: m.itemId,
-    status: closed ? ("closed" as const) : m.outcome ? ("in_hand" as const) : ("raised" as const),
+    status: matterStatus(m.outcome, caseState, itemState),
   };
 }
 
+/** Matters as the API shows them, with their cases' states from the projection and their items' states. */
 async function withCaseStates(env: Cloudflare.Env, matters: repo.MatterRow[]) {
-  const states = await repo.caseStates(
-    env,
-    matters.flatMap((m) => (m.caseId ? [m.caseId] : [])),
-  );
+  const [states, items] = await Promise.all([
+    repo.caseStates(
+      env,
+      matters.flatMap((m) => (m.caseId ? [m.caseId] : [])),
+    ),
+    repo.itemStates(
+      env,
+      matters.flatMap((m) => (m.itemId ? [m.itemId] : [])),
+    ),
+  ]);
   return matters.map((m) => {
     const found = m.caseId ? states.get(m.caseId) : undefined;
-    return { ...matterView(m, found?.state ?? null), caseClosedAt: found?.closedAt ?? null };
+    return {
+      ...matterView(m, found?.state ?? null, m.itemId ? (items.get(m.itemId) ?? null) : null),
+      caseClosedAt: found?.closedAt ?? null,
+    };
   });
 }
 
@@ -528,7 +537,7 @@ export async function raiseMatter(env: Cloudflare.Env, caller: Caller, body: Mat
       ),
     ],
   );
-  return matterView(row, null);
+  return matterView(row, null, null);
 }
 
 /** A matter its raiser or someone on its unit's branch may read, or 404. */

@@ -12,6 +12,7 @@ import {
   fewestMeeting,
   isAdultOn,
   listedKind,
+  matterStatus,
   median,
   meets,
   missingForDecision,
@@ -310,5 +311,22 @@ describe("a matter follows the case it became", () => {
 
   it("says nothing for the case's other events", () => {
     expect(caseTurnsHistory([{ type: "accepted", at: "t", payload: {} }])).toEqual([]);
+  });
+});
+
+describe("a matter's status", () => {
+  it("is raised until triaged, closed at once when answered or declined", () => {
+    expect(matterStatus(null, null, null)).toBe("raised");
+    expect(matterStatus("answered", null, null)).toBe("closed");
+    expect(matterStatus("declined", null, null)).toBe("closed");
+  });
+
+  it("follows its case both ways, and closes with its item's published result", () => {
+    expect(matterStatus("case", null, null)).toBe("in_hand");
+    expect(matterStatus("case", "resolved", null)).toBe("in_hand");
+    expect(matterStatus("case", "closed", null)).toBe("closed");
+    expect(matterStatus("case", "reopened", null)).toBe("in_hand");
+    expect(matterStatus("agenda", null, "decided")).toBe("in_hand");
+    expect(matterStatus("agenda", null, "result_published")).toBe("closed");
   });
 });

@@ -209,6 +209,16 @@ export function caseTurns(env: Cloudflare.Env, caseId: string) {
     .orderBy(asc(e.seq));
 }
 
+/** The states of agenda items by id (a matter on the agenda closes with its item's published result). */
+export async function itemStates(env: Cloudflare.Env, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await getDb(env)
+    .select({ id: deliberationItems.id, state: deliberationItems.state })
+    .from(deliberationItems)
+    .where(inArray(deliberationItems.id, [...ids]));
+  return new Map(rows.map((r) => [r.id, r.state]));
+}
+
 export function insertMatter(env: Cloudflare.Env, row: MatterRow): InStatement {
   return stmt(getDb(env).insert(deliberationMatters).values(row));
 }

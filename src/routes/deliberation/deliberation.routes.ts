@@ -139,7 +139,7 @@ const MatterSchema = z
     itemId: z.uuid().nullable(),
     status: z.enum(["raised", "in_hand", "closed"]).openapi({
       description:
-        "`raised` — 待分流; `in_hand` — 办理中; `closed` — 已办结 (a case's matter closes with its case)",
+        "`raised` — 待分流; `in_hand` — 办理中; `closed` — 已办结 (a case's matter closes and reopens with its case; an agenda matter closes with its published result)",
     }),
   })
   .openapi("DeliberationMatter");
@@ -862,7 +862,8 @@ const ResidentMatterSchema = z
     summary: z.string(),
     raisedAt: z.string(),
     status: z.enum(["raised", "in_hand", "closed"]).openapi({
-      description: "`raised` — 待分流; `in_hand` — 办理中; `closed` — 已办结 (it reopens when its case does)",
+      description:
+        "`raised` — 待分流; `in_hand` — 办理中; `closed` — 已办结 (it reopens when its case does; an agenda matter closes with its published result)",
     }),
     outcome: OutcomeSchema.nullable(),
     answer: z
