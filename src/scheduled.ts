@@ -25,7 +25,7 @@ export const scheduledTasks: ScheduledTask[] = [
   async (controller, env) => void (await sweepWebhookOutbox(env, getDb(env), controller.scheduledTime)),
   // The audit anchor links and checkpoints on its own alarm; this re-arms that alarm should it ever be lost.
   async (_controller, env) => void (await auditAnchor(env).ensureAlarm()),
-  // Deliberation tasks past their due date (an index range over due dates) → their village centre's inbox, once.
+  // Deliberation tasks whose next time-limit step is due (an index range) → warned, overdue, escalated, each once.
   async (controller, env) => void (await reportOverdueTasks(env, controller.scheduledTime)),
   // Weekly and monthly bulletins of the town, county and city centres for the last complete period, each once.
   async (controller, env) => void (await publishDueBulletins(env, controller.scheduledTime)),

@@ -12,8 +12,10 @@
  *    3 — 20 s to accept, warned 7 s before, 10 s grace — which gives the same events, inbox items and figures
  *    in about 80 s. `npm run demo -- --real-time` runs the README's own figures; `--skip-escalation` skips it;
  * 4. households, residents and masking; 5. the three lines; 6. the residents' own channel and Open311 (sign-up
- *    through the development code sink, report, follow, rate, the GeoReport v2 reads and posts); 7. every source
- *    file the README names exists.
+ *    through the development code sink, report, follow, rate, the GeoReport v2 reads and posts); 7. village
+ *    deliberation, from a matter raised at an open talk through the four steps to the notice period, then the
+ *    seeded item whose notice period is over to a published result and the public board; 8. every source file
+ *    the README names exists.
  *
  * Ids, versions and the grid come from the responses (Location, `v.id`, `v.version`), never from this file.
  * Each check prints `ok` or `FAIL` with what was seen and what the README says; the last line is
@@ -737,6 +739,261 @@ async function residents(api: Api) {
   checks.readme("as does an app posting through Open311 with an `api_key`");
 }
 
+/** The README's China date `days` from now (its `node -e` lines), and the README's `$TODAY`. */
+const chinaDay = (days = 0) => new Date(Date.now() + 8 * 3600e3 + days * 86400e3).toISOString().slice(0, 10);
+
+async function deliberation(api: Api) {
+  checks.section("Village deliberation: two talks, one consultation (两说一商)");
+  const VILLAGE = await api.login("center-village");
+  const LEAD = await api.login("household-lead");
+  const PARTY = await api.login("party-member");
+  const VILLAGE_ID = (await api.get("/v1/me", VILLAGE)).v.unit.id as string;
+  const TODAY = chinaDay();
+  const lines = (v: any, f: (n: any) => string) => (v.notices ?? []).map(f).join("\n");
+
+  // The public board first, and the eligible numbers.
+  const board = (await api.get(`/v1/public/units/${VILLAGE_ID}/notices`)).v;
+  const boardLines = [
+    "result 村集体闲置仓库出租实施结果公开",
+    "resolution 关于安装二组村道太阳能路灯的决议公示",
+    "resolution 关于村集体闲置仓库出租的决议公示",
+  ];
+  checks.same(
+    "the public board, no token",
+    lines(board, (n) => `${n.kind} ${n.title}`),
+    boardLines.join("\n"),
+  );
+  checks.readme(boardLines.map((l) => `#   ${l}`).join("\n"));
+  const eligible = (await api.get(`/v1/units/${VILLAGE_ID}/deliberation/eligible?on=${TODAY}`, VILLAGE)).v;
+  checks.same(
+    "eligible numbers on $TODAY",
+    [eligible.adults, eligible.households, eligible.representatives, eligible.partyMembers].join(" "),
+    "9 8 5 3",
+  );
+  checks.readme(
+    "| field '[v.adults, v.households, v.representatives, v.partyMembers].join(\" \")'   # 9 8 5 3",
+  );
+
+  // 1. An open talk, its sign-in sheet, a matter raised there and put on the agenda.
+  const session = await api.post(`/v1/units/${VILLAGE_ID}/deliberation/sessions`, VILLAGE, {
+    kind: "open_talk",
+    title: "说事会",
+    heldAt: new Date().toISOString(),
+    place: "村委会",
+    unregisteredCount: 15,
+  });
+  checks.same("an open talk", session.status, 201);
+  const SESSION = session.v.id as string;
+  const sheet = await api.call(
+    "POST",
+    `/v1/deliberation/sessions/${SESSION}/attachments?kind=sign_in_sheet`,
+    {
+      token: VILLAGE,
+      headers: { "content-type": "image/jpeg" },
+      raw: new Uint8Array([0xff, 0xd8, 0xff, 0xe0, ...new TextEncoder().encode("sign-in-sheet")]),
+    },
+  );
+  checks.ok(
+    "the sign-in sheet",
+    String(`${sheet.v.kind} ${sheet.v.url}`).startsWith("sign_in_sheet /v1/deliberation/attachments/"),
+    `${sheet.status} ${sheet.v.kind} ${sheet.v.url}`,
+    "README: sign_in_sheet /v1/deliberation/attachments/…",
+  );
+  const talks = (
+    await api.get(`/v1/units/${VILLAGE_ID}/deliberation/sessions?kind=open_talk&limit=5`, VILLAGE)
+  ).v;
+  checks.ok(
+    "the village's open talks, newest first",
+    talks.items?.[0]?.id === SESSION,
+    talks.items?.map((t: any) => `${t.heldAt.slice(0, 10)} ${t.title}`).join("; "),
+  );
+  const matter = await api.post("/v1/deliberation/matters", LEAD, {
+    sessionId: SESSION,
+    summary: "三组通组路坑洼，雨天难行",
+    raisedByName: "刘强代群众反映",
+  });
+  checks.same("the household lead raises a matter", matter.status, 201);
+  const MATTER = matter.v.id as string;
+  const ITEM = (
+    await api.post(`/v1/deliberation/matters/${MATTER}/triage`, VILLAGE, {
+      outcome: "agenda",
+      title: "硬化三组通组路",
+      kind: "construction_project",
+      amountYuan: 120000,
+    })
+  ).v.itemId as string;
+  const item = (await api.get(`/v1/deliberation/items/${ITEM}`, VILLAGE)).v;
+  checks.same(
+    "the item's procedure",
+    `${item.listedKind} ${item.requiredSteps?.join(",")} ${item.noticeDays}`,
+    "construction_project proposal,discussion,review,resolution 7",
+  );
+  checks.readme("#   construction_project proposal,discussion,review,resolution 7");
+
+  // 2. The four steps.
+  const step = (name: string, meeting: string, present: number, votesFor: number) =>
+    api.post(`/v1/deliberation/items/${ITEM}/steps`, VILLAGE, {
+      step: name,
+      meeting,
+      heldOn: TODAY,
+      attendance: { present },
+      votes: { for: votesFor, against: 0, abstain: 0 },
+    });
+  const early = (await step("review", "party_members_meeting", 3, 3)).v;
+  checks.same(
+    "review first",
+    `${early.status} ${early.detail}`,
+    "409 the next step is proposal (村党组织提议), not review",
+  );
+  checks.readme("# 409 the next step is proposal (村党组织提议), not review");
+  for (const [name, meeting, present, passed] of [
+    ["proposal", "party_committee", 3, "proposal"],
+    ["discussion", "two_committees", 7, "proposal,discussion"],
+    ["review", "party_members_meeting", 3, "proposal,discussion,review"],
+  ] as const) {
+    const v = (await step(name, meeting, present, present)).v;
+    checks.same(name, v.passedSteps?.join(), passed);
+    checks.readme(`# ${passed}`);
+  }
+  const noQuorum = (await step("resolution", "representatives_meeting", 3, 3)).v;
+  checks.same(
+    "a representatives' meeting of 3",
+    `${noQuorum.state} ${noQuorum.steps?.at(-1)?.note}`,
+    "open no quorum: needs 4 of 5 present",
+  );
+  checks.readme("# open no quorum: needs 4 of 5 present");
+  checks.same(
+    "a representatives' meeting of 4",
+    (await step("resolution", "representatives_meeting", 4, 3)).v.state,
+    "resolved",
+  );
+
+  // 3. Made public; the decision and a task's 100 % wait for the notice period.
+  const published = (
+    await api.post(`/v1/deliberation/items/${ITEM}/resolution-notice`, VILLAGE, {
+      title: "关于硬化三组通组路的决议公示",
+      body: "村民代表会议通过：硬化三组通组路1.2公里，预算12万元。",
+    })
+  ).v;
+  checks.same(
+    "the resolution notice: <today> → <today + 7>",
+    `${published.notices?.[0]?.publishedOn} → ${published.notices?.[0]?.endsOn}`,
+    `${TODAY} → ${chinaDay(7)}`,
+  );
+  const waiting = (await api.post(`/v1/deliberation/items/${ITEM}/decision`, VILLAGE, undefined)).v;
+  checks.same(
+    "deciding during the notice period",
+    `${waiting.status} ${waiting.detail}`,
+    `409 missing step: the notice period (公示期) runs through ${chinaDay(7)}`,
+  );
+  checks.readme("#   409 missing step: the notice period (公示期) runs through <today + 7>");
+  const TASK = (
+    await api.post(`/v1/deliberation/items/${ITEM}/tasks`, VILLAGE, {
+      title: "招标并组织施工",
+      ownerUnitId: VILLAGE_ID,
+      dueOn: new Date(Date.now() + 38 * 86400e3).toISOString().slice(0, 10),
+    })
+  ).v.id as string;
+  const notDecided = (
+    await api.post(`/v1/deliberation/tasks/${TASK}/progress`, VILLAGE, { progress: 100, note: "完工" })
+  ).v;
+  checks.same(
+    "100 % before the decision",
+    `${notDecided.status} ${String(notDecided.type).split("/").pop()}`,
+    "409 item-not-decided",
+  );
+  checks.readme("#   409 item-not-decided");
+
+  // 4. The seeded item whose notice period is over, to a published result.
+  const seededTalks = (await api.get(`/v1/units/${VILLAGE_ID}/deliberation/sessions?kind=open_talk`, VILLAGE))
+    .v;
+  const TALK = seededTalks.items?.find((t: any) => t.title === "二季度说事会")?.id as string;
+  const LAMPS_MATTER = (await api.get(`/v1/deliberation/sessions/${TALK}`, VILLAGE)).v.matters?.find(
+    (m: any) => m.summary.startsWith("二组村道"),
+  )?.id as string;
+  const LAMPS = (await api.get(`/v1/deliberation/matters/${LAMPS_MATTER}`, LEAD)).v.itemId as string;
+  checks.ok(
+    "the seeded matter at the demo's open talk and its item",
+    !!LAMPS,
+    `${TALK} ${LAMPS_MATTER} ${LAMPS}`,
+  );
+  const lamps = (await api.get(`/v1/deliberation/items/${LAMPS}`, VILLAGE)).v;
+  checks.same(
+    "the seeded item",
+    [lamps.state, lamps.passedSteps?.join(), lamps.notices?.[0]?.endsOn < TODAY, lamps.missing === null].join(
+      " ",
+    ),
+    "resolved proposal,discussion,review,resolution true true",
+  );
+  checks.readme("#   resolved proposal,discussion,review,resolution true true");
+  const decided = (await api.post(`/v1/deliberation/items/${LAMPS}/decision`, VILLAGE, undefined)).v;
+  checks.same("decide", `${decided.state} ${decided.missing}`, "decided null");
+  checks.readme("| field 'v.state + \" \" + v.missing'           # decided null");
+  const LAMPS_TASK = (
+    await api.post(`/v1/deliberation/items/${LAMPS}/tasks`, VILLAGE, {
+      title: "采购并安装太阳能路灯24盏",
+      ownerUnitId: VILLAGE_ID,
+      dueOn: new Date(Date.now() + 30 * 86400e3).toISOString().slice(0, 10),
+    })
+  ).v.id as string;
+  const half = (
+    await api.post(`/v1/deliberation/tasks/${LAMPS_TASK}/progress`, VILLAGE, {
+      progress: 50,
+      note: "已安装12盏",
+    })
+  ).v;
+  checks.same("progress 50 %", `${half.progress} ${half.doneOn}`, "50 null");
+  checks.readme("#   50 null");
+  const done = (
+    await api.post(`/v1/deliberation/tasks/${LAMPS_TASK}/progress`, VILLAGE, {
+      progress: 100,
+      note: "24盏全部安装并验收",
+    })
+  ).v;
+  checks.same("progress 100 %, done today", `${done.progress} ${done.doneOn === TODAY}`, "100 true");
+  checks.readme("# 100 true");
+  const result = (
+    await api.post(`/v1/deliberation/items/${LAMPS}/result`, VILLAGE, {
+      title: "二组村道太阳能路灯实施结果公开",
+      body: "24盏太阳能路灯已安装验收，决算5.8万元。",
+    })
+  ).v;
+  checks.same("the result published", result.state, "result_published");
+  const feedback = (
+    await api.post(`/v1/deliberation/items/${LAMPS}/feedback`, PARTY, { satisfaction: "satisfied" })
+  ).v;
+  checks.same("satisfaction", JSON.stringify(feedback.satisfaction), '{"satisfied":1}');
+  checks.readme('#   {"satisfied":1}');
+  const lampsMatter = (await api.get(`/v1/deliberation/matters/${LAMPS_MATTER}`, LEAD)).v;
+  checks.same(
+    "the matter's status and history, read by its raiser",
+    `${lampsMatter.status}: ${(lampsMatter.history ?? []).map((h: any) => h.event).join(" → ")}`,
+    "closed: raised → agenda → resolved → decided → result_published",
+  );
+  checks.readme("#   closed: raised → agenda → resolved → decided → result_published");
+  const after = (await api.get(`/v1/public/units/${VILLAGE_ID}/notices`)).v;
+  const lampLines = [
+    "result 二组村道太阳能路灯实施结果公开 result_published 5/5",
+    "resolution 关于安装二组村道太阳能路灯的决议公示 result_published 5/5",
+  ];
+  checks.same(
+    "the public board shows the result",
+    (after.notices ?? [])
+      .filter((n: any) => n.item.title === "安装二组村道太阳能路灯")
+      .map((n: any) =>
+        [n.kind, n.title, n.item.state, `${n.resolution.votes.for}/${n.resolution.present}`].join(" "),
+      )
+      .join("\n"),
+    lampLines.join("\n"),
+  );
+  checks.readme(lampLines.map((l) => `#   ${l}`).join("\n"));
+  checks.ok(
+    "…and no names on it",
+    !/刘强|张德厚|李明|raisedBy|attendee/.test(JSON.stringify(after)),
+    "no raiser, member or attendee",
+  );
+}
+
 function namedFiles() {
   checks.section("Files the README names");
   const named = new Set(
@@ -760,7 +1017,7 @@ try {
       );
       checks.ok("npm run dev's demo cases were reported", !stack.seedError, stack.seedError ?? "yes");
       const api = new Api(stack.url);
-      for (const step of [startup, caseLoop, escalation, households, threeLines, residents]) {
+      for (const step of [startup, caseLoop, escalation, households, threeLines, residents, deliberation]) {
         try {
           await step(api);
         } catch (error) {

@@ -2,8 +2,11 @@
  * Demo deliberation (两说一商) in 张岭社区: representatives and Party members with terms, a policy briefing,
  * an open talk and a consultation, matters in every outcome (answered, declined, a case — the demo street
  * light — and two agenda items), one item mid-procedure (proposal and discussion passed) and one carried
- * through all four steps, made public, done and its result published with satisfaction. Idempotent: stable
- * ids and INSERT OR IGNORE; dates are counted back from the first run.
+ * through all four steps, made public, done and its result published with satisfaction. A third item
+ * (安装二组村道太阳能路灯) passed all four steps and its resolution notice was published eleven days before the
+ * first run, so its seven-day notice period is over: the README's walk-through decides it and carries it to a
+ * published result without waiting a week. Idempotent: stable ids and INSERT OR IGNORE; dates are counted
+ * back from the first run.
  */
 import type { Client, InStatement } from "@libsql/client/web";
 import { caseIdFor } from "../../src/domain/case-id";
@@ -116,6 +119,7 @@ export async function seedDeliberation(client: Client, tree: DemoTree): Promise<
   });
   matter("warehouse", "村口闲置仓库长期无人使用，建议出租", "agenda", { item_id: id("item:warehouse") });
   matter("plaza", "文化广场地面破损，建议修缮", "agenda", { item_id: id("item:plaza") });
+  matter("lamps", "二组村道没有路灯，夜间出行不便", "agenda", { item_id: id("item:lamps") });
 
   const listed = (kind: string) => DEFAULT_POWER_LIST.find((k) => k.kind === kind)!;
   const item = (
@@ -151,6 +155,10 @@ export async function seedDeliberation(client: Client, tree: DemoTree): Promise<
     result_summary: "仓库已公开招租，年租金两万元入村集体账户",
   });
   item("plaza", "修缮文化广场", "construction_project", 80_000, "open", { proposed_on: on(20) });
+  item("lamps", "安装二组村道太阳能路灯", "construction_project", 60_000, "resolved", {
+    proposed_on: on(30),
+    resolved_on: on(12),
+  });
 
   const step = (
     key: string,
@@ -188,12 +196,23 @@ export async function seedDeliberation(client: Client, tree: DemoTree): Promise<
   step("warehouse", 4, "resolution", "representatives_meeting", 45, 5, 4);
   step("plaza", 1, "proposal", "party_committee", 20, 3, 3);
   step("plaza", 2, "discussion", "two_committees", 15, 7, 6);
+  step("lamps", 1, "proposal", "party_committee", 30, 3, 3);
+  step("lamps", 2, "discussion", "two_committees", 25, 7, 7);
+  step("lamps", 3, "review", "party_members_meeting", 18, 3, 3);
+  step("lamps", 4, "resolution", "representatives_meeting", 12, 5, 5);
 
-  const notice = (key: string, kind: string, title: string, body: string, daysAgo: number) =>
+  const notice = (
+    key: string,
+    kind: string,
+    title: string,
+    body: string,
+    daysAgo: number,
+    item = "warehouse",
+  ) =>
     s.push(
       insert("deliberation_notices", {
         id: id(`notice:${key}`),
-        item_id: id("item:warehouse"),
+        item_id: id(`item:${item}`),
         unit_id: village.id,
         unit_path: village.path,
         kind,
@@ -217,6 +236,14 @@ export async function seedDeliberation(client: Client, tree: DemoTree): Promise<
     "村集体闲置仓库出租实施结果公开",
     "仓库已公开招租，年租金两万元入村集体账户。",
     5,
+  );
+  notice(
+    "lamps",
+    "resolution",
+    "关于安装二组村道太阳能路灯的决议公示",
+    "经村民代表会议表决通过，在二组村道安装太阳能路灯24盏，预算6万元。",
+    11,
+    "lamps",
   );
   s.push(
     insert("deliberation_tasks", {

@@ -2932,6 +2932,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/resident/matters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One's own matters, newest first */
+        get: operations["listOwnDeliberationMatters"];
+        put?: never;
+        /**
+         * A resident raises a matter (说事) to the village of their household
+         * @description Triaged by the village like every matter: answered, declined with a reason, turned into a case or put on a consultation agenda. 403 `household-not-linked` until the account is linked.
+         */
+        post: operations["raiseResidentDeliberationMatter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/resident/matters/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One's own matter and its whole history (404 for anyone else's) */
+        get: operations["getOwnDeliberationMatter"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/emergencies": {
         parameters: {
             query?: never;
@@ -5398,8 +5436,13 @@ export interface components {
             summary: string;
             /** @description Who raised it (personal data: never on the public board) */
             raisedByName: string | null;
-            /** Format: uuid */
-            raisedByUserId: string;
+            /**
+             * Format: uuid
+             * @description The user who raised it; null when a resident raised it in their own channel
+             */
+            raisedByUserId: string | null;
+            /** @description Raised by a resident through the residents' channel (群众说事) */
+            raisedByResident: boolean;
             /** Format: uuid */
             householdId: string | null;
             raisedAt: string;
@@ -5419,7 +5462,7 @@ export interface components {
             /** Format: uuid */
             itemId: string | null;
             /**
-             * @description `raised` — 待分流; `in_hand` — 办理中; `closed` — 已办结 (a case's matter closes with its case)
+             * @description `raised` — 待分流; `in_hand` — 办理中; `closed` — 已办结 (a case's matter closes and reopens with its case; an agenda matter closes with its published result)
              * @enum {string}
              */
             status: "raised" | "in_hand" | "closed";
@@ -5611,6 +5654,20 @@ export interface components {
             doneOn: string | null;
             overdue: boolean;
             version: number;
+            /** @description The task's time-limit steps, on the case machinery (src/domain/task-deadlines.ts) */
+            timeLimit: {
+                /** @description 预警: the owner's unit and the village centre are told */
+                warnAt: string;
+                /** @description 超期: the end of the due China date; the village centre is told */
+                dueAt: string;
+                /** @description 上报上级: still open then, the task is escalated to the town centre */
+                escalateAt: string;
+                /**
+                 * @description The last step taken (null before the first)
+                 * @enum {string|null}
+                 */
+                step: "warned" | "overdue" | "escalate" | null;
+            };
         };
         NewDeliberationStep: {
             /**
@@ -5765,6 +5822,57 @@ export interface components {
             items: components["schemas"]["DeliberationSession"][];
             /** @description Pass as ?cursor= for the next page; null at the end */
             nextCursor: string | null;
+        };
+        ResidentDeliberationMatter: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The village it was raised to
+             */
+            unitId: string;
+            summary: string;
+            raisedAt: string;
+            /**
+             * @description `raised` — 待分流; `in_hand` — 办理中; `closed` — 已办结 (it reopens when its case does; an agenda matter closes with its published result)
+             * @enum {string}
+             */
+            status: "raised" | "in_hand" | "closed";
+            /**
+             * @description `answered` — 当场答复; `case` — 转为事件办理; `agenda` — 列入协商议题; `declined` — 不予受理（附理由）
+             * @enum {string|null}
+             */
+            outcome: "answered" | "case" | "agenda" | "declined" | null;
+            /** @description The policy answer, or the reason it was declined */
+            answer: string | null;
+            caseState: string | null;
+            /**
+             * @description `open` — 议事中; `resolved` — 已决议（公示中）; `rejected` — 决议未通过; `decided` — 决议生效; `result_published` — 实施结果已公开
+             * @enum {string|null}
+             */
+            itemState: "open" | "resolved" | "rejected" | "decided" | "result_published" | null;
+            history: {
+                at: string;
+                /** @description raised, answered, declined, case, agenda, resolved, decided, result_published, case_closed, case_reopened */
+                event: string;
+                detail: string | null;
+            }[];
+        };
+        NewResidentDeliberationMatter: {
+            summary: string;
+        };
+        ResidentDeliberationMatterItem: {
+            /** Format: uuid */
+            id: string;
+            summary: string;
+            raisedAt: string;
+            /**
+             * @description `answered` — 当场答复; `case` — 转为事件办理; `agenda` — 列入协商议题; `declined` — 不予受理（附理由）
+             * @enum {string|null}
+             */
+            outcome: "answered" | "case" | "agenda" | "declined" | null;
+            /** @enum {string} */
+            status: "raised" | "in_hand" | "closed";
         };
         EmergencyEvent: {
             /** Format: uuid */
@@ -22707,6 +22815,238 @@ export interface operations {
                 };
             };
             /** @description A backing service is unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listOwnDeliberationMatters: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–200 */
+                limit?: number;
+                /** @description Opaque cursor from the previous page's nextCursor */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of matters */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ResidentDeliberationMatterItem"][];
+                        /** @description Pass as ?cursor= for the next page; null at the end */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input (see `errors` for field paths) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; try again after Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    raiseResidentDeliberationMatter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewResidentDeliberationMatter"];
+            };
+        };
+        responses: {
+            /** @description Raised */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentDeliberationMatter"];
+                };
+            };
+            /** @description Invalid input (see `errors` for field paths) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; try again after Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getOwnDeliberationMatter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The matter */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentDeliberationMatter"];
+                };
+            };
+            /** @description Invalid input (see `errors` for field paths) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; try again after Retry-After */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -531,3 +531,62 @@ export const MAX_SESSION_ATTACHMENTS = 30;
 /** What a session's attachment shows: 现场照片 or 签到表. */
 export const SESSION_ATTACHMENT_KINDS = ["photo", "sign_in_sheet"] as const;
 export type SessionAttachmentKind = (typeof SESSION_ATTACHMENT_KINDS)[number];
+
+/** An entry of a matter's history. */
+export interface MatterHistoryEntry {
+  at: string;
+  event: string;
+  detail: string | null;
+}
+
+/**
+ * The history entries of the case a matter was turned into, from its closing and reopening events: `closed`
+ * closes the matter (`case_closed`); a `reopened` command (its reason) or a dissatisfied return visit (回访不满意,
+ * its note) reopens it (`case_reopened`). Other events say nothing to the matter.
+ *
+ * @example
+ * caseTurnsHistory([{ type: "closed", at: "t1", payload: {} }]) // [{ at: "t1", event: "case_closed", detail: null }]
+ */
+export function caseTurnsHistory(
+  events: ReadonlyArray<{ type: string; at: string; payload: Record<string, unknown> }>,
+): MatterHistoryEntry[] {
+  const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : null);
+  return events.flatMap((e): MatterHistoryEntry[] => {
+    if (e.type === "closed") return [{ at: e.at, event: "case_closed", detail: null }];
+    if (e.type === "reopened") return [{ at: e.at, event: "case_reopened", detail: text(e.payload.reason) }];
+    if (e.type === "return_visited" && e.payload.state === "reopened")
+      return [
+        {
+          at: e.at,
+          event: "case_reopened",
+          detail: `回访不满意${text(e.payload.note) ? `：${e.payload.note}` : ""}`,
+        },
+      ];
+    return [];
+  });
+}
+
+/** Where a matter stands: `raised` (待分流), `in_hand` (办理中) or `closed` (已办结). */
+export type MatterStatus = "raised" | "in_hand" | "closed";
+
+/**
+ * A matter's status from its outcome and what became of it: answered or declined closes it at once; a case
+ * closes it while the case is closed (it is in hand again once the case is reopened); an agenda item closes it
+ * when the item's result is published (实施结果公开).
+ *
+ * @example
+ * matterStatus("case", "reopened", null) // "in_hand"
+ */
+export function matterStatus(
+  outcome: MatterOutcome | null,
+  caseState: string | null,
+  itemState: string | null,
+): MatterStatus {
+  if (outcome === null) return "raised";
+  const closed =
+    outcome === "answered" ||
+    outcome === "declined" ||
+    (outcome === "case" && caseState === "closed") ||
+    (outcome === "agenda" && itemState === "result_published");
+  return closed ? "closed" : "in_hand";
+}

@@ -115,7 +115,10 @@ export const PERMISSIONS = {
   "deliberation.read": ANY,
   /** Running sessions and the procedure: steps, notices, decisions, tasks, results (the village centre). */
   "deliberation.run": STAFF,
-  /** Raising a matter, in a session or on a resident's behalf. */
+  /**
+   * Raising a matter, in a session or on a resident's behalf. Residents raise and follow their own matters with
+   * their own tokens (`/v1/resident/matters`), in the residents' channel outside this table.
+   */
   "deliberation.raise": ["admin", "center_staff", "grid_worker", "party_member", "deputy", "household_lead"],
   /** Objecting to a notice during its notice period. */
   "deliberation.object": ["admin", "center_staff", "grid_worker", "party_member", "deputy", "household_lead"],

@@ -1,12 +1,15 @@
+import type { InStatement } from "@libsql/client/web";
 import { unitRefs } from "../db/repos/cases";
 import * as repo from "../db/repos/deliberation";
 import * as attachmentsRepo from "../db/repos/deliberation-attachments";
 import { insertInboxItemStatement } from "../db/repos/inbox";
+import { householdWithGrid } from "../db/repos/resident-accounts";
 import { unitPlace } from "../db/repos/unit-lookup";
 import type { EvidenceType } from "../domain/case-evidence";
 import type { NewCase } from "../domain/case-model";
 import { chinaDate } from "../domain/china-time";
 import {
+  caseTurnsHistory,
   checkRollCall,
   checkStep,
   checkVote,
@@ -19,9 +22,11 @@ import {
   type ItemState,
   isAdultOn,
   listedKind,
+  type MatterHistoryEntry,
   type MatterOutcome,
   type MeetingKind,
   type MemberKind,
+  matterStatus,
   median,
   missingForDecision,
   noticeEndsOn,
@@ -36,14 +41,19 @@ import {
   type Step,
   type Votes,
 } from "../domain/deliberation";
+import { escalationTarget } from "../domain/escalation";
+import { taskDeadlines, taskNoticeKey, taskStepsDue } from "../domain/task-deadlines";
 import { inScope, pathIds } from "../domain/units";
 import type { Principal } from "../env";
 import { openBirthDate, piiKeys } from "../platform/crypto/pii";
+import type { ResidentPrincipal } from "../platform/crypto/resident-tokens";
 import { GuardFailed, writeAudited } from "../platform/db/audit";
 import { getDb } from "../platform/db/client";
+import { decodeCursor, toPage } from "../platform/http/pagination";
 import { Problem, problems } from "../platform/http/problem";
 import { auditBy, type Caller, unitInScope } from "./caller";
 import { reportCases, reportProblem, sha256Hex } from "./cases";
+import { currentAccount } from "./resident-accounts";
 
 /** A rule the request broke: 409 for the state of things, 400 for the input itself. */
 function breach(status: 400 | 409, b: RuleBreach): Problem {
@@ -416,17 +426,16 @@ export async function getSession(env: Cloudflare.Env, caller: Caller, id: string
   };
 }
 
-/** A matter as the API shows it, its case's state from the projection (`closed` closes the matter). */
-function matterView(m: repo.MatterRow, caseState: string | null) {
-  const closed =
-    m.outcome === "answered" || m.outcome === "declined" || (m.outcome === "case" && caseState === "closed");
+/** A matter as the API shows it, its status from its case's state in the projection or its item's state. */
+function matterView(m: repo.MatterRow, caseState: string | null, itemState: string | null) {
   return {
     id: m.id,
     unitId: m.unitId,
     sessionId: m.sessionId,
     summary: m.summary,
     raisedByName: m.raisedByName,
-    raisedByUserId: m.raisedByUserId,
+    raisedByUserId: m.raisedByAccountId ? null : m.raisedByUserId,
+    raisedByResident: m.raisedByAccountId !== null,
     householdId: m.householdId,
     raisedAt: m.raisedAt,
     outcome: m.outcome,
@@ -436,18 +445,28 @@ function matterView(m: repo.MatterRow, caseState: string | null) {
     caseId: m.caseId,
     caseState,
     itemId: m.itemId,
-    status: closed ? ("closed" as const) : m.outcome ? ("in_hand" as const) : ("raised" as const),
+    status: matterStatus(m.outcome, caseState, itemState),
   };
 }
 
+/** Matters as the API shows them, with their cases' states from the projection and their items' states. */
 async function withCaseStates(env: Cloudflare.Env, matters: repo.MatterRow[]) {
-  const states = await repo.caseStates(
-    env,
-    matters.flatMap((m) => (m.caseId ? [m.caseId] : [])),
-  );
+  const [states, items] = await Promise.all([
+    repo.caseStates(
+      env,
+      matters.flatMap((m) => (m.caseId ? [m.caseId] : [])),
+    ),
+    repo.itemStates(
+      env,
+      matters.flatMap((m) => (m.itemId ? [m.itemId] : [])),
+    ),
+  ]);
   return matters.map((m) => {
     const found = m.caseId ? states.get(m.caseId) : undefined;
-    return { ...matterView(m, found?.state ?? null), caseClosedAt: found?.closedAt ?? null };
+    return {
+      ...matterView(m, found?.state ?? null, m.itemId ? (items.get(m.itemId) ?? null) : null),
+      caseClosedAt: found?.closedAt ?? null,
+    };
   });
 }
 
@@ -501,6 +520,7 @@ export async function raiseMatter(env: Cloudflare.Env, caller: Caller, body: Mat
     caseId: null,
     caseOwnerId: null,
     itemId: null,
+    raisedByAccountId: null,
   };
   await writeAudited(
     getDb(env),
@@ -517,7 +537,7 @@ export async function raiseMatter(env: Cloudflare.Env, caller: Caller, body: Mat
       ),
     ],
   );
-  return matterView(row, null);
+  return matterView(row, null, null);
 }
 
 /** A matter its raiser or someone on its unit's branch may read, or 404. */
@@ -529,12 +549,20 @@ async function matterFor(env: Cloudflare.Env, p: Principal, id: string) {
 
 /** A matter with its history: raised, triaged, and what became of its case or item. */
 export async function getMatter(env: Cloudflare.Env, caller: Caller, id: string) {
-  const m = await matterFor(env, caller.principal, id);
-  const [view] = await withCaseStates(env, [m]);
-  const item = m.itemId ? await repo.itemById(env, m.itemId) : null;
-  const history: Array<{ at: string; event: string; detail: string | null }> = [
-    { at: m.raisedAt, event: "raised", detail: null },
-  ];
+  return matterWithHistory(env, await matterFor(env, caller.principal, id));
+}
+
+/**
+ * A matter, its status and its history: raised, triaged, then its item's steps or its case's closings and
+ * reopenings (from the case's projected events), so a matter closes with its case and reopens with it.
+ */
+async function matterWithHistory(env: Cloudflare.Env, m: repo.MatterRow) {
+  const [[view], item, turns] = await Promise.all([
+    withCaseStates(env, [m]),
+    m.itemId ? repo.itemById(env, m.itemId) : null,
+    m.caseId ? repo.caseTurns(env, m.caseId) : [],
+  ]);
+  const history: MatterHistoryEntry[] = [{ at: m.raisedAt, event: "raised", detail: null }];
   if (m.outcome && m.outcomeAt) history.push({ at: m.outcomeAt, event: m.outcome, detail: m.answer });
   if (item) {
     for (const [on, event] of [
@@ -544,10 +572,111 @@ export async function getMatter(env: Cloudflare.Env, caller: Caller, id: string)
     ] as const)
       if (on) history.push({ at: on, event, detail: null });
   }
-  const { caseClosedAt, ...matter } = view!;
-  if (matter.caseState === "closed" && caseClosedAt)
-    history.push({ at: caseClosedAt, event: "case_closed", detail: null });
+  history.push(
+    ...caseTurnsHistory(
+      turns.map((e) => ({ ...e, payload: JSON.parse(e.payload) as Record<string, unknown> })),
+    ),
+  );
+  const { caseClosedAt: _, ...matter } = view!;
   return { ...matter, itemState: item?.state ?? null, history };
+}
+
+/** A matter as the resident who raised it reads it: what became of it, and no staff or other person. */
+function residentMatterView(m: Awaited<ReturnType<typeof matterWithHistory>>) {
+  return {
+    id: m.id,
+    unitId: m.unitId,
+    summary: m.summary,
+    raisedAt: m.raisedAt,
+    status: m.status,
+    outcome: m.outcome,
+    answer: m.answer,
+    caseState: m.caseState,
+    itemState: m.itemState,
+    history: m.history,
+  };
+}
+
+/**
+ * A resident raises a matter (说事) to the village of their linked household through their own channel, by the
+ * rules of every matter (one triage outcome, its whole history to its raiser); audited with the resident as
+ * actor. 403 `household-not-linked` until the account is linked.
+ */
+export async function raiseResidentMatter(
+  env: Cloudflare.Env,
+  requestId: string,
+  resident: ResidentPrincipal,
+  summary: string,
+) {
+  const account = await currentAccount(env, resident);
+  if (!account.householdId)
+    throw new Problem(403, "household-not-linked", "Your account is not linked to a household yet");
+  const household = await householdWithGrid(getDb(env), account.householdId);
+  if (!household) throw problems.notFound("household");
+  const village = await villageOf(env, household.unitPath);
+  const row: repo.MatterRow = {
+    id: crypto.randomUUID(),
+    unitId: village.id,
+    unitPath: village.path,
+    sessionId: null,
+    summary,
+    raisedByName: null,
+    raisedByUserId: account.id,
+    householdId: household.id,
+    raisedAt: new Date().toISOString(),
+    outcome: null,
+    outcomeBy: null,
+    outcomeAt: null,
+    answer: null,
+    caseId: null,
+    caseOwnerId: null,
+    itemId: null,
+    raisedByAccountId: account.id,
+  };
+  await writeAudited(
+    getDb(env),
+    [repo.insertMatter(env, row)],
+    [
+      {
+        actorId: account.id,
+        actorRole: "resident",
+        scopePath: village.path,
+        action: "deliberation.matter",
+        objectType: "deliberation_matter",
+        objectId: row.id,
+        outcome: "success",
+        requestId,
+        detail: { householdId: household.id, channel: "resident" },
+      },
+    ],
+  );
+  return residentMatterView(await matterWithHistory(env, row));
+}
+
+/** One of the resident's own matters with its whole history; 404 for anyone else's. */
+export async function ownMatter(env: Cloudflare.Env, resident: ResidentPrincipal, id: string) {
+  const account = await currentAccount(env, resident);
+  const m = await repo.matterById(env, id);
+  if (!m || m.raisedByAccountId !== account.id) throw problems.notFound("matter");
+  return residentMatterView(await matterWithHistory(env, m));
+}
+
+/** The resident's own matters, newest first, a page at a time. */
+export async function ownMatters(
+  env: Cloudflare.Env,
+  resident: ResidentPrincipal,
+  limit: number,
+  cursor?: string,
+) {
+  const account = await currentAccount(env, resident);
+  const after = decodeCursor(cursor, 2, ["string", "string"]) as [string, string] | null;
+  const rows = await withCaseStates(env, await repo.mattersOfAccount(env, account.id, limit + 1, after));
+  return toPage(
+    rows,
+    limit,
+    (m) => ({ id: m.id, summary: m.summary, raisedAt: m.raisedAt, outcome: m.outcome, status: m.status }),
+    (m) => [m.raisedAt, m.id],
+  );
 }
 
 /** A triage decision. */
@@ -801,6 +930,9 @@ function taskView(t: repo.TaskRow) {
     doneOn: t.doneOn,
     overdue: t.doneOn === null && t.dueOn < chinaDate(Date.now()),
     version: t.version,
+    timeLimit: (({ warnAt, dueAt, escalateAt }) => ({ warnAt, dueAt, escalateAt, step: t.slaStep }))(
+      taskDeadlines(t),
+    ),
   };
 }
 
@@ -1116,6 +1248,7 @@ export async function addTask(
         { path: "ownerUnitId", message: "not on the branch" },
       ]);
   }
+  const createdAt = new Date().toISOString();
   const row: repo.TaskRow = {
     id: crypto.randomUUID(),
     itemId: item.id,
@@ -1129,7 +1262,9 @@ export async function addTask(
     doneOn: null,
     overdueNotified: false,
     version: 1,
-    createdAt: new Date().toISOString(),
+    createdAt,
+    slaStep: null,
+    nextStepAt: taskDeadlines({ createdAt, dueOn: body.dueOn }).warnAt,
   };
   await guardedWrite(
     env,
@@ -1391,39 +1526,54 @@ export async function figuresOf(
 }
 
 /**
- * Puts overdue tasks (past their due China date, not done) into their village centre's inbox as `overdue`
- * items, once per task (the dedupe key makes a repeat a no-op), and marks them reported. Run by the cron
- * over an index range of due dates, at most `limit` tasks a tick.
+ * Takes the time-limit steps due on deliberation tasks at `now` (`src/domain/task-deadlines.ts`): a warning
+ * (`urge`) to the owner's unit and the village centre, overdue (`overdue`) to the village centre, and after the
+ * grace period escalation (`escalated`) to the town centre. Each inbox item is written once per (task, step,
+ * unit) by its dedupe key, and a step is recorded only if no other tick recorded one since the task was read,
+ * so a cron that fires twice tells nobody twice. Run by the cron over an index range of the tasks' next look,
+ * at most `limit` tasks a tick; returns how many tasks were looked at.
  */
 export async function reportOverdueTasks(env: Cloudflare.Env, now: number, limit = 200): Promise<number> {
-  const rows = await repo.overdueTasks(env, chinaDate(now), limit);
-  if (rows.length === 0) return 0;
   const at = new Date(now).toISOString();
-  const items = await Promise.all(
-    rows.map(({ task, itemTitle }) =>
-      insertInboxItemStatement({
-        unitId: task.unitId,
-        unitPath: task.unitPath,
-        kind: "overdue",
-        caseId: null,
-        dedupeKey: `deliberation-task-overdue:${task.id}`,
-        payload: {
-          source: "deliberation",
-          taskId: task.id,
-          itemId: task.itemId,
-          title: task.title,
-          itemTitle,
-          dueOn: task.dueOn,
-        },
-        createdAt: at,
-      }),
-    ),
-  );
-  await repo.commitOverdue(
-    env,
-    items,
-    rows.map((r) => r.task.id),
-  );
+  const rows = await repo.tasksWithStepsDue(env, at, limit);
+  const statements: InStatement[] = [];
+  for (const { task, itemTitle, ownerUnit, ownerUserUnit } of rows) {
+    const due = taskStepsDue(task, task.slaStep, now);
+    const town = escalationTarget({ id: task.unitId, path: task.unitPath, level: "village" });
+    const targets = {
+      owner: ownerUnit?.id ? ownerUnit : ownerUserUnit?.id ? ownerUserUnit : null,
+      village: { id: task.unitId, path: task.unitPath },
+      town: town.ok ? { id: town.target.unitId, path: town.target.path } : null,
+    };
+    for (const notice of due.notices) {
+      const unit = targets[notice.target];
+      if (!unit) continue;
+      statements.push(
+        await insertInboxItemStatement({
+          unitId: unit.id,
+          unitPath: unit.path,
+          kind: notice.kind,
+          caseId: null,
+          dedupeKey: taskNoticeKey(task.id, notice.step, unit.id),
+          payload: {
+            source: "deliberation",
+            step: notice.step,
+            taskId: task.id,
+            itemId: task.itemId,
+            title: task.title,
+            itemTitle,
+            dueOn: task.dueOn,
+            ownerUserId: task.ownerUserId,
+            ownerUnitId: task.ownerUnitId,
+            villageId: task.unitId,
+          },
+          createdAt: at,
+        }),
+      );
+    }
+    statements.push(repo.taskStepStatement(env, task, due.last, due.nextAt));
+  }
+  await repo.commitTaskSteps(env, statements);
   return rows.length;
 }
 

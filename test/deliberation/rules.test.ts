@@ -317,7 +317,7 @@ describe("the public notice board (村务公开)", () => {
 });
 
 describe("carrying out", () => {
-  it("puts an overdue task into the village centre's inbox once", async () => {
+  it("puts an overdue task into the village centre's inbox once, without the warning its deadline overtook", async () => {
     const v = await deliberationVillage();
     await registerMembers(v.staff, v.tree.village, "representative", ["甲", "乙", "丙"]);
     await registerMembers(v.staff, v.tree.village, "party_member", ["丁"]);
@@ -345,7 +345,7 @@ describe("carrying out", () => {
     expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({
       kind: "overdue",
-      payload: { title: "采购桥面材料", itemTitle: "修复村口便桥" },
+      payload: { step: "overdue", title: "采购桥面材料", itemTitle: "修复村口便桥" },
     });
   });
 });

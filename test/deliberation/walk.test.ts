@@ -240,6 +240,7 @@ describe("from a matter raised at an open talk to a published result (两说一�
 
     // The raiser reads the matter's whole history.
     const history = await ok(`/v1/deliberation/matters/${matter.id}`, lead.token, undefined, 200, "GET");
+    expect(history).toMatchObject({ status: "closed", itemState: "result_published" });
     expect(history.history.map((h: { event: string }) => h.event)).toEqual([
       "raised",
       "agenda",

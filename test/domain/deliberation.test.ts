@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  caseTurnsHistory,
   checkRollCall,
   checkStep,
   checkVote,
@@ -11,6 +12,7 @@ import {
   fewestMeeting,
   isAdultOn,
   listedKind,
+  matterStatus,
   median,
   meets,
   missingForDecision,
@@ -276,5 +278,55 @@ describe("roll calls", () => {
         serving,
       ),
     ).toBeNull();
+  });
+});
+
+describe("a matter follows the case it became", () => {
+  it("closes with the case and reopens with a reopen command or a dissatisfied return visit", () => {
+    expect(
+      caseTurnsHistory([
+        {
+          type: "return_visited",
+          at: "t1",
+          payload: { satisfaction: "dissatisfied", note: "灯还是不亮", state: "reopened" },
+        },
+        {
+          type: "return_visited",
+          at: "t2",
+          payload: { satisfaction: "satisfied", note: "满意", state: "resolved" },
+        },
+        { type: "closed", at: "t3", payload: {} },
+        { type: "reopened", at: "t4", payload: { reason: "又坏了" } },
+        { type: "return_visited", at: "t5", payload: { satisfaction: "dissatisfied", state: "reopened" } },
+        { type: "reopened", at: "t6", payload: {} },
+      ]),
+    ).toEqual([
+      { at: "t1", event: "case_reopened", detail: "回访不满意：灯还是不亮" },
+      { at: "t3", event: "case_closed", detail: null },
+      { at: "t4", event: "case_reopened", detail: "又坏了" },
+      { at: "t5", event: "case_reopened", detail: "回访不满意" },
+      { at: "t6", event: "case_reopened", detail: null },
+    ]);
+  });
+
+  it("says nothing for the case's other events", () => {
+    expect(caseTurnsHistory([{ type: "accepted", at: "t", payload: {} }])).toEqual([]);
+  });
+});
+
+describe("a matter's status", () => {
+  it("is raised until triaged, closed at once when answered or declined", () => {
+    expect(matterStatus(null, null, null)).toBe("raised");
+    expect(matterStatus("answered", null, null)).toBe("closed");
+    expect(matterStatus("declined", null, null)).toBe("closed");
+  });
+
+  it("follows its case both ways, and closes with its item's published result", () => {
+    expect(matterStatus("case", null, null)).toBe("in_hand");
+    expect(matterStatus("case", "resolved", null)).toBe("in_hand");
+    expect(matterStatus("case", "closed", null)).toBe("closed");
+    expect(matterStatus("case", "reopened", null)).toBe("in_hand");
+    expect(matterStatus("agenda", null, "decided")).toBe("in_hand");
+    expect(matterStatus("agenda", null, "result_published")).toBe("closed");
   });
 });

@@ -1,9 +1,11 @@
 import type { InStatement } from "@libsql/client/web";
 import { and, asc, count, desc, eq, gte, inArray, isNull, lt, lte, or } from "drizzle-orm";
+import type { SlaStep } from "../../domain/sla";
 import { subtreeRange } from "../../domain/units";
 import { getDb } from "../../platform/db/client";
 import { stmt } from "../../platform/db/statements";
 import {
+  caseEvents,
   cases,
   deliberationFeedback,
   deliberationItems,
@@ -194,6 +196,29 @@ export async function caseStates(
   return new Map(rows.map((r) => [r.id, { state: r.state, closedAt: r.closedAt }]));
 }
 
+/**
+ * The events of a case that close or reopen it (`closed`, `reopened`, and a `return_visited` that reopened it),
+ * from the projection, in order: a matter turned into a case follows them.
+ */
+export function caseTurns(env: Cloudflare.Env, caseId: string) {
+  const e = caseEvents;
+  return getDb(env)
+    .select({ seq: e.seq, type: e.type, at: e.at, payload: e.payload })
+    .from(e)
+    .where(and(eq(e.caseId, caseId), inArray(e.type, ["closed", "reopened", "return_visited"])))
+    .orderBy(asc(e.seq));
+}
+
+/** The states of agenda items by id (a matter on the agenda closes with its item's published result). */
+export async function itemStates(env: Cloudflare.Env, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await getDb(env)
+    .select({ id: deliberationItems.id, state: deliberationItems.state })
+    .from(deliberationItems)
+    .where(inArray(deliberationItems.id, [...ids]));
+  return new Map(rows.map((r) => [r.id, r.state]));
+}
+
 export function insertMatter(env: Cloudflare.Env, row: MatterRow): InStatement {
   return stmt(getDb(env).insert(deliberationMatters).values(row));
 }
@@ -201,6 +226,27 @@ export function insertMatter(env: Cloudflare.Env, row: MatterRow): InStatement {
 export async function matterById(env: Cloudflare.Env, id: string): Promise<MatterRow | null> {
   const [row] = await getDb(env).select().from(deliberationMatters).where(eq(deliberationMatters.id, id));
   return row ?? null;
+}
+
+/** A resident account's own matters, newest first, `limit` rows after the cursor position. */
+export function mattersOfAccount(
+  env: Cloudflare.Env,
+  accountId: string,
+  limit: number,
+  after: [string, string] | null,
+) {
+  const m = deliberationMatters;
+  return getDb(env)
+    .select()
+    .from(m)
+    .where(
+      and(
+        eq(m.raisedByAccountId, accountId),
+        after ? or(lt(m.raisedAt, after[0]), and(eq(m.raisedAt, after[0]), lt(m.id, after[1]))) : undefined,
+      ),
+    )
+    .orderBy(desc(m.raisedAt), desc(m.id))
+    .limit(limit);
 }
 
 export function mattersOfSession(env: Cloudflare.Env, sessionId: string) {
@@ -370,7 +416,8 @@ export function progressStatement(
   return stmt(
     getDb(env)
       .update(t)
-      .set({ progress, doneOn, version: task.version + 1 })
+      // A done task's clock stops: the cron no longer looks at it.
+      .set({ progress, doneOn, version: task.version + 1, ...(doneOn ? { nextStepAt: null } : {}) })
       .where(and(eq(t.id, task.id), eq(t.version, task.version))),
   );
 }
@@ -492,30 +539,58 @@ export async function figuresIn(env: Cloudflare.Env, path: string, from: string,
   return { sessions, matters, items, tasks, feedback };
 }
 
-/** Open tasks past their due date that have not yet been reported to their village's inbox. */
-export function overdueTasks(env: Cloudflare.Env, today: string, limit: number) {
+/**
+ * Open tasks whose clock needs a look by `now` (an index range over `next_step_at`), earliest first, with their
+ * item's title and the unit of their owner (the owning unit, or the owning user's unit).
+ */
+export function tasksWithStepsDue(env: Cloudflare.Env, now: string, limit: number) {
   const t = deliberationTasks;
   return getDb(env)
-    .select({ task: t, itemTitle: deliberationItems.title })
+    .select({
+      task: t,
+      itemTitle: deliberationItems.title,
+      ownerUserUnit: { id: users.unitId, path: users.unitPath },
+      ownerUnit: { id: units.id, path: units.path },
+    })
     .from(t)
     .innerJoin(deliberationItems, eq(deliberationItems.id, t.itemId))
-    .where(and(lt(t.dueOn, today), isNull(t.doneOn), eq(t.overdueNotified, false)))
-    .orderBy(asc(t.dueOn))
+    .leftJoin(users, eq(users.id, t.ownerUserId))
+    .leftJoin(units, eq(units.id, t.ownerUnitId))
+    .where(and(lte(t.nextStepAt, now), isNull(t.doneOn)))
+    .orderBy(asc(t.nextStepAt))
     .limit(limit);
 }
 
-/** Writes the inbox items of overdue tasks and marks the tasks reported, in one batch. */
-export async function commitOverdue(
+/**
+ * The statement that records a task's last step and next look, only if no other tick recorded a step since it
+ * was read (`sla_step` unchanged) and the task is still open.
+ */
+export function taskStepStatement(
   env: Cloudflare.Env,
-  inboxStatements: InStatement[],
-  taskIds: readonly string[],
-): Promise<void> {
-  const db = getDb(env);
-  const mark = stmt(
-    db
-      .update(deliberationTasks)
-      .set({ overdueNotified: true })
-      .where(inArray(deliberationTasks.id, [...taskIds])),
+  task: TaskRow,
+  last: SlaStep | null,
+  nextStepAt: string | null,
+): InStatement {
+  const t = deliberationTasks;
+  return stmt(
+    getDb(env)
+      .update(t)
+      .set({
+        slaStep: last,
+        nextStepAt,
+        overdueNotified: last === "overdue" || last === "escalate",
+      })
+      .where(
+        and(
+          eq(t.id, task.id),
+          isNull(t.doneOn),
+          task.slaStep === null ? isNull(t.slaStep) : eq(t.slaStep, task.slaStep),
+        ),
+      ),
   );
-  await db.$client.batch([...inboxStatements, mark], "write");
+}
+
+/** Writes tasks' inbox items (INSERT OR IGNORE by dedupe key) and their recorded steps, in one batch. */
+export async function commitTaskSteps(env: Cloudflare.Env, statements: InStatement[]): Promise<void> {
+  if (statements.length) await getDb(env).$client.batch(statements, "write");
 }

@@ -1,4 +1,5 @@
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { SlaStep } from "../../domain/sla";
 
 /**
  * Village representatives (村民代表) and Party branch members registered per village with their terms: the
@@ -75,10 +76,13 @@ export const deliberationMatters = sqliteTable(
     caseId: text("case_id"),
     caseOwnerId: text("case_owner_id"),
     itemId: text("item_id"),
+    /** The resident account that raised it through the residents' channel (then also `raised_by_user_id`). */
+    raisedByAccountId: text("raised_by_account_id"),
   },
   (t) => [
     index("deliberation_matters_path_idx").on(t.unitPath, t.raisedAt),
     index("deliberation_matters_session_idx").on(t.sessionId),
+    index("deliberation_matters_account_idx").on(t.raisedByAccountId, t.raisedAt, t.id),
   ],
 );
 
@@ -190,10 +194,15 @@ export const deliberationTasks = sqliteTable(
     overdueNotified: integer("overdue_notified", { mode: "boolean" }).notNull().default(false),
     version: integer("version").notNull().default(1),
     createdAt: text("created_at").notNull(),
+    /** The last time-limit step taken (`warned`, `overdue`, `escalate`), null before the first. */
+    slaStep: text("sla_step").$type<SlaStep>(),
+    /** When the task's clock next needs a look (the cron's index range); null once done or every step was taken. */
+    nextStepAt: text("next_step_at"),
   },
   (t) => [
     index("deliberation_tasks_item_idx").on(t.itemId),
     index("deliberation_tasks_due_idx").on(t.dueOn, t.doneOn),
+    index("deliberation_tasks_next_step_idx").on(t.nextStepAt),
   ],
 );
 

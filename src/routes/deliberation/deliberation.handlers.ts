@@ -1,6 +1,7 @@
 import { sha256Hex } from "../../platform/crypto/tokens";
 import { callerOf } from "../../platform/http/auth";
 import type { AppRouteHandler } from "../../platform/http/openapi";
+import { residentOf } from "../../platform/http/resident-auth";
 import * as deliberation from "../../services/deliberation";
 import * as attachments from "../../services/deliberation-attachments";
 import type * as routes from "./deliberation.routes";
@@ -192,3 +193,21 @@ export const listSessions: AppRouteHandler<typeof routes.listSessions> = async (
     await attachments.listUnitSessions(c.env, callerOf(c), c.req.valid("param").id, c.req.valid("query")),
     200,
   );
+
+/** POST /v1/resident/matters */
+export const raiseResidentMatter: AppRouteHandler<typeof routes.raiseResidentMatter> = async (c) => {
+  const { summary } = c.req.valid("json");
+  const view = await deliberation.raiseResidentMatter(c.env, c.get("requestId"), residentOf(c), summary);
+  c.header("location", `/v1/resident/matters/${view.id}`);
+  return c.json(view, 201);
+};
+
+/** GET /v1/resident/matters */
+export const listResidentMatters: AppRouteHandler<typeof routes.listResidentMatters> = async (c) => {
+  const { limit, cursor } = c.req.valid("query");
+  return c.json(await deliberation.ownMatters(c.env, residentOf(c), limit, cursor), 200);
+};
+
+/** GET /v1/resident/matters/{id} */
+export const getResidentMatter: AppRouteHandler<typeof routes.getResidentMatter> = async (c) =>
+  c.json(await deliberation.ownMatter(c.env, residentOf(c), c.req.valid("param").id), 200);

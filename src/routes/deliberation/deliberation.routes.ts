@@ -19,6 +19,7 @@ import {
 import { errorResponses, guarded, IdParam, jsonBody, jsonResponse } from "../../platform/http/openapi";
 import { responseHeaders } from "../../platform/http/openapi-document";
 import { pageQuery, pageSchema } from "../../platform/http/pagination";
+import { residentBearer } from "../../platform/http/resident-auth";
 import { labels } from "../cases/cases.routes";
 
 const TAG = ["deliberation"];
@@ -118,7 +119,12 @@ const MatterSchema = z
       .string()
       .nullable()
       .openapi({ description: "Who raised it (personal data: never on the public board)" }),
-    raisedByUserId: z.uuid(),
+    raisedByUserId: z.uuid().nullable().openapi({
+      description: "The user who raised it; null when a resident raised it in their own channel",
+    }),
+    raisedByResident: z
+      .boolean()
+      .openapi({ description: "Raised by a resident through the residents' channel (群众说事)" }),
     householdId: z.uuid().nullable(),
     raisedAt: z.string(),
     outcome: OutcomeSchema.nullable(),
@@ -133,7 +139,7 @@ const MatterSchema = z
     itemId: z.uuid().nullable(),
     status: z.enum(["raised", "in_hand", "closed"]).openapi({
       description:
-        "`raised` — 待分流; `in_hand` — 办理中; `closed` — 已办结 (a case's matter closes with its case)",
+        "`raised` — 待分流; `in_hand` — 办理中; `closed` — 已办结 (a case's matter closes and reopens with its case; an agenda matter closes with its published result)",
     }),
   })
   .openapi("DeliberationMatter");
@@ -188,6 +194,23 @@ const TaskSchema = z
     doneOn: z.string().nullable(),
     overdue: z.boolean(),
     version: z.number().int(),
+    timeLimit: z
+      .object({
+        warnAt: z.string().openapi({ description: "预警: the owner's unit and the village centre are told" }),
+        dueAt: z
+          .string()
+          .openapi({ description: "超期: the end of the due China date; the village centre is told" }),
+        escalateAt: z
+          .string()
+          .openapi({ description: "上报上级: still open then, the task is escalated to the town centre" }),
+        step: z
+          .enum(["warned", "overdue", "escalate"])
+          .nullable()
+          .openapi({ description: "The last step taken (null before the first)" }),
+      })
+      .openapi({
+        description: "The task's time-limit steps, on the case machinery (src/domain/task-deadlines.ts)",
+      }),
   })
   .openapi("DeliberationTask");
 
@@ -813,4 +836,95 @@ export const listSessions = createRoute({
     200: jsonResponse(pageSchema(SessionSchema).openapi("DeliberationSessionPage"), "A page of sessions"),
     ...errorResponses(404),
   },
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// The residents' channel: a resident raises a matter to their village and follows it (their own only)
+// ---------------------------------------------------------------------------------------------------------
+
+const RESIDENT_TAG = ["resident-accounts"];
+
+const HistorySchema = z.array(
+  z.object({
+    at: z.string(),
+    event: z.string().openapi({
+      description:
+        "raised, answered, declined, case, agenda, resolved, decided, result_published, case_closed, case_reopened",
+    }),
+    detail: z.string().nullable(),
+  }),
+);
+
+const ResidentMatterSchema = z
+  .object({
+    id: z.uuid(),
+    unitId: z.uuid().openapi({ description: "The village it was raised to" }),
+    summary: z.string(),
+    raisedAt: z.string(),
+    status: z.enum(["raised", "in_hand", "closed"]).openapi({
+      description:
+        "`raised` — 待分流; `in_hand` — 办理中; `closed` — 已办结 (it reopens when its case does; an agenda matter closes with its published result)",
+    }),
+    outcome: OutcomeSchema.nullable(),
+    answer: z
+      .string()
+      .nullable()
+      .openapi({ description: "The policy answer, or the reason it was declined" }),
+    caseState: z.string().nullable(),
+    itemState: ItemStateSchema.nullable(),
+    history: HistorySchema,
+  })
+  .openapi("ResidentDeliberationMatter");
+
+const ResidentMatterItemSchema = z
+  .object({
+    id: z.uuid(),
+    summary: z.string(),
+    raisedAt: z.string(),
+    outcome: OutcomeSchema.nullable(),
+    status: z.enum(["raised", "in_hand", "closed"]),
+  })
+  .openapi("ResidentDeliberationMatterItem");
+
+export const raiseResidentMatter = createRoute({
+  method: "post",
+  path: "/v1/resident/matters",
+  operationId: "raiseResidentDeliberationMatter",
+  tags: RESIDENT_TAG,
+  summary: "A resident raises a matter (说事) to the village of their household",
+  description:
+    "Triaged by the village like every matter: answered, declined with a reason, turned into a case or put on a consultation agenda. 403 `household-not-linked` until the account is linked.",
+  security: residentBearer,
+  request: {
+    body: jsonBody(z.strictObject({ summary: text(2000) }).openapi("NewResidentDeliberationMatter")),
+  },
+  responses: {
+    201: jsonResponse(ResidentMatterSchema, "Raised", ["Location"]),
+    ...errorResponses(403),
+  },
+});
+
+export const listResidentMatters = createRoute({
+  method: "get",
+  path: "/v1/resident/matters",
+  operationId: "listOwnDeliberationMatters",
+  tags: RESIDENT_TAG,
+  summary: "One's own matters, newest first",
+  security: residentBearer,
+  request: { query: z.object(pageQuery) },
+  responses: {
+    200: jsonResponse(pageSchema(ResidentMatterItemSchema), "A page of matters"),
+    ...errorResponses(),
+  },
+});
+
+export const getResidentMatter = createRoute({
+  method: "get",
+  path: "/v1/resident/matters/{id}",
+  operationId: "getOwnDeliberationMatter",
+  tags: RESIDENT_TAG,
+  summary: "One's own matter and its whole history (404 for anyone else's)",
+  security: residentBearer,
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(ResidentMatterSchema, "The matter"), ...errorResponses(404) },
 });

@@ -33,4 +33,7 @@ export const deliberationRoutes = createRouter()
   .openapi(routes.publicBoard, handlers.publicBoard)
   .openapi(routes.uploadSessionAttachment, handlers.uploadSessionAttachment)
   .openapi(routes.getSessionAttachment, handlers.getSessionAttachment)
-  .openapi(routes.listSessions, handlers.listSessions);
+  .openapi(routes.listSessions, handlers.listSessions)
+  .openapi(routes.raiseResidentMatter, handlers.raiseResidentMatter)
+  .openapi(routes.listResidentMatters, handlers.listResidentMatters)
+  .openapi(routes.getResidentMatter, handlers.getResidentMatter);
