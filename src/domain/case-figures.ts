@@ -37,6 +37,23 @@ export const ROLLUP_COUNTERS = [
 export type RollupCounter = (typeof ROLLUP_COUNTERS)[number];
 export type RollupCounts = Record<RollupCounter, number>;
 
+/** Case events that count once in the counter of their own name (`reported` in `reported`, …). */
+export const PLAIN_COUNTED_EVENTS = [
+  "reported",
+  "rejected",
+  "merged",
+  "closed",
+  "reopened",
+  "overdue",
+  "escalated",
+] as const;
+
+/** Every case event a roll-up counts; the others (dispatch, notes, …) add nothing. */
+export const COUNTED_EVENTS = [...PLAIN_COUNTED_EVENTS, "accepted", "resolved", "return_visited"] as const;
+
+/** Events that hand a case to the level named in their payload's `toLevel`. */
+export const LEVEL_MOVING_EVENTS = ["dispatched", "escalated", "sent_down"] as const;
+
 /** What a roll-up needs to know of the case besides the event: fixed facts, and two that change. */
 export interface RollupCase {
   createdAt: string;
@@ -46,11 +63,17 @@ export interface RollupCase {
   overdue: boolean;
 }
 
+/**
+ * The upper bounds of the buckets in ms, for code that sorts durations into buckets elsewhere (the roll-up
+ * rebuild in SQL): a duration `ms` falls in the first bucket `i` with `ms < BUCKET_UPPER_MS[i]`, else in
+ * the open last one, exactly as `bucketOf` decides.
+ */
+export const BUCKET_UPPER_MS: readonly number[] = DURATION_BUCKETS_MIN.map((m) => m * 60_000);
+
 /** The bucket a duration (ms) falls into. */
 export function bucketOf(ms: number): number {
-  const minutes = Math.max(0, ms) / 60_000;
-  const i = DURATION_BUCKETS_MIN.findIndex((hi) => minutes < hi);
-  return i === -1 ? DURATION_BUCKETS_MIN.length : i;
+  const i = BUCKET_UPPER_MS.findIndex((hi) => Math.max(0, ms) < hi);
+  return i === -1 ? BUCKET_UPPER_MS.length : i;
 }
 
 /** A bucket's bounds in ms: `[lo, hi)`, `hi` null for the open last bucket. */
@@ -71,15 +94,8 @@ export function rollupDelta(
   c: RollupCase,
 ): Partial<RollupCounts> {
   const since = Date.parse(event.at) - Date.parse(c.createdAt);
+  if ((PLAIN_COUNTED_EVENTS as readonly string[]).includes(event.type)) return { [event.type]: 1 };
   switch (event.type) {
-    case "reported":
-    case "rejected":
-    case "merged":
-    case "closed":
-    case "reopened":
-    case "overdue":
-    case "escalated":
-      return { [event.type]: 1 };
     case "accepted":
       return { accepted: 1, [`accept_h${bucketOf(since)}`]: 1 };
     case "resolved":
@@ -122,7 +138,7 @@ export class RollupTracker {
   next(event: { type: string; payload: Record<string, unknown> }, actorLevel: UnitLevel | null): RollupCase {
     const to = event.payload.toLevel;
     if (event.type === "accepted" && actorLevel) this.level = actorLevel;
-    if (["dispatched", "escalated", "sent_down"].includes(event.type) && typeof to === "string") {
+    if ((LEVEL_MOVING_EVENTS as readonly string[]).includes(event.type) && typeof to === "string") {
       this.level = to as UnitLevel;
     }
     if (event.type === "overdue") this.overdue = true;
@@ -328,4 +344,28 @@ export function periodInstants(p: DayPeriod): [string, string] {
   const start = dayNumber(p.from) * DAY_MS - CHINA_OFFSET_MS;
   const end = (dayNumber(p.to) + 1) * DAY_MS - CHINA_OFFSET_MS;
   return [new Date(start).toISOString(), new Date(end).toISOString()];
+}
+
+/**
+ * The whole China months that cover the days `from`…`to`, each as a period of days, oldest first: the slices
+ * a roll-up rebuild replaces one at a time.
+ *
+ * @example
+ * monthPeriods("2026-01-31", "2026-02-02"); // [{ from: "2026-01-01", to: "2026-01-31" }, { from: "2026-02-01", to: "2026-02-28" }]
+ */
+export function monthPeriods(from: string, to: string): DayPeriod[] {
+  const out: DayPeriod[] = [];
+  let [y, m] = from.split("-").map(Number) as [number, number];
+  const last = to.slice(0, 7);
+  for (;;) {
+    const month = `${y}-${String(m).padStart(2, "0")}`;
+    if (month > last) return out;
+    const end = new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+    out.push({ from: `${month}-01`, to: end });
+    m += 1;
+    if (m > 12) {
+      y += 1;
+      m = 1;
+    }
+  }
 }

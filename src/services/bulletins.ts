@@ -106,16 +106,16 @@ export async function buildBulletin(
  * one gets version 1 (at most `limit` per kind per run, the rest on the next tick). Each is written with its
  * inbox item and webhook offer in one batch; the unique (unit, kind, period, version) key makes a second run
  * for the same period, or two runs at once, a no-op, and only the run whose insert took place sends the offer.
- * `scopePath` limits a run to one subtree. Returns how many bulletins this run published.
+ * `scopePath` limits a run to one subtree, `kinds` to some kinds. Returns how many bulletins this run published.
  */
 export async function publishDueBulletins(
   env: Cloudflare.Env,
   now: number,
-  options: { limit?: number; scopePath?: string } = {},
+  options: { limit?: number; scopePath?: string; kinds?: readonly BulletinKind[] } = {},
 ): Promise<number> {
   const db = getDb(env);
   let published = 0;
-  for (const kind of BULLETIN_KINDS) {
+  for (const kind of options.kinds ?? BULLETIN_KINDS) {
     const period = lastCompletePeriod(kind, now);
     const centres = await centresWithoutBulletin(
       db,

@@ -5,6 +5,7 @@ import {
   bucketBounds,
   bucketOf,
   DURATION_BUCKETS_MIN,
+  monthPeriods,
   percentileOf,
   RollupTracker,
   rollupDelta,
@@ -108,5 +109,16 @@ describe("the rebuild's case tracker", () => {
       responsibleLevel: "town",
       overdue: true,
     });
+  });
+});
+
+describe("month slices of a rebuild", () => {
+  it("cover every day from the first to the last in whole China months, across a year's end and a leap day", () => {
+    expect(monthPeriods("2023-12-15", "2024-02-01")).toEqual([
+      { from: "2023-12-01", to: "2023-12-31" },
+      { from: "2024-01-01", to: "2024-01-31" },
+      { from: "2024-02-01", to: "2024-02-29" },
+    ]);
+    expect(monthPeriods("2026-04-30", "2026-04-30")).toEqual([{ from: "2026-04-01", to: "2026-04-30" }]);
   });
 });

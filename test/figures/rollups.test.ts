@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { rebuildRollups } from "../../src/db/repos/figures";
-import { BUCKET_COUNT, bucketOf, percentileOf } from "../../src/domain/case-figures";
+import { rebuildRollups, rebuildRollupsInSql } from "../../src/db/repos/figures";
+import { BUCKET_COUNT, bucketOf, percentileOf, rollupDay } from "../../src/domain/case-figures";
 import { subtreeRange } from "../../src/domain/units";
 import { getDb } from "../../src/platform/db/client";
 import { duplicatedAndShuffled, syntheticCaseEvents } from "../support/figures";
@@ -148,5 +148,52 @@ describe("case roll-ups kept by the projection", () => {
     // Rebuilt from the stored events, the city's rows are the same.
     await rebuildRollups(getDb(env), { scopePath: tree.city.path });
     expect(await storedRollups(tree)).toEqual(stored);
+
+    // The set-based rebuild in SQL replaces a wrong count and drops a row no event supports, month by month,
+    // and gives exactly the rows the projection wrote, every column (histograms and levels too).
+    await sql().batch([
+      {
+        sql: "UPDATE case_rollups SET reported = reported + 7, accept_h3 = 9 WHERE unit_id = ?",
+        args: [tree.town.id],
+      },
+      {
+        sql: "INSERT INTO case_rollups (unit_id, day, type, severity, reported) VALUES (?, '2019-05-05', 'dispute', 'normal', 3)",
+        args: [tree.village.id],
+      },
+    ]);
+    const slices: string[] = [];
+    const rebuilt = await rebuildRollupsInSql(getDb(env), {
+      scopePath: tree.city.path,
+      onSlice: (s) => slices.push(s.from),
+    });
+    expect(slices).toContain("2026-03-01");
+    expect(rebuilt.rows).toBeGreaterThanOrEqual(stored.size);
+    const afterSql = await storedRollups(tree);
+    expect(afterSql).toEqual(stored);
+
+    // Its histograms equal the buckets of the exact durations, counted here from the distinct events.
+    const unique = new Map(messages.map((m) => [`${m.record.id}|${m.event.seq}`, m]));
+    const exactBuckets = new Map<string, number>();
+    for (const m of unique.values()) {
+      if (m.event.type !== "accepted" && m.event.type !== "resolved") continue;
+      const prefix = m.event.type === "accepted" ? "accept_h" : "resolve_h";
+      const b = bucketOf(Date.parse(m.event.at) - Date.parse(m.record.createdAt));
+      const key = `${tree.city.id}|${rollupDay(m.event.at)}|${m.record.type}|${m.record.severity}|${prefix}${b}`;
+      exactBuckets.set(key, (exactBuckets.get(key) ?? 0) + 1);
+    }
+    let bucketed = 0;
+    for (const [key, counts] of afterSql) {
+      if (!key.startsWith(`${tree.city.id}|`)) continue;
+      for (let i = 0; i < BUCKET_COUNT; i++) {
+        for (const prefix of ["accept_h", "resolve_h"]) {
+          expect(counts[`${prefix}${i}`] ?? 0, `${key} ${prefix}${i}`).toBe(
+            exactBuckets.get(`${key}|${prefix}${i}`) ?? 0,
+          );
+          bucketed += counts[`${prefix}${i}`] ?? 0;
+        }
+      }
+    }
+    expect(bucketed).toBe([...exactBuckets.values()].reduce((a, b) => a + b, 0));
+    expect(bucketed).toBeGreaterThan(50);
   });
 });

@@ -1,7 +1,14 @@
 import type { InStatement } from "@libsql/client/web";
 import {
   addCounts,
+  BUCKET_COUNT,
+  BUCKET_UPPER_MS,
+  COUNTED_EVENTS,
   emptyCounts,
+  LEVEL_MOVING_EVENTS,
+  monthPeriods,
+  PLAIN_COUNTED_EVENTS,
+  periodInstants,
   ROLLUP_COUNTERS,
   type RollupCase,
   type RollupCounter,
@@ -259,6 +266,136 @@ export async function rebuildRollups(
   }
   return { events, rows, cases };
 }
+
+const RESOLUTION_LEVEL_NAMES = ["grid", "village", "town", "county", "city"] as const;
+const sqlList = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(", ");
+
+/** The bucket of a duration in ms as a SQL expression, generated from the one definition of the bounds. */
+const bucketSql = (msExpr: string) =>
+  `CASE ${BUCKET_UPPER_MS.map((hi, i) => `WHEN ${msExpr} < ${hi} THEN ${i}`).join(" ")} ELSE ${BUCKET_UPPER_MS.length} END`;
+
+/**
+ * Each roll-up counter as an aggregate over the event facts of `SET_BASED_ROLLUP_SQL`'s `ev`: the same rule as
+ * `rollupDelta` (the event lists and bucket bounds come from its module; test/figures/rollups.test.ts proves
+ * the two give the same rows).
+ */
+const COUNTER_SQL: Record<RollupCounter, string> = (() => {
+  const out: Partial<Record<RollupCounter, string>> = {};
+  for (const t of PLAIN_COUNTED_EVENTS) out[t] = `SUM(et = '${t}')`;
+  out.reopened = "SUM(et = 'reopened' OR (et = 'return_visited' AND sat IS 'dissatisfied'))";
+  out.accepted = "SUM(et = 'accepted')";
+  out.resolved = "SUM(et = 'resolved')";
+  out.resolved_on_time = "SUM(et = 'resolved' AND NOT late)";
+  for (const l of RESOLUTION_LEVEL_NAMES) out[`resolved_${l}`] = `SUM(et = 'resolved' AND lvl = '${l}')`;
+  out.visit_satisfied = "SUM(et = 'return_visited' AND sat IS 'satisfied')";
+  out.visit_dissatisfied = "SUM(et = 'return_visited' AND sat IS 'dissatisfied')";
+  out.visit_basic = "SUM(et = 'return_visited' AND sat IS NOT 'satisfied' AND sat IS NOT 'dissatisfied')";
+  for (let i = 0; i < BUCKET_COUNT; i++) {
+    out[`accept_h${i}` as RollupCounter] = `SUM(et = 'accepted' AND bk = ${i})`;
+    out[`resolve_h${i}` as RollupCounter] = `SUM(et = 'resolved' AND bk = ${i})`;
+  }
+  return out as Record<RollupCounter, string>;
+})();
+
+/**
+ * One slice of the set-based rebuild: the roll-up rows of the events in `[?1, ?2)` of the cases owned in the
+ * path range `[?3, ?4)`. `ev` gives each counted event the facts `RollupTracker` follows (the responsible
+ * level after the last accept by a unit or hand-over before it, whether an overdue step came before it),
+ * `base` sums them per owning unit, and `anc` splits each owning path into its units so every ancestor gets
+ * the sums of its subtree. Raw SQL: a grouped insert over a recursive split no query builder spells.
+ */
+const SET_BASED_ROLLUP_SQL = `INSERT INTO case_rollups (unit_id, day, type, severity, ${ROLLUP_COUNTERS.join(", ")})
+WITH ev AS (
+  SELECT c.owning_unit_path AS path, date(e.at, '+8 hours') AS day, c.type AS type, c.severity AS severity,
+    e.type AS et,
+    CASE WHEN e.type IN ('accepted', 'resolved') THEN ${bucketSql(
+      "MAX(0, CAST(round((julianday(e.at) - julianday(c.created_at)) * 86400000) AS INTEGER))",
+    )} END AS bk,
+    CASE WHEN e.type = 'resolved' THEN COALESCE(
+      (SELECT CASE WHEN o.type = 'accepted' THEN u.level ELSE json_extract(o.payload, '$.toLevel') END
+        FROM case_events o LEFT JOIN units u ON u.id = o.actor_unit_id
+        WHERE o.case_id = e.case_id AND o.seq < e.seq
+          AND ((o.type = 'accepted' AND u.level IS NOT NULL AND u.level <> '')
+            OR (o.type IN (${sqlList(LEVEL_MOVING_EVENTS)}) AND json_type(o.payload, '$.toLevel') = 'text'))
+        ORDER BY o.seq DESC LIMIT 1),
+      (SELECT level FROM units WHERE id = c.owning_unit_id), 'grid') END AS lvl,
+    CASE WHEN e.type = 'resolved' THEN EXISTS (SELECT 1 FROM case_events o
+      WHERE o.case_id = e.case_id AND o.seq < e.seq AND o.type = 'overdue') END AS late,
+    CASE WHEN e.type = 'return_visited' THEN json_extract(e.payload, '$.satisfaction') END AS sat
+  FROM case_events e JOIN cases c ON c.id = e.case_id
+  WHERE e.at >= ?1 AND e.at < ?2 AND c.owning_unit_path >= ?3 AND c.owning_unit_path < ?4
+    AND e.type IN (${sqlList(COUNTED_EVENTS)})
+),
+base AS MATERIALIZED (
+  SELECT path, day, type, severity, ${ROLLUP_COUNTERS.map((k) => `${COUNTER_SQL[k]} AS ${k}`).join(", ")}
+  FROM ev GROUP BY path, day, type, severity
+),
+anc(path, rest, unit_id) AS (
+  SELECT path, substr(path, 2), NULL FROM (SELECT DISTINCT path FROM base)
+  UNION ALL
+  SELECT path, substr(rest, instr(rest, '/') + 1), substr(rest, 1, instr(rest, '/') - 1) FROM anc WHERE rest <> ''
+)
+SELECT a.unit_id, b.day, b.type, b.severity, ${ROLLUP_COUNTERS.map((k) => `SUM(b.${k})`).join(", ")}
+FROM base b JOIN anc a ON a.path = b.path
+WHERE a.unit_id IS NOT NULL
+GROUP BY a.unit_id, b.day, b.type, b.severity`;
+
+/** Deletes the roll-up rows of the units in a path range on the China days `[?3, ?4)`. */
+const DELETE_ROLLUPS_SQL = `DELETE FROM case_rollups
+  WHERE unit_id IN (SELECT id FROM units WHERE path >= ?1 AND path < ?2) AND day >= ?3 AND day < ?4`;
+
+/**
+ * Rebuilds the roll-ups from the stored case events in SQL, one China month at a time: each month's rows of
+ * the scope are deleted and recomputed by one grouped `INSERT … SELECT` in one transaction, so readers see a
+ * month either as it was or rebuilt, and sqld's single writer is held for one month's work at a time. Rows
+ * outside the months that have events are deleted first. Gives the same rows as the projection keeps (and
+ * as `rebuildRollups` replays). `scopePath` must be a root unit's (a city's) path; without it every row is
+ * rebuilt. Run it while the projection is paused. `onSlice` hears each month done.
+ */
+export async function rebuildRollupsInSql(
+  db: Pick<Db, "$client">,
+  options: {
+    scopePath?: string;
+    onSlice?: (slice: { from: string; to: string; rows: number; ms: number }) => void;
+  } = {},
+): Promise<{ rows: number; slices: number }> {
+  const [lo, hi] = options.scopePath ? subtreeRange(options.scopePath) : ["", "\uffff"];
+  // Raw SQL: min and max of the indexed event time, the span the slices must cover.
+  const span = await db.$client.execute("SELECT min(at) AS first, max(at) AS last FROM case_events");
+  const first = span.rows[0]?.first;
+  const last = span.rows[0]?.last;
+  if (first == null || last == null) {
+    await db.$client.execute({ sql: DELETE_ROLLUPS_SQL, args: [lo, hi, "", "9999"] });
+    return { rows: 0, slices: 0 };
+  }
+  const months = monthPeriods(rollupDay(String(first)), rollupDay(String(last)));
+  await db.$client.batch(
+    [
+      { sql: DELETE_ROLLUPS_SQL, args: [lo, hi, "", months[0]!.from] },
+      { sql: DELETE_ROLLUPS_SQL, args: [lo, hi, nextDay(months.at(-1)!.to), "9999"] },
+    ],
+    "write",
+  );
+  let rows = 0;
+  for (const month of months) {
+    const started = performance.now();
+    const [from, to] = periodInstants(month);
+    const [, inserted] = await db.$client.batch(
+      [
+        { sql: DELETE_ROLLUPS_SQL, args: [lo, hi, month.from, nextDay(month.to)] },
+        { sql: SET_BASED_ROLLUP_SQL, args: [from, to, lo, hi] },
+      ],
+      "write",
+    );
+    rows += inserted!.rowsAffected;
+    options.onSlice?.({ ...month, rows: inserted!.rowsAffected, ms: performance.now() - started });
+  }
+  return { rows, slices: months.length };
+}
+
+/** The China day after `day`. */
+const nextDay = (day: string) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 
 /** A closure whose return visit found the resident dissatisfied, to be revisited (跟踪回访). */
 export interface DissatisfiedCase {
