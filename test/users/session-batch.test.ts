@@ -1,4 +1,6 @@
+import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { createApp } from "../../src/app";
 import { api, read } from "../support/client";
 import { makeTree, makeUser, sql, type TestTree, type TestUser } from "../support/helpers";
 
@@ -59,5 +61,33 @@ describe("session states read together", () => {
     expect(disabled.status).toBe(200);
     expect(await reveal(b)).toBeProblem(404);
     expect(await reveal(a)).toBeProblem(401);
+  });
+
+  it("keeps the states read along when the read fails: a user taken along is not refused for it", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const a = await makeUser("grid_worker", tree.grid);
+    const b = await makeUser("grid_worker", tree.grid);
+    const revealAt = async (user: TestUser, libsqlUrl: string) =>
+      (
+        await createApp().fetch(
+          new Request(`https://grid321.test/v1/households/${crypto.randomUUID()}?reveal=true`, {
+            headers: { authorization: `Bearer ${user.token}`, "x-purpose": "case_handling" },
+          }),
+          { ...env, LIBSQL_URL: libsqlUrl },
+        )
+      ).status;
+    const started = Date.now();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(started);
+    expect(await revealAt(a, env.LIBSQL_URL)).toBe(404);
+    expect(await revealAt(b, env.LIBSQL_URL)).toBe(404);
+    // 4 s later both states are due for a refresh: b's refresh takes a's along, and finds libSQL down.
+    vi.setSystemTime(started + 4_000);
+    expect(await revealAt(b, "http://127.0.0.1:9")).toBe(503);
+    // The failed read said nothing about a: a is still an active, enabled user and is let in.
+    vi.setSystemTime(started + 4_500);
+    expect(await revealAt(a, env.LIBSQL_URL)).toBe(404);
+    const stored = await sql().execute({ sql: "SELECT disabled FROM users WHERE id = ?", args: [a.id] });
+    expect(Number(stored.rows[0]!.disabled)).toBe(0);
   });
 });

@@ -104,6 +104,9 @@ async function readSessionState(
     if (cached) cached.refreshing = false;
     for (const rider of riders.values()) rider.refreshing = false;
     if (riders.size > 0) readingAlongSince = null;
+    // The others taken along keep their cached states: a failed read says nothing about them (putting them
+    // back from this read's one row would mark every one of them disabled, and answer 401 to each for a while).
+    riders.clear();
     // An overloaded libSQL (429) is up and answering others: going on without the check would let a revoked
     // token through whenever the database is busy, so the request fails with 503 and the client retries.
     if (!isDbUnavailable(error) || isDbOverloaded(error)) throw error;
