@@ -65,7 +65,11 @@ export function forgetSessionState(userId: string): void {
  * an outage, and every other write and every sensitive read needs libSQL and fails with 503 anyway. The
  * exposure is bounded by the access token's lifetime (15 minutes).
  */
-export async function assertSessionCurrent(env: Cloudflare.Env, principal: Principal): Promise<void> {
+export async function assertSessionCurrent(
+  env: Cloudflare.Env,
+  principal: Principal,
+  inBackground?: (read: Promise<unknown>) => void,
+): Promise<void> {
   const now = Date.now();
   let state: SessionState | null | undefined = sessionCache.get(principal.userId);
   const age = state ? now - state.at : Number.POSITIVE_INFINITY;
@@ -75,7 +79,12 @@ export async function assertSessionCurrent(env: Cloudflare.Env, principal: Princ
     if (!state) return;
   } else if (age > SESSION_STATE_REFRESH_AFTER_MS && !state.refreshing) {
     state.refreshing = true;
-    state = (await readSessionState(env, principal.userId, state, now)) ?? state;
+    // The cached state is still within its max age, so the request need not wait for the read: with a way to
+    // run it past the response (the request's waitUntil) it goes on in the background and the next request
+    // finds the fresh state; without one the request waits as before.
+    const reading = readSessionState(env, principal.userId, state, now);
+    if (inBackground) inBackground(reading.catch(() => undefined));
+    else state = (await reading) ?? state;
   }
   if (state.disabled || (principal.sessionEpoch ?? 0) < state.sessionEpoch)
     throw problems.unauthorized("The session was revoked; log in again");
@@ -104,6 +113,9 @@ async function readSessionState(
     if (cached) cached.refreshing = false;
     for (const rider of riders.values()) rider.refreshing = false;
     if (riders.size > 0) readingAlongSince = null;
+    // The others taken along keep their cached states: a failed read says nothing about them (putting them
+    // back from this read's one row would mark every one of them disabled, and answer 401 to each for a while).
+    riders.clear();
     // An overloaded libSQL (429) is up and answering others: going on without the check would let a revoked
     // token through whenever the database is busy, so the request fails with 503 and the client retries.
     if (!isDbUnavailable(error) || isDbOverloaded(error)) throw error;
@@ -176,6 +188,16 @@ export function isSensitiveRead(c: Context<AppEnv>): boolean {
 
 const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
+/** The request's `waitUntil`, when it has an execution context (not in every test harness). */
+function backgroundOf(c: Context<AppEnv>): ((p: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (p) => ctx.waitUntil(p);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Verifies the bearer token and puts the caller's principal on the context; 401 otherwise. Every write and
  * every sensitive read also checks that the session was not revoked since the token was minted (401), and
@@ -196,7 +218,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     }
     const write = !READ_METHODS.has(c.req.method);
     const sensitive = !write && isSensitiveRead(c);
-    if (write || sensitive) await assertSessionCurrent(c.env, principal);
+    if (write || sensitive) await assertSessionCurrent(c.env, principal, backgroundOf(c));
     if (sensitive || (write && !WRITES_BEFORE_SECOND_FACTOR.has(c.req.path)))
       requireSecondFactorForSensitive(principal);
     c.set("principal", principal);
