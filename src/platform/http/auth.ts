@@ -65,11 +65,7 @@ export function forgetSessionState(userId: string): void {
  * an outage, and every other write and every sensitive read needs libSQL and fails with 503 anyway. The
  * exposure is bounded by the access token's lifetime (15 minutes).
  */
-export async function assertSessionCurrent(
-  env: Cloudflare.Env,
-  principal: Principal,
-  inBackground?: (read: Promise<unknown>) => void,
-): Promise<void> {
+export async function assertSessionCurrent(env: Cloudflare.Env, principal: Principal): Promise<void> {
   const now = Date.now();
   let state: SessionState | null | undefined = sessionCache.get(principal.userId);
   const age = state ? now - state.at : Number.POSITIVE_INFINITY;
@@ -79,12 +75,7 @@ export async function assertSessionCurrent(
     if (!state) return;
   } else if (age > SESSION_STATE_REFRESH_AFTER_MS && !state.refreshing) {
     state.refreshing = true;
-    // The cached state is still within its max age, so the request need not wait for the read: with a way to
-    // run it past the response (the request's waitUntil) it goes on in the background and the next request
-    // finds the fresh state; without one the request waits as before.
-    const reading = readSessionState(env, principal.userId, state, now);
-    if (inBackground) inBackground(reading.catch(() => undefined));
-    else state = (await reading) ?? state;
+    state = (await readSessionState(env, principal.userId, state, now)) ?? state;
   }
   if (state.disabled || (principal.sessionEpoch ?? 0) < state.sessionEpoch)
     throw problems.unauthorized("The session was revoked; log in again");
@@ -188,16 +179,6 @@ export function isSensitiveRead(c: Context<AppEnv>): boolean {
 
 const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/** The request's `waitUntil`, when it has an execution context (not in every test harness). */
-function backgroundOf(c: Context<AppEnv>): ((p: Promise<unknown>) => void) | undefined {
-  try {
-    const ctx = c.executionCtx;
-    return (p) => ctx.waitUntil(p);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Verifies the bearer token and puts the caller's principal on the context; 401 otherwise. Every write and
  * every sensitive read also checks that the session was not revoked since the token was minted (401), and
@@ -218,7 +199,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     }
     const write = !READ_METHODS.has(c.req.method);
     const sensitive = !write && isSensitiveRead(c);
-    if (write || sensitive) await assertSessionCurrent(c.env, principal, backgroundOf(c));
+    if (write || sensitive) await assertSessionCurrent(c.env, principal);
     if (sensitive || (write && !WRITES_BEFORE_SECOND_FACTOR.has(c.req.path)))
       requireSecondFactorForSensitive(principal);
     c.set("principal", principal);
