@@ -19,16 +19,20 @@
  *   BENCH_HOUSEHOLDS=20000 BENCH_CITY=1 npm run bench:emergency
  */
 
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer, connect as netConnect, type Socket } from "node:net";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { insertBenchUser, insertFullCityTree, percentile, withBenchStack } from "../lib/bench-stack";
 
 const HOUSEHOLDS = Number(process.env.BENCH_HOUSEHOLDS ?? 100_000);
 const CITY = process.env.BENCH_CITY === "1";
-const RESPONDERS = 200;
-const PER_RESPONDER = 10;
-const WINDOW_MS = 60_000;
-const OUTAGE_MS = 30_000;
+/** `town`: declare over one town of the county (its ~280 grids) instead of the whole county, for a quick run. */
+const SCOPE = process.env.BENCH_SCOPE === "town" ? "town" : "county";
+const RESPONDERS = Number(process.env.BENCH_RESPONDERS ?? 200);
+const PER_RESPONDER = Number(process.env.BENCH_PER_RESPONDER ?? 10);
+const WINDOW_MS = Number(process.env.BENCH_WINDOW_S ?? 60) * 1000;
+/** 0 skips the libSQL cut. */
+const OUTAGE_MS = Number(process.env.BENCH_OUTAGE_S ?? 30) * 1000;
 const ROSTER_TIMEOUT_MS = 10 * 60_000;
 
 /** A pass-through TCP proxy in front of sqld that the bench can cut (connections reset, new ones refused). */
@@ -62,6 +66,43 @@ async function cuttableProxy(target: { host: string; port: number }) {
   };
 }
 
+/**
+ * CPU seconds used so far by this process and each process below it (workerd, sqld), by command name, from
+ * /proc (Linux; empty elsewhere): the check-in phase's CPU per check-in tells work from waiting.
+ */
+function cpuByProcess(): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!existsSync("/proc/self/stat")) return out;
+  const stats = readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((pid) => {
+      try {
+        const raw = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const close = raw.lastIndexOf(")");
+        const comm = raw.slice(raw.indexOf("(") + 1, close);
+        const f = raw.slice(close + 2).split(" ");
+        return [{ pid: Number(pid), comm, ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / 100 }];
+      } catch {
+        return [];
+      }
+    });
+  const mine = new Set([process.pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of stats)
+      if (!mine.has(p.pid) && mine.has(p.ppid)) {
+        mine.add(p.pid);
+        grew = true;
+      }
+  }
+  for (const p of stats) {
+    if (!mine.has(p.pid)) continue;
+    const name = p.pid === process.pid ? "bench (node)" : p.comm;
+    out.set(name, (out.get(name) ?? 0) + p.cpu);
+  }
+  return out;
+}
+
 const idOf = (path: string) => path.split("/").filter(Boolean).at(-1)!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -71,6 +112,7 @@ async function main() {
     {
       name: "emergency",
       consumers: ["emergency-rosters"],
+      echoErrors: process.env.BENCH_ECHO_ERRORS === "1",
       libsqlVia: async (sqld) => {
         proxy = await cuttableProxy(sqld);
         return proxy.url;
@@ -84,9 +126,14 @@ async function main() {
       const tree = await insertFullCityTree(db);
       const countyId = tree.grids[0]!.path.split("/").filter(Boolean)[1]!;
       const countyPath = `${tree.cityPath}${countyId}/`;
-      const grids = tree.grids.filter((g) => g.path.startsWith(countyPath));
+      const townId = tree.grids[0]!.path.split("/").filter(Boolean)[2]!;
+      const areaId = SCOPE === "town" ? townId : countyId;
+      const areaPath = SCOPE === "town" ? `${countyPath}${townId}/` : countyPath;
+      const grids = tree.grids.filter((g) => g.path.startsWith(areaPath));
       console.log(
-        `unit tree: ${tree.total} units; county ${countyId.slice(0, 8)}… has ${grids.length} grids`,
+        `unit tree: ${tree.total} units; ${SCOPE} ${areaId.slice(0, 8)}… has ${grids.length} grids; load average ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(" ")}`,
       );
 
       // Households, round-robin over the county's grids; residents only where the roster needs a tag.
@@ -165,7 +212,11 @@ async function main() {
           body: body === undefined ? undefined : JSON.stringify(body),
         });
         const text = await res.text();
-        return { status: res.status, body: text ? JSON.parse(text) : null };
+        return {
+          status: res.status,
+          body: text ? JSON.parse(text) : null,
+          timing: res.headers.get("server-timing") ?? "",
+        };
       };
 
       // Responders: one grid worker in each of 200 grids.
@@ -187,6 +238,7 @@ async function main() {
       // 1. Declaration → every roster.
       const declareAndWait = async (token: string, unitId: string, expected: number, label: string) => {
         const start = performance.now();
+        const cpuStart = cpuByProcess();
         const res = await api(token, "/v1/emergencies", {
           kind: "flood",
           level: "I",
@@ -206,12 +258,15 @@ async function main() {
           await sleep(250);
         }
         const ms = performance.now() - start;
+        const cpu = [...cpuByProcess()]
+          .map(([name, sec]) => `${name} ${(sec - (cpuStart.get(name) ?? 0)).toFixed(1)} s`)
+          .join(", ");
         console.log(
-          `${label}: declared in ${Math.round(declaredMs)} ms; ${ready}/${expected} rosters (${households} households) ready ${(ms / 1000).toFixed(1)} s after declaring${ready < expected ? " (TIMED OUT)" : ""}`,
+          `${label}: declared in ${Math.round(declaredMs)} ms; ${ready}/${expected} rosters (${households} households) ready ${(ms / 1000).toFixed(1)} s after declaring${ready < expected ? " (TIMED OUT)" : ""}; CPU meanwhile: ${cpu}`,
         );
         return res.body.id as string;
       };
-      const eventId = await declareAndWait(countyToken, countyId, grids.length, "county rosters");
+      const eventId = await declareAndWait(countyToken, areaId, grids.length, `${SCOPE} rosters`);
 
       // The city's stream (SSE over real HTTP), from the current seq.
       const { lastSeq } = (await api(cityToken, `/v1/emergencies/${eventId}/progress`)).body;
@@ -263,6 +318,8 @@ async function main() {
       // 2. 2,000 check-ins in a minute.
       const sent = new Map<string, number>();
       const latencies: number[] = [];
+      /** Per-stage times of each check-in from its Server-Timing header (auth, db, desk = Durable Object calls). */
+      const stages = new Map<string, number[]>();
       let failed = 0;
       const checkIn = async (r: (typeof responders)[number], householdId: string, outcome: string) => {
         const id = crypto.randomUUID();
@@ -272,6 +329,10 @@ async function main() {
           checkins: [{ id, householdId, outcome }],
         });
         latencies.push(performance.now() - start);
+        for (const m of res.timing.matchAll(/(\w+);dur=([\d.]+)(?:;desc="n=(\d+)")?/g)) {
+          stages.set(m[1]!, [...(stages.get(m[1]!) ?? []), Number(m[2])]);
+          if (m[3]) stages.set(`${m[1]} calls`, [...(stages.get(`${m[1]} calls`) ?? []), Number(m[3])]);
+        }
         if (res.status !== 200) {
           failed++;
           sent.delete(id);
@@ -282,6 +343,7 @@ async function main() {
       };
       const gap = WINDOW_MS / PER_RESPONDER;
       const t1 = performance.now();
+      const cpuBefore = cpuByProcess();
       await Promise.all(
         responders.map(async (r, i) => {
           await sleep((i / responders.length) * gap);
@@ -293,12 +355,30 @@ async function main() {
         }),
       );
       const loadMs = performance.now() - t1;
+      const cpuAfter = cpuByProcess();
       await sleep(3_000);
       const delays = [...sent].flatMap(([id, at]) => (arrived.has(id) ? [arrived.get(id)! - at] : []));
       const wsDelays = [...sent].flatMap(([id, at]) => (arrivedWs.has(id) ? [arrivedWs.get(id)! - at] : []));
       const f = (n: number) => n.toFixed(1);
       console.log(
         `check-ins: ${latencies.length} from ${responders.length} responders in ${(loadMs / 1000).toFixed(1)} s, ${failed} failed; latency p50 ${f(percentile(latencies, 50))} ms, p99 ${f(percentile(latencies, 99))} ms (goal ≤ 150)`,
+      );
+      console.log(
+        `  CPU during the check-ins: ${[...cpuAfter]
+          .map(([name, sec]) => {
+            const used = sec - (cpuBefore.get(name) ?? 0);
+            return `${name} ${used.toFixed(1)} s (${((used * 1000) / Math.max(1, latencies.length)).toFixed(1)} ms a check-in)`;
+          })
+          .join("; ")}`,
+      );
+      console.log(
+        `  per stage (Server-Timing): ${[...stages]
+          .map(([k, v]) =>
+            k.endsWith("calls")
+              ? `${k} mean ${f(v.reduce((a, b) => a + b, 0) / v.length)}`
+              : `${k} p50 ${f(percentile(v, 50))} p99 ${f(percentile(v, 99))} ms`,
+          )
+          .join("; ")}`,
       );
       console.log(
         `city stream: ${delays.length}/${sent.size} check-ins arrived; delay from send p50 ${f(percentile(delays, 50))} ms, p99 ${f(percentile(delays, 99))} ms (goal ≤ 1000)`,
@@ -310,6 +390,11 @@ async function main() {
       socket?.close(1000, "done");
 
       // 3. libSQL cut for 30 s.
+      console.log(
+        `load average after the check-ins: ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(" ")}`,
+      );
       const before = (await api(countyToken, `/v1/emergencies/${eventId}/progress`)).body.totals;
       proxy!.setCut(true);
       const outageStart = performance.now();
@@ -318,7 +403,7 @@ async function main() {
       const outageLatencies: number[] = [];
       let k = PER_RESPONDER;
       const reachedDuring = new Set<string>();
-      while (performance.now() - outageStart < OUTAGE_MS) {
+      while (OUTAGE_MS > 0 && performance.now() - outageStart < OUTAGE_MS) {
         const batch = responders.slice(0, 10).map(async (r, i) => {
           const householdId = r.households[k]!;
           const start = performance.now();

@@ -11,12 +11,12 @@ const RosterJobSchema: z.ZodType<RosterJob> = z.object({
   grids: z
     .array(z.object({ id: Uuid, path: z.string().min(3) }))
     .min(1)
-    .max(100),
+    .max(250),
   startedAt: z.number().int(),
 });
 
 /**
- * Consumes roster jobs of emergency events: each job reads its grids' households in a few libSQL queries and
+ * Consumes roster jobs of emergency events: each job reads its grids' households in one libSQL round trip and
  * loads the ordered rosters into the grids' EmergencyGrid objects (idempotently, so a redelivery is harmless).
  * Jobs run in parallel within a batch; a failed job is retried with backoff, and after `max_retries` lands in
  * `emergency-rosters-dlq`, whose consumer tries once more and logs.

@@ -23,7 +23,7 @@ export const consumers: Record<string, QueueConsumer> = {
   "escalations-dlq": consumeEscalationDeadLetters,
   webhooks: (batch, env) => consumeWebhooks(batch, env),
   "webhooks-dlq": consumeWebhookDeadLetters,
-  // Emergency command: rosters of an event's grids, fanned out per 50 grids.
+  // Emergency command: rosters of an event's grids, fanned out per 200 grids.
   "emergency-rosters": consumeEmergencyRosters,
   "emergency-rosters-dlq": consumeDeadEmergencyRosters,
 };

@@ -153,12 +153,28 @@ export function checkin(householdId: string, outcome: string, over: Record<strin
   return { id: crypto.randomUUID(), householdId, outcome, ...over };
 }
 
-/** Posts check-ins to a grid of an event. */
-export function postCheckins(user: TestUser, eventId: string, grid: TestUnit, checkins: unknown[]) {
-  return call(`/v1/emergencies/${eventId}/grids/${grid.id}/check-ins`, {
+/**
+ * Posts check-ins to a grid of an event, then waits until the grid has handed them to the event (a grid
+ * answers a check-in before its push), so that progress and the stream hold them when this returns.
+ */
+export async function postCheckins(user: TestUser, eventId: string, grid: TestUnit, checkins: unknown[]) {
+  const res = await call(`/v1/emergencies/${eventId}/grids/${grid.id}/check-ins`, {
     token: user.token,
     body: { checkins },
   });
+  await settled(eventId, grid);
+  return res;
+}
+
+/** The EmergencyGrid of an event's grid. */
+export function gridObject(eventId: string, gridId: string) {
+  return env.EMERGENCY_GRID.get(env.EMERGENCY_GRID.idFromName(`${eventId}:${gridId}`));
+}
+
+/** Waits until the grid's EmergencyGrid has no change the event has not acknowledged. */
+export async function settled(eventId: string, grid: TestUnit): Promise<void> {
+  const g = gridObject(eventId, grid.id);
+  await until(async () => (await g.unpushed()) === 0);
 }
 
 /** Opens the event's WebSocket stream as `user`, collecting every entry it receives. */

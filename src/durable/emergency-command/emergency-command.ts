@@ -53,6 +53,11 @@ const ZERO: GridCounts = {
   pending: 0,
 };
 const HOLD_MS = 60_000;
+/**
+ * How long new stream entries wait for others before going out: every push and event change in that window
+ * reaches each subscriber in one pass (one read of the stream, one SSE write), however many grids pushed.
+ */
+const BROADCAST_EVERY_MS = 50;
 const BACKLOG_LIMIT = 5_000;
 const encoder = new TextEncoder();
 
@@ -66,6 +71,14 @@ function add(a: GridCounts, b: GridCounts): GridCounts {
 interface SseSubscriber {
   scope: string;
   writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** The last seq its backlog held: a broadcast skips what it already got. */
+  from: number;
+}
+
+/** What a hibernatable WebSocket carries: its scope and the last seq its backlog held. */
+interface SocketAttachment {
+  scope: string;
+  from?: number;
 }
 
 /**
@@ -81,6 +94,9 @@ export class EmergencyCommand extends DurableObject<Cloudflare.Env> {
   private readonly sse = new Set<SseSubscriber>();
   /** The object's clock (epoch ms); tests may set it. */
   clock: () => number = () => Date.now();
+  /** The last seq sent to live subscribers (entries after it go out with the next broadcast). */
+  private broadcastSeq = 0;
+  private broadcastTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
@@ -104,6 +120,8 @@ export class EmergencyCommand extends DurableObject<Cloudflare.Env> {
       ]) {
         this.sql.exec(s);
       }
+      // Subscribers connecting from now on get the stream so far as their backlog.
+      this.broadcastSeq = this.lastSeq();
     });
   }
 
@@ -115,7 +133,7 @@ export class EmergencyCommand extends DurableObject<Cloudflare.Env> {
         ? this.append("event", event.commandUnitPath, { ...change.payload, change: change.type })
         : 0;
     });
-    if (seq) this.broadcastFrom(seq - 1);
+    if (seq) this.broadcastSoon();
     return seq;
   }
 
@@ -202,13 +220,15 @@ export class EmergencyCommand extends DurableObject<Cloudflare.Env> {
     return this.applyMany([push]);
   }
 
-  /** Applies many grids' pushes in one transaction (the roster builder's, one per job). */
+  /**
+   * Applies many grids' pushes in one transaction (the roster builder's, one per job). The new entries reach
+   * live subscribers with the next broadcast, within `BROADCAST_EVERY_MS`, not before this returns.
+   */
   applyMany(pushes: GridPush[]): number {
-    const before = this.lastSeq();
     this.ctx.storage.transactionSync(() => {
       for (const push of pushes) this.applyOne(push);
     });
-    this.broadcastFrom(before);
+    this.broadcastSoon();
     return this.lastSeq();
   }
 
@@ -355,17 +375,19 @@ export class EmergencyCommand extends DurableObject<Cloudflare.Env> {
     const after = Number(url.searchParams.get("after") ?? request.headers.get("last-event-id") ?? "0") || 0;
     if (!scope) return new Response("no scope", { status: 400 });
     const backlog = this.entries(scope, after);
+    // Everything up to here is in the backlog (or out of scope); later broadcasts skip it.
+    const from = Math.max(after, this.lastSeq());
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
       const pair = new WebSocketPair();
       const [client, server] = [pair[0], pair[1]];
       this.ctx.acceptWebSocket(server);
-      server.serializeAttachment({ scope });
+      server.serializeAttachment({ scope, from } satisfies SocketAttachment);
       for (const e of backlog) server.send(JSON.stringify(e));
       return new Response(null, { status: 101, webSocket: client });
     }
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const writer = writable.getWriter();
-    const subscriber = { scope, writer };
+    const subscriber = { scope, writer, from };
     this.sse.add(subscriber);
     void writer
       .write(encoder.encode(`retry: 1000\n\n${backlog.map(sseFrame).join("")}`))
@@ -389,18 +411,29 @@ export class EmergencyCommand extends DurableObject<Cloudflare.Env> {
     }
   }
 
-  private broadcastFrom(after: number): void {
+  /** Schedules one broadcast of the entries appended since the last one (coalescing those that follow). */
+  private broadcastSoon(): void {
+    if (this.broadcastTimer) return;
+    this.broadcastTimer = setTimeout(() => {
+      this.broadcastTimer = null;
+      this.broadcast();
+    }, BROADCAST_EVERY_MS);
+  }
+
+  /** Sends every entry after `broadcastSeq` to the subscribers that may see it and did not get it yet. */
+  private broadcast(): void {
+    const after = this.broadcastSeq;
     const sockets = this.ctx.getWebSockets();
-    if (!sockets.length && !this.sse.size) return;
-    const fresh = this.entries("/", after);
+    const fresh = sockets.length || this.sse.size ? this.entries("/", after, Number.MAX_SAFE_INTEGER) : [];
+    this.broadcastSeq = fresh.at(-1)?.seq ?? Math.max(after, this.lastSeq());
     if (!fresh.length) return;
     for (const ws of sockets) {
-      const { scope } = (ws.deserializeAttachment() as { scope: string } | null) ?? { scope: "" };
-      for (const e of fresh) if (visible(scope, e)) ws.send(JSON.stringify(e));
+      const { scope, from = 0 } = (ws.deserializeAttachment() as SocketAttachment | null) ?? { scope: "" };
+      for (const e of fresh) if (e.seq > from && visible(scope, e)) ws.send(JSON.stringify(e));
     }
     for (const s of this.sse) {
       const frames = fresh
-        .filter((e) => visible(s.scope, e))
+        .filter((e) => e.seq > s.from && visible(s.scope, e))
         .map(sseFrame)
         .join("");
       if (frames) void s.writer.write(encoder.encode(frames)).catch(() => this.sse.delete(s));

@@ -96,12 +96,16 @@ export type CheckinResult =
     }
   | { ok: false; id: string; status: 404 | 409 | 422; code: string; detail: string };
 
+/** Changes per push to the event (a push is one RPC; a larger backlog goes in several). */
+const PUSH_LIMIT = 500;
+
 /**
  * One emergency event's roster for one grid (应急花名册), addressed by `idFromName("<eventId>:<gridId>")`, and the
  * only writer of that grid's check-ins. Each batch of check-ins is one synchronous transaction over the
  * object's own SQLite — check the household is on the roster and the responder may act, dedupe by the
  * phone's id, write the check-in, move the line — with nothing awaited in between and no libSQL on the path.
- * After the commit the changed lines are pushed to the event's EmergencyCommand (progress and stream), and a
+ * The check-in is answered after that commit; the changed lines go to the event's EmergencyCommand (progress
+ * and stream) afterwards, one push in flight at a time with the changes recorded meanwhile coalesced, and a
  * `needs_help` line gets its one urgent case through `reportCases` (its id fixed by event and household, so a
  * retry replays). Whatever did not go out is retried by the alarm, which also escalates households not
  * reached within the event's interval to the village and town centres' inboxes.
@@ -110,6 +114,9 @@ export class EmergencyGrid extends DurableObject<Cloudflare.Env> {
   private readonly sql: SqlStorage;
   /** The object's clock (epoch ms); tests set it to drive the reach interval without waiting. */
   clock: () => number = () => Date.now();
+  /** The push to the event in flight, if any, and whether changes were recorded since it was read. */
+  private pushing: Promise<void> | null = null;
+  private pushAgain = false;
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
@@ -149,7 +156,8 @@ export class EmergencyGrid extends DurableObject<Cloudflare.Env> {
       });
       this.setMeta("ready_at", this.meta("ready_at") ?? new Date(this.clock()).toISOString());
     });
-    if ((await this.ctx.storage.getAlarm()) === null) await this.rearm();
+    // The alarm follows from the stored state (the reach interval, pending pushes), so setting it again is harmless.
+    await this.rearm();
     return this.pushPayload(setup);
   }
 
@@ -197,10 +205,39 @@ export class EmergencyGrid extends DurableObject<Cloudflare.Env> {
       items.map((item) => this.checkInOne(setup, item, actor, requestId, now, shelterRefused)),
     );
     if (results.some((r) => r.ok && r.outcome === "recorded")) {
-      await this.push();
+      this.pushSoon();
       this.ctx.waitUntil(this.reportPendingCases());
     }
     return results;
+  }
+
+  /**
+   * Forwards the recorded changes to the event's EmergencyCommand without holding up the check-in: one push
+   * in flight at a time, and whatever is recorded meanwhile goes in the next one, so a busy grid sends one
+   * push per round trip, not one per check-in. The changes are committed before this runs; a failed push
+   * leaves them in `changes` and arms the alarm, which sends them again.
+   */
+  private pushSoon(): void {
+    if (this.pushing) {
+      this.pushAgain = true;
+      return;
+    }
+    this.pushing = (async () => {
+      try {
+        do {
+          this.pushAgain = false;
+          const sent = await this.push();
+          if (sent === "failed") {
+            await this.rearm();
+            return;
+          }
+          if (sent === "more") this.pushAgain = true;
+        } while (this.pushAgain);
+      } finally {
+        this.pushing = null;
+      }
+    })();
+    this.ctx.waitUntil(this.pushing);
   }
 
   private checkInOne(
@@ -302,6 +339,11 @@ export class EmergencyGrid extends DurableObject<Cloudflare.Env> {
       JSON.stringify(result),
     );
     return result;
+  }
+
+  /** How many recorded changes the event has not acknowledged yet (0 once every push went through). */
+  unpushed(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM changes").one().n;
   }
 
   /** Every check-in recorded here, oldest first (for the after-action report and tests). */
@@ -413,7 +455,7 @@ export class EmergencyGrid extends DurableObject<Cloudflare.Env> {
   /** The grid's figures and the changes not yet acknowledged by the event (at most 500, oldest first). */
   private pushPayload(setup: RosterSetup): GridPush {
     const changes = this.sql
-      .exec<{ seq: number; body: string }>("SELECT seq, body FROM changes ORDER BY seq LIMIT 500")
+      .exec<{ seq: number; body: string }>("SELECT seq, body FROM changes ORDER BY seq LIMIT ?", PUSH_LIMIT)
       .toArray();
     return {
       lastSeq: changes.length ? changes[changes.length - 1]!.seq : Number(this.meta("change_seq") ?? "0"),
@@ -433,19 +475,24 @@ export class EmergencyGrid extends DurableObject<Cloudflare.Env> {
     };
   }
 
-  /** Sends unacknowledged changes and the current figures to the event's EmergencyCommand. */
-  private async push(): Promise<void> {
+  /**
+   * Sends unacknowledged changes (at most `PUSH_LIMIT`) and the current figures to the event's
+   * EmergencyCommand: `more` when changes are left over for another push.
+   */
+  private async push(): Promise<"done" | "more" | "failed"> {
     const setup = this.setup();
-    if (!setup) return;
+    if (!setup) return "done";
     const push = this.pushPayload(setup);
-    if (!push.changes.length) return;
+    if (!push.changes.length) return "done";
     try {
       await this.commandStub(setup.eventId).apply(push);
       this.sql.exec("DELETE FROM changes WHERE seq <= ?", push.lastSeq);
+      return push.changes.length >= PUSH_LIMIT ? "more" : "done";
     } catch (error) {
       console.error(
         JSON.stringify({ kind: "emergency-push-failed", grid: setup.gridId, error: String(error) }),
       );
+      return "failed";
     }
   }
 
