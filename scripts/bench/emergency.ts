@@ -20,9 +20,9 @@
  */
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { createServer, connect as netConnect, type Socket } from "node:net";
 import { cpus, loadavg } from "node:os";
 import { insertBenchUser, insertFullCityTree, percentile, withBenchStack } from "../lib/bench-stack";
+import { type CuttableProxy, cuttableProxy } from "../lib/cuttable-proxy";
 
 const HOUSEHOLDS = Number(process.env.BENCH_HOUSEHOLDS ?? 100_000);
 const CITY = process.env.BENCH_CITY === "1";
@@ -34,37 +34,6 @@ const WINDOW_MS = Number(process.env.BENCH_WINDOW_S ?? 60) * 1000;
 /** 0 skips the libSQL cut. */
 const OUTAGE_MS = Number(process.env.BENCH_OUTAGE_S ?? 30) * 1000;
 const ROSTER_TIMEOUT_MS = 10 * 60_000;
-
-/** A pass-through TCP proxy in front of sqld that the bench can cut (connections reset, new ones refused). */
-async function cuttableProxy(target: { host: string; port: number }) {
-  let cut = false;
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    if (cut) {
-      client.destroy();
-      return;
-    }
-    const upstream = netConnect(target.port, target.host);
-    sockets.add(client).add(upstream);
-    client.on("close", () => sockets.delete(client));
-    upstream.on("close", () => sockets.delete(upstream));
-    client.pipe(upstream).on("error", () => client.destroy());
-    upstream.pipe(client).on("error", () => upstream.destroy());
-    client.on("error", () => upstream.destroy());
-    upstream.on("error", () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    setCut(on: boolean) {
-      cut = on;
-      if (on) for (const s of sockets) s.destroy();
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 /**
  * CPU seconds used so far by this process and each process below it (workerd, sqld), by command name, from
@@ -107,7 +76,7 @@ const idOf = (path: string) => path.split("/").filter(Boolean).at(-1)!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
-  let proxy: Awaited<ReturnType<typeof cuttableProxy>> | undefined;
+  let proxy: CuttableProxy | undefined;
   await withBenchStack(
     {
       name: "emergency",
