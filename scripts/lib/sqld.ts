@@ -49,6 +49,14 @@ export async function startSqld(options: {
   dbPath: string;
   port?: number;
   quiet?: boolean;
+  /**
+   * Connections sqld opens to its database at once (its default is 128). Default 1: with reads and writes on
+   * separate connections under steady load, sqld's write-lock manager can starve the WAL checkpoint that a
+   * commit starts, and every connection then spins waiting for it (seen as sqld at 100 % CPU with 40+ threads
+   * in `ManagedConnectionWalWrapper::acquire`, and every request hanging). One connection serializes the
+   * statements, which a local server answers in well under a millisecond each, and the hang cannot start.
+   */
+  maxConcurrentConnections?: number;
 }): Promise<SqldServer> {
   if (!existsSync(SQLD_BIN)) {
     throw new Error(
