@@ -479,6 +479,17 @@ export interface MatterBody {
   householdId?: string;
 }
 
+/** A matter as raised: not yet triaged, so no outcome, answer, case or agenda item. */
+const UNTRIAGED = {
+  outcome: null,
+  outcomeBy: null,
+  outcomeAt: null,
+  answer: null,
+  caseId: null,
+  caseOwnerId: null,
+  itemId: null,
+} as const;
+
 /** Raises a matter (说事); audited. In a session of the caller's branch, or in a unit of it. */
 export async function raiseMatter(env: Cloudflare.Env, caller: Caller, body: MatterBody) {
   const p = caller.principal;
@@ -513,13 +524,7 @@ export async function raiseMatter(env: Cloudflare.Env, caller: Caller, body: Mat
     raisedByUserId: p.userId,
     householdId: body.householdId ?? null,
     raisedAt: new Date().toISOString(),
-    outcome: null,
-    outcomeBy: null,
-    outcomeAt: null,
-    answer: null,
-    caseId: null,
-    caseOwnerId: null,
-    itemId: null,
+    ...UNTRIAGED,
     raisedByAccountId: null,
   };
   await writeAudited(
@@ -624,13 +629,7 @@ export async function raiseResidentMatter(
     raisedByUserId: account.id,
     householdId: household.id,
     raisedAt: new Date().toISOString(),
-    outcome: null,
-    outcomeBy: null,
-    outcomeAt: null,
-    answer: null,
-    caseId: null,
-    caseOwnerId: null,
-    itemId: null,
+    ...UNTRIAGED,
     raisedByAccountId: account.id,
   };
   await writeAudited(
