@@ -78,6 +78,7 @@ export async function createUser(env: Cloudflare.Env, caller: Caller, body: NewU
     sessionEpoch: 0,
     createdAt: now,
     updatedAt: now,
+    sessionChangedAt: 0,
   };
   const detail = { username: row.username, role: row.role, unitId: row.unitId };
   try {

@@ -1,5 +1,5 @@
 import type { InStatement } from "@libsql/client/web";
-import { and, asc, eq, exists, gt, gte, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, exists, gt, gte, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Role } from "../../domain/roles";
 import { subtreeRange } from "../../domain/units";
 import type { Principal } from "../../env";
@@ -164,30 +164,47 @@ export function revokeSessions(db: Db, userId: string, now: string): InStatement
   );
 }
 
-/** What decides whether a user's access tokens still hold: disabled, and the session epoch. */
-export async function sessionStateOf(
-  env: Cloudflare.Env,
-  userId: string,
-): Promise<{ disabled: boolean; sessionEpoch: number } | null> {
-  const [row] = await getDb(env)
-    .select({ disabled: users.disabled, sessionEpoch: users.sessionEpoch })
-    .from(users)
-    .where(eq(users.id, userId))
-    .limit(1);
-  return row ?? null;
+/** A user's session state as of its last change (`changedAt`, database clock, epoch ms). */
+export interface SessionChange {
+  userId: string;
+  disabled: boolean;
+  sessionEpoch: number;
+  changedAt: number;
 }
 
-/** `sessionStateOf` for many users in one read (primary-key lookups); users not found are absent. */
-export async function sessionStatesOf(
+/**
+ * The session states of the users changed since `since` (inclusive, database clock, epoch ms), or within the
+ * last `horizonMs` of the database's clock when `since` is null, oldest first, at most `limit`; and the
+ * database's clock at the read, so the next read can start from it (`complete` false: more changes remain
+ * past the last one returned).
+ */
+export async function sessionChangesSince(
   env: Cloudflare.Env,
-  userIds: readonly string[],
-): Promise<Map<string, { disabled: boolean; sessionEpoch: number }>> {
-  if (userIds.length === 0) return new Map();
-  const rows = await getDb(env)
-    .select({ id: users.id, disabled: users.disabled, sessionEpoch: users.sessionEpoch })
-    .from(users)
-    .where(inArray(users.id, [...userIds]));
-  return new Map(rows.map((r) => [r.id, { disabled: r.disabled, sessionEpoch: r.sessionEpoch }]));
+  since: number | null,
+  horizonMs: number,
+  limit: number,
+): Promise<{ now: number; changes: SessionChange[]; complete: boolean }> {
+  // Raw SQL: the database's own clock comes back in the same round trip as the changes (a LEFT JOIN keeps
+  // that one row when nothing changed), and `since` is compared in that clock, not the isolate's.
+  const rs = await getDb(env).$client.execute({
+    sql: `WITH clock(now) AS (SELECT CAST(unixepoch('subsec') * 1000 AS INTEGER))
+          SELECT clock.now AS now, u.id, u.disabled, u.session_epoch, u.session_changed_at
+            FROM clock LEFT JOIN users u INDEXED BY users_session_changed_idx
+              ON u.session_changed_at >= COALESCE(?, clock.now - ?)
+           ORDER BY u.session_changed_at
+           LIMIT ?`,
+    args: [since, horizonMs, limit],
+  });
+  const now = Number(rs.rows[0]?.now ?? 0);
+  const changes = rs.rows
+    .filter((r) => r.id !== null)
+    .map((r) => ({
+      userId: String(r.id),
+      disabled: Number(r.disabled) === 1,
+      sessionEpoch: Number(r.session_epoch),
+      changedAt: Number(r.session_changed_at),
+    }));
+  return { now, changes, complete: rs.rows.length < limit };
 }
 
 /** The UPDATE raising a user's session epoch, so that every access token minted before it is revoked. */

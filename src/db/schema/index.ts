@@ -45,11 +45,14 @@ export const users = sqliteTable(
     sessionEpoch: integer("session_epoch").notNull().default(0),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
+    /** When `disabled` or `session_epoch` last changed (database clock, epoch ms): set by a trigger only. */
+    sessionChangedAt: integer("session_changed_at").notNull().default(0),
   },
   (t) => [
     uniqueIndex("users_username_uq").on(t.username),
     index("users_unit_idx").on(t.unitId),
     index("users_path_idx").on(t.unitPath),
+    index("users_session_changed_idx").on(t.sessionChangedAt),
   ],
 );
 

@@ -1,144 +1,131 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { sessionStatesOf } from "../../db/repos/users";
+import { type SessionChange, sessionChangesSince } from "../../db/repos/users";
 import { type Action, can, rolesFor } from "../../domain/permissions";
 import type { Role } from "../../domain/roles";
 import { hasSecondFactor, secondFactorRequired } from "../../domain/second-factor";
 import { inScope } from "../../domain/units";
 import type { AppEnv, Principal } from "../../env";
-import { TokenError, verifyAccessToken } from "../crypto/tokens";
+import { ACCESS_TOKEN_TTL_SECONDS, TokenError, verifyAccessToken } from "../crypto/tokens";
 import { isDbOverloaded, isDbUnavailable } from "../db/errors";
 import { Problem, problems } from "./problem";
 
-/** How long an isolate trusts a user's session state (disabled, epoch) before reading it again. */
+/** How old the isolate's view of session changes may be when a write or a reveal is checked against it. */
 export const SESSION_STATE_MAX_AGE_MS = 5_000;
 /**
- * Past this age the next request of the user reads the state again while the user's other requests keep using
- * the cached one (still within `SESSION_STATE_MAX_AGE_MS`): without it every request in flight when the state
- * expired read it again, and a busy user's commands paid a libSQL read one time in three under load.
+ * Past this age the next request reads the changes again while the others go on with the view they have
+ * (still within `SESSION_STATE_MAX_AGE_MS`), so under steady traffic no request waits for the read but one.
  */
-const SESSION_STATE_REFRESH_AFTER_MS = 3_500;
-const SESSION_CACHE_LIMIT = 10_000;
+const SESSION_REFRESH_AFTER_MS = 3_500;
 /**
- * When a user's state is read, the states of the isolate's other users active within this long and due for a
- * refresh are read with it, in the same query: with many users each writing now and then (a thousand grid
- * workers reporting), almost every write missed its own cache entry and paid a libSQL round trip.
+ * A change older than this cannot matter: every access token minted before it has expired. One minute more
+ * than the token's lifetime, for the skew between the Worker's clock (the token's) and the database's (the
+ * change's).
  */
-const SESSION_ACTIVE_MS = 60_000;
-/** At most this many users' states in one read. */
-const SESSION_READ_BATCH = 500;
-/**
- * When the read taking other users along that is in flight began (null: none). One at a time, so that when
- * libSQL is slow the reads do not pile up carrying hundreds of users each (the others read only their own user
- * meanwhile); a read that never settled (its request was cancelled) stops counting after the state's max age.
- */
-let readingAlongSince: number | null = null;
-const readingAlong = (now: number) =>
-  readingAlongSince !== null && now - readingAlongSince < SESSION_STATE_MAX_AGE_MS;
-
-interface SessionState {
-  disabled: boolean;
-  sessionEpoch: number;
-  at: number;
-  /** A request is reading this user's state again (see `SESSION_STATE_REFRESH_AFTER_MS`). */
-  refreshing?: boolean;
-  /** When this isolate last checked a request of the user (epoch ms). */
-  seen: number;
-}
-
-const sessionCache = new Map<string, SessionState>();
+const SESSION_CHANGE_HORIZON_MS = (ACCESS_TOKEN_TTL_SECONDS + 60) * 1000;
+/** Each read starts this far before the database's clock at the last one: a change committed late is not missed. */
+const SESSION_READ_OVERLAP_MS = 2_000;
+/** Changes read at most in one round trip; a longer backlog (a mass revocation) is read in several. */
+const SESSION_READ_LIMIT = 5_000;
+const SESSION_READ_ROUNDS = 20;
 
 /**
- * Forgets a user's cached session state in this isolate, so that a revocation made here applies at once
- * (other isolates see it within `SESSION_STATE_MAX_AGE_MS`).
+ * What this isolate knows of recent session changes: the state of every user whose `disabled` or session
+ * epoch changed within `SESSION_CHANGE_HORIZON_MS`. A user absent from it has had the same state since before
+ * any live token was minted, so every live token of theirs holds.
  */
-export function forgetSessionState(userId: string): void {
-  sessionCache.delete(userId);
+const sessionLog = {
+  states: new Map<string, SessionChange>(),
+  /** The database's clock, less the overlap, from which the next read starts (null: none read yet). */
+  since: null as number | null,
+  /** When (isolate clock) the read behind the current view began. */
+  readAt: Number.NEGATIVE_INFINITY,
+  /** A read started by a request that does not wait for it is in flight since then (null: none). */
+  refreshingSince: null as number | null,
+  /** Raised by a revocation in this isolate; a read begun before it does not count as fresh. */
+  generation: 0,
+};
+
+/**
+ * Makes the next write or reveal of any user read the session changes again, so that a revocation made in
+ * this isolate applies at once (other isolates see it within `SESSION_STATE_MAX_AGE_MS`).
+ */
+export function forgetSessionState(_userId: string): void {
+  sessionLog.readAt = Number.NEGATIVE_INFINITY;
+  sessionLog.generation += 1;
 }
 
 /**
  * 401 unless the caller's account is enabled and their token was minted under the current session epoch:
- * disabling a user, resetting their password, role, unit or second factor raises it. Read through a
- * per-isolate cache at most `SESSION_STATE_MAX_AGE_MS` old.
+ * disabling a user, resetting their password, role, unit or second factor raises it. Checked against the
+ * isolate's view of recent session changes, at most `SESSION_STATE_MAX_AGE_MS` old: one libSQL read every few
+ * seconds for the whole isolate, whatever the number of users writing.
  *
- * While libSQL is unreachable (not when it is only overloaded: then 503) the check uses the last state this
- * isolate read, however old, or lets the request through when it has none: case reports and commands must keep going in through their desks during
- * an outage, and every other write and every sensitive read needs libSQL and fails with 503 anyway. The
- * exposure is bounded by the access token's lifetime (15 minutes).
+ * While libSQL is unreachable (not when it is only overloaded: then 503) the check uses the last view this
+ * isolate read, however old, or lets the request through when it has none: case reports and commands must
+ * keep going in through their desks during an outage, and every other write and every sensitive read needs
+ * libSQL and fails with 503 anyway. The exposure is bounded by the access token's lifetime (15 minutes).
  */
 export async function assertSessionCurrent(env: Cloudflare.Env, principal: Principal): Promise<void> {
   const now = Date.now();
-  let state: SessionState | null | undefined = sessionCache.get(principal.userId);
-  const age = state ? now - state.at : Number.POSITIVE_INFINITY;
-  if (state) state.seen = now;
-  if (!state || age > SESSION_STATE_MAX_AGE_MS) {
-    state = await readSessionState(env, principal.userId, state, now);
-    if (!state) return;
-  } else if (age > SESSION_STATE_REFRESH_AFTER_MS && !state.refreshing) {
-    state.refreshing = true;
-    state = (await readSessionState(env, principal.userId, state, now)) ?? state;
+  const age = now - sessionLog.readAt;
+  if (age > SESSION_STATE_MAX_AGE_MS) {
+    await readSessionChanges(env, now, true);
+  } else if (
+    age > SESSION_REFRESH_AFTER_MS &&
+    (sessionLog.refreshingSince === null || now - sessionLog.refreshingSince > SESSION_STATE_MAX_AGE_MS)
+  ) {
+    sessionLog.refreshingSince = now;
+    try {
+      await readSessionChanges(env, now, false);
+    } finally {
+      sessionLog.refreshingSince = null;
+    }
   }
-  if (state.disabled || (principal.sessionEpoch ?? 0) < state.sessionEpoch)
+  const state = sessionLog.states.get(principal.userId);
+  if (state && (state.disabled || (principal.sessionEpoch ?? 0) < state.sessionEpoch))
     throw problems.unauthorized("The session was revoked; log in again");
 }
 
 /**
- * Reads a user's session state and caches it as of `now` (when the read began), together with the states of
- * the isolate's other active users that are due for a refresh (`SESSION_ACTIVE_MS`): the bound stays the same
- * for every one of them, since each is stamped with the time the read began. While libSQL is unreachable it
- * keeps `cached`, or answers null (let the request through) when there is none. A state forgotten meanwhile (a
- * revocation in this isolate) is not put back by a read that may have begun before it.
+ * Reads the session changes since the last read into the isolate's view. A read that must succeed (the view
+ * is past its age) throws when libSQL is overloaded (503: a busy database is no reason to let a revoked token
+ * through), and goes on with the old view when libSQL is unreachable; a read ahead of time fails quietly.
  */
-async function readSessionState(
-  env: Cloudflare.Env,
-  userId: string,
-  cached: SessionState | undefined,
-  now: number,
-): Promise<SessionState | null> {
-  const riders = readingAlong(now) ? new Map<string, SessionState>() : dueForRefresh(userId, now);
-  for (const rider of riders.values()) rider.refreshing = true;
-  if (riders.size > 0) readingAlongSince = now;
-  let states: Awaited<ReturnType<typeof sessionStatesOf>>;
+async function readSessionChanges(env: Cloudflare.Env, now: number, required: boolean): Promise<void> {
+  const generation = sessionLog.generation;
   try {
-    states = await sessionStatesOf(env, [userId, ...riders.keys()]);
+    for (let round = 0; round < SESSION_READ_ROUNDS; round++) {
+      const read = await sessionChangesSince(
+        env,
+        sessionLog.since,
+        SESSION_CHANGE_HORIZON_MS,
+        SESSION_READ_LIMIT,
+      );
+      for (const change of read.changes) {
+        const known = sessionLog.states.get(change.userId);
+        // Reads may finish out of order: an older read does not put back an older state.
+        if (!known || change.changedAt >= known.changedAt) sessionLog.states.set(change.userId, change);
+      }
+      const last = read.changes.at(-1);
+      if (!read.complete && last) {
+        sessionLog.since = Math.max(sessionLog.since ?? 0, last.changedAt);
+        continue;
+      }
+      sessionLog.since = Math.max(sessionLog.since ?? 0, read.now - SESSION_READ_OVERLAP_MS);
+      for (const [userId, change] of sessionLog.states) {
+        if (change.changedAt < read.now - SESSION_CHANGE_HORIZON_MS) sessionLog.states.delete(userId);
+      }
+      if (generation === sessionLog.generation && now > sessionLog.readAt) sessionLog.readAt = now;
+      return;
+    }
   } catch (error) {
-    if (cached) cached.refreshing = false;
-    for (const rider of riders.values()) rider.refreshing = false;
-    if (riders.size > 0) readingAlongSince = null;
-    // The others taken along keep their cached states: a failed read says nothing about them (putting them
-    // back from this read's one row would mark every one of them disabled, and answer 401 to each for a while).
-    riders.clear();
-    // An overloaded libSQL (429) is up and answering others: going on without the check would let a revoked
-    // token through whenever the database is busy, so the request fails with 503 and the client retries.
+    if (!required) {
+      console.error(JSON.stringify({ kind: "session-read-ahead-failed", error: String(error) }));
+      return;
+    }
     if (!isDbUnavailable(error) || isDbOverloaded(error)) throw error;
-    console.error(JSON.stringify({ kind: "session-check-skipped", userId, cached: !!cached }));
-    if (!cached) return null;
-    states = new Map([[userId, { disabled: cached.disabled, sessionEpoch: cached.sessionEpoch }]]);
+    console.error(JSON.stringify({ kind: "session-check-skipped", known: sessionLog.since !== null }));
   }
-  const stateOf = (id: string, seen: number): SessionState => {
-    const stored = states.get(id);
-    return { disabled: stored?.disabled ?? true, sessionEpoch: stored?.sessionEpoch ?? 0, at: now, seen };
-  };
-  if (riders.size > 0) readingAlongSince = null;
-  for (const [id, rider] of riders) {
-    if (sessionCache.get(id) === rider) sessionCache.set(id, stateOf(id, rider.seen));
-  }
-  const state = stateOf(userId, now);
-  if (cached && sessionCache.get(userId) !== cached) return state;
-  if (sessionCache.size >= SESSION_CACHE_LIMIT) sessionCache.clear();
-  sessionCache.set(userId, state);
-  return state;
-}
-
-/** Other users seen within `SESSION_ACTIVE_MS` whose cached state is past the refresh age and not being read. */
-function dueForRefresh(userId: string, now: number): Map<string, SessionState> {
-  const due = new Map<string, SessionState>();
-  for (const [id, state] of sessionCache) {
-    if (due.size >= SESSION_READ_BATCH - 1) break;
-    if (id === userId || state.refreshing) continue;
-    if (now - state.seen <= SESSION_ACTIVE_MS && now - state.at > SESSION_STATE_REFRESH_AFTER_MS)
-      due.set(id, state);
-  }
-  return due;
 }
 
 /**
