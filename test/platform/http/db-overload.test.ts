@@ -134,14 +134,22 @@ describe("libSQL overloaded (HTTP 429)", () => {
 
   it("refuses a case report with 503 when the session check cannot be made, where an outage lets it in", async () => {
     vi.spyOn(console, "error").mockImplementation(() => undefined);
-    // A fresh user, so this isolate has no cached session state to fall back on.
     const overloaded = await makeUser("grid_worker", tree.grid);
-    const refused = await callWith(overloadedLibsql(), overloaded.token, "/v1/cases", report());
-    expect(refused).toBeProblem(503, "db-unavailable");
-    expect(refused.headers.get("retry-after")).toBe("1");
-
     const down = await makeUser("grid_worker", tree.grid);
-    const taken = await callWith("http://127.0.0.1:9", down.token, "/v1/cases", report());
-    expect(taken.status).toBe(201);
+    // Past the age of the isolate's view of session changes, so each check must read them again.
+    const started = Date.now();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(started + 6_000);
+      const refused = await callWith(overloadedLibsql(), overloaded.token, "/v1/cases", report());
+      expect(refused).toBeProblem(503, "db-unavailable");
+      expect(refused.headers.get("retry-after")).toBe("1");
+
+      vi.setSystemTime(started + 12_000);
+      const taken = await callWith("http://127.0.0.1:9", down.token, "/v1/cases", report());
+      expect(taken.status).toBe(201);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
