@@ -39,8 +39,8 @@ const sessionLog = {
   since: null as number | null,
   /** When (isolate clock) the read behind the current view began. */
   readAt: Number.NEGATIVE_INFINITY,
-  /** A read started by a request that does not wait for it is in flight since then (null: none). */
-  refreshingSince: null as number | null,
+  /** A read is in flight since then (null: none). */
+  readingSince: null as number | null,
   /** Raised by a revocation in this isolate; a read begun before it does not count as fresh. */
   generation: 0,
 };
@@ -69,21 +69,44 @@ export async function assertSessionCurrent(env: Cloudflare.Env, principal: Princ
   const now = Date.now();
   const age = now - sessionLog.readAt;
   if (age > SESSION_STATE_MAX_AGE_MS) {
-    await readSessionChanges(env, now, true);
-  } else if (
-    age > SESSION_REFRESH_AFTER_MS &&
-    (sessionLog.refreshingSince === null || now - sessionLog.refreshingSince > SESSION_STATE_MAX_AGE_MS)
-  ) {
-    sessionLog.refreshingSince = now;
-    try {
-      await readSessionChanges(env, now, false);
-    } finally {
-      sessionLog.refreshingSince = null;
-    }
+    await awaitReadInFlight();
+    if (Date.now() - sessionLog.readAt > SESSION_STATE_MAX_AGE_MS) await readOnce(env, Date.now(), true);
+  } else if (age > SESSION_REFRESH_AFTER_MS && !readInFlight(now)) {
+    await readOnce(env, now, false);
   }
   const state = sessionLog.states.get(principal.userId);
   if (state && (state.disabled || (principal.sessionEpoch ?? 0) < state.sessionEpoch))
     throw problems.unauthorized("The session was revoked; log in again");
+}
+
+/** Whether a read of the session changes is in flight (one that never settled stops counting after the max age). */
+function readInFlight(now: number): boolean {
+  return sessionLog.readingSince !== null && now - sessionLog.readingSince <= SESSION_STATE_MAX_AGE_MS;
+}
+
+/** Longest pause between two looks at a read in flight. */
+const READ_WAIT_MAX_STEP_MS = 100;
+
+/**
+ * Waits while another request's read of the session changes is in flight, so that when libSQL is slow the
+ * requests finding the view too old do not each read it again. It sleeps on its own timers rather than
+ * awaiting the other request's promise: workerd cancels a request that waits on nothing of its own as hung.
+ */
+async function awaitReadInFlight(): Promise<void> {
+  let step = 5;
+  for (let waited = 0; waited < SESSION_STATE_MAX_AGE_MS && readInFlight(Date.now()); waited += step) {
+    await new Promise((resolve) => setTimeout(resolve, step));
+    step = Math.min(step * 2, READ_WAIT_MAX_STEP_MS);
+  }
+}
+
+async function readOnce(env: Cloudflare.Env, now: number, required: boolean): Promise<void> {
+  sessionLog.readingSince = now;
+  try {
+    await readSessionChanges(env, now, required);
+  } finally {
+    if (sessionLog.readingSince === now) sessionLog.readingSince = null;
+  }
 }
 
 /**
