@@ -3343,7 +3343,7 @@ export interface paths {
         };
         /**
          * A centre's periodic bulletins (定期通报), newest period first
-         * @description The cron publishes a weekly and a monthly bulletin for every town, county and city centre after each period ends, once per period (a later version of the same period gets the next `version`). Each is also an inbox item of the centre (`bulletin`) and a `bulletin.published` webhook event. A village or grid issues none (400).
+         * @description The cron publishes a weekly and a monthly bulletin for every town, county and city centre after each period ends, once per period. Each period is listed once, at its latest `version` (a regeneration stores the next one); `…/bulletins/{kind}/{from}/versions` lists them all. Each is also an inbox item of the centre (`bulletin`) and a `bulletin.published` webhook event. A village or grid issues none (400).
          *
          *     **Roles:** `admin` (系统管理员), `center_staff` (综治中心工作人员), `leader` (领导（只读）).
          */

@@ -1,2 +1,2 @@
 /** SHA-256 of the /openapi.json that src/client/api.d.ts was generated from (`npm run client:generate`). */
-export const OPENAPI_SHA256 = "2d617da3721d8dc5513e06692bad379bf91e507a023f086bba8bdc0c4d1203cc";
+export const OPENAPI_SHA256 = "6a9b383001305f5f9bf2730aa65e3a6e0482f4a7944cb49b62518dd34f3fce54";
