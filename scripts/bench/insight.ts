@@ -304,7 +304,9 @@ await withBenchStack({ name: "insight", echoErrors: true }, async (stack) => {
     );
   }
 
-  // 4. Bulletins of one week, then one month, for every centre.
+  // 4. Bulletins of one week, then one month, for every centre. Each is written with its audit row, whose MAC
+  // this Node process signs with the stack's AUDIT_KEY (as the seed does).
+  process.env.AUDIT_KEY = stack.vars.AUDIT_KEY;
   const env = {
     LIBSQL_URL: stack.sqldUrl,
     LIBSQL_AUTH_TOKEN: "",

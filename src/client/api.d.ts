@@ -3343,7 +3343,7 @@ export interface paths {
         };
         /**
          * A centre's periodic bulletins (定期通报), newest period first
-         * @description The cron publishes a weekly and a monthly bulletin for every town, county and city centre after each period ends, once per period (a later version of the same period gets the next `version`). Each is also an inbox item of the centre (`bulletin`) and a `bulletin.published` webhook event. A village or grid issues none (400).
+         * @description The cron publishes a weekly and a monthly bulletin for every town, county and city centre after each period ends, once per period. Each period is listed once, at its latest `version` (a regeneration stores the next one); `…/bulletins/{kind}/{from}/versions` lists them all. Each is also an inbox item of the centre (`bulletin`) and a `bulletin.published` webhook event. A village or grid issues none (400).
          *
          *     **Roles:** `admin` (系统管理员), `center_staff` (综治中心工作人员), `leader` (领导（只读）).
          */
@@ -3370,6 +3370,50 @@ export interface paths {
          *     **Roles:** `admin` (系统管理员), `center_staff` (综治中心工作人员), `leader` (领导（只读）).
          */
         get: operations["getBulletin"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{id}/bulletins/{kind}/{from}/regeneration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Regenerate a centre's bulletin of a period from the current figures
+         * @description For when the figures behind a published bulletin changed (late case events, a rebuilt roll-up). When the regenerated content differs from the latest version, it is stored as the next `version` (201), audited, and delivered again: a new inbox item (`bulletin`) and a `bulletin.published` webhook event carrying the version; earlier versions stay readable (`…/versions`, `GET /v1/bulletins/{id}`). When it says the same, nothing is written and the latest version is answered (200). 404 for a unit outside the caller's subtree or a period without a bulletin (the cron writes version 1); 400 for a village or grid, or a `from` that does not start a period; 409 `bulletin-regenerated` when a concurrent regeneration stored different content first (regenerate again).
+         *
+         *     **Roles:** `admin` (系统管理员), `center_staff` (综治中心工作人员).
+         */
+        post: operations["regenerateBulletin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{id}/bulletins/{kind}/{from}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every version of a centre's bulletin of a period, newest first
+         * @description Each version is readable by its id at `GET /v1/bulletins/{id}`. 404 for a unit outside the caller's subtree or a period without a bulletin; 400 for a village or grid, or a `from` that does not start a period.
+         *
+         *     **Roles:** `admin` (系统管理员), `center_staff` (综治中心工作人员), `leader` (领导（只读）).
+         */
+        get: operations["listBulletinVersions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -24885,6 +24929,209 @@ export interface operations {
                     "application/json": components["schemas"]["Bulletin"];
                     "text/csv": string;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Invalid input (see `errors` for field paths) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; try again after Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    regenerateBulletin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+                /** @description `week` — 周报; `month` — 月报 */
+                kind: "week" | "month";
+                /** @description First China day of the period (YYYY-MM-DD): a Monday for a week, the 1st for a month */
+                from: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The content is unchanged: the latest version, nothing written */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulletinSummary"];
+                };
+            };
+            /** @description A new version, stored and delivered */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulletinSummary"];
+                };
+            };
+            /** @description Invalid input (see `errors` for field paths) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or outside the caller's scope */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; try again after Retry-After */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listBulletinVersions: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–200 */
+                limit?: number;
+                /** @description Opaque cursor from the previous page's nextCursor */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description UUID */
+                id: string;
+                /** @description `week` — 周报; `month` — 月报 */
+                kind: "week" | "month";
+                /** @description First China day of the period (YYYY-MM-DD): a Monday for a week, the 1st for a month */
+                from: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of versions */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["BulletinSummary"][];
+                        /** @description Pass as ?cursor= for the next page; null at the end */
+                        nextCursor: string | null;
+                    };
                 };
             };
             /** @description Invalid input (see `errors` for field paths) */

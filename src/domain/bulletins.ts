@@ -90,3 +90,24 @@ export function csvField(v: string | number | null): string {
   const s = typeof v === "string" && /^[=+\-@\t\r]/.test(v) ? `'${v}` : String(v);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
+
+/**
+ * The period of a kind that starts on China day `from` (a Monday for a week, the 1st for a month), or a reason
+ * why `from` starts none (not a real date, or not the first day of such a period).
+ *
+ * @example
+ * periodStartingOn("week", "2026-03-30"); // { from: "2026-03-30", to: "2026-04-05" }
+ * periodStartingOn("month", "2026-03-02"); // "not the first day of a month"
+ */
+export function periodStartingOn(kind: BulletinKind, from: string): DayPeriod | string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(from);
+  const start = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : Number.NaN;
+  if (!match || !Number.isFinite(start) || day(start) !== from) return "not a date (YYYY-MM-DD)";
+  if (kind === "week") {
+    if (new Date(start).getUTCDay() !== 1) return "not a Monday, the first day of a week";
+    return { from, to: day(start + 6 * DAY_MS) };
+  }
+  if (match[3] !== "01") return "not the first day of a month";
+  const d = new Date(start);
+  return { from, to: day(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) - DAY_MS) };
+}

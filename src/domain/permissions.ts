@@ -171,6 +171,9 @@ export const PERMISSIONS = {
   "figures.read": ["admin", "center_staff", "leader"],
   /** Reading a centre's periodic bulletins (定期通报). */
   "bulletins.read": ["admin", "center_staff", "leader"],
+  // --- bulletin versions: regenerating a period's bulletin after its figures changed
+  /** Regenerating a centre's bulletin of a period as a new version (delivered again when it differs). */
+  "bulletins.regenerate": STAFF,
 } as const satisfies Record<string, readonly Role[]>;
 
 /** An action some role may perform. */

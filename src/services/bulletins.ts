@@ -1,12 +1,17 @@
+import type { InStatement } from "@libsql/client/web";
 import writeXlsxFile from "write-excel-file/universal";
 import {
   type BulletinCentre,
   type BulletinRow,
+  bulletinCentre,
   bulletinId,
   bulletinsOfUnit,
+  bulletinVersions,
   centresWithoutBulletin,
   findBulletin,
   insertBulletinStatement,
+  insertNextVersionStatement,
+  latestBulletin,
   type OpenCaseLine,
   oldestOpenCases,
   settingsOf,
@@ -22,15 +27,17 @@ import {
   csvField,
   inheritedTargets,
   lastCompletePeriod,
+  periodStartingOn,
   TARGET_KEYS,
 } from "../domain/bulletins";
 import { type CaseFigures, type DayPeriod, previousPeriod } from "../domain/case-figures";
 import { pathIds, type UnitLevel } from "../domain/units";
 import type { Principal } from "../env";
+import { type AuditEntry, GuardFailed, writeAudited } from "../platform/db/audit";
 import { type Db, getDb } from "../platform/db/client";
 import { assertInScope } from "../platform/http/auth";
 import { problems } from "../platform/http/problem";
-import { unitInScope } from "./caller";
+import { type Caller, unitInScope } from "./caller";
 import { changeOf, childLeague, type LeagueRow, unitFigures } from "./figures";
 
 /** What a bulletin says: headline figures, their change, the children below target, the oldest open cases. */
@@ -132,7 +139,77 @@ export async function publishDueBulletins(
   return published;
 }
 
-/** Stores one bulletin version with its inbox item and webhook offer; false when it already existed. */
+/** The cron's audit actor: no user, role `system` (as the other cron-written audit rows). */
+const SYSTEM_ACTOR = { actorId: null, actorRole: "system", requestId: null } as const;
+
+/** A stored bulletin version's delivery: its inbox item for the centre and its `bulletin.published` offer. */
+async function deliveryOf(
+  db: Db,
+  centre: BulletinCentre,
+  row: Pick<BulletinRow, "id" | "periodKind" | "periodFrom" | "periodTo" | "version">,
+  content: BulletinContent,
+  now: number,
+): Promise<{ statements: InStatement[]; hook: WebhookEvent }> {
+  const at = new Date(now).toISOString();
+  const summary = {
+    bulletinId: row.id,
+    kind: row.periodKind,
+    from: row.periodFrom,
+    to: row.periodTo,
+    version: row.version,
+    reported: content.headline.reported,
+    closureRate: content.headline.closureRate,
+    onTimeRate: content.headline.onTimeRate,
+    belowTarget: content.belowTarget.length,
+  };
+  const hook: WebhookEvent = {
+    id: `bulletin:${row.id}`,
+    kind: "bulletin.published",
+    at,
+    unitPath: centre.path,
+    caseId: null,
+    data: { unitId: centre.id, ...summary },
+  };
+  const inbox = await insertInboxItemStatement({
+    unitId: centre.id,
+    unitPath: centre.path,
+    kind: "bulletin",
+    caseId: null,
+    dedupeKey: `bulletin:${row.id}`,
+    payload: summary,
+    createdAt: at,
+  });
+  return { statements: [inbox, webhookOutboxStatement(db, hook, now)], hook };
+}
+
+/** The audit entry of a stored bulletin version. */
+function bulletinAudit(
+  actor: Pick<AuditEntry, "actorId" | "actorRole" | "requestId">,
+  action: "bulletin.generate" | "bulletin.regenerate",
+  centre: BulletinCentre,
+  row: Pick<BulletinRow, "id" | "periodKind" | "periodFrom" | "periodTo" | "version">,
+): AuditEntry {
+  return {
+    ...actor,
+    scopePath: centre.path,
+    action,
+    objectType: "bulletin",
+    objectId: row.id,
+    outcome: "success",
+    detail: {
+      unitId: centre.id,
+      kind: row.periodKind,
+      from: row.periodFrom,
+      to: row.periodTo,
+      version: row.version,
+    },
+  };
+}
+
+/**
+ * Stores version 1 of a period's bulletin with its inbox item, webhook offer and a system audit row in one
+ * batch; false when it already existed (the insert's unique key refused it, and the batch kept nothing).
+ */
 async function publishBulletin(
   env: Cloudflare.Env,
   db: Db,
@@ -143,55 +220,31 @@ async function publishBulletin(
   now: number,
 ): Promise<boolean> {
   const content = await buildBulletin(db, centre, kind, period);
-  const at = new Date(now).toISOString();
   const id = await bulletinId(centre.id, kind, period.from, version);
-  const summary = {
-    bulletinId: id,
-    kind,
-    from: period.from,
-    to: period.to,
-    version,
-    reported: content.headline.reported,
-    closureRate: content.headline.closureRate,
-    onTimeRate: content.headline.onTimeRate,
-    belowTarget: content.belowTarget.length,
-  };
-  const hook: WebhookEvent = {
-    id: `bulletin:${id}`,
-    kind: "bulletin.published",
-    at,
+  const row: BulletinRow = {
+    id,
+    unitId: centre.id,
     unitPath: centre.path,
-    caseId: null,
-    data: { unitId: centre.id, ...summary },
+    periodKind: kind,
+    periodFrom: period.from,
+    periodTo: period.to,
+    version,
+    content: JSON.stringify(content),
+    generatedAt: new Date(now).toISOString(),
   };
-  const results = await db.$client.batch(
-    [
-      insertBulletinStatement(db, {
-        id,
-        unitId: centre.id,
-        unitPath: centre.path,
-        periodKind: kind,
-        periodFrom: period.from,
-        periodTo: period.to,
-        version,
-        content: JSON.stringify(content),
-        generatedAt: at,
-      }),
-      await insertInboxItemStatement({
-        unitId: centre.id,
-        unitPath: centre.path,
-        kind: "bulletin",
-        caseId: null,
-        dedupeKey: `bulletin:${id}`,
-        payload: summary,
-        createdAt: at,
-      }),
-      webhookOutboxStatement(db, hook, now),
-    ],
-    "write",
-  );
-  if (results[0]!.rows.length === 0) return false;
-  await offerWebhookOutbox(env, db, [hook], now);
+  const delivery = await deliveryOf(db, centre, row, content, now);
+  try {
+    await writeAudited(
+      db,
+      [insertBulletinStatement(db, row), ...delivery.statements],
+      [bulletinAudit(SYSTEM_ACTOR, "bulletin.generate", centre, row)],
+      { mustChange: [0] },
+    );
+  } catch (error) {
+    if (error instanceof GuardFailed) return false;
+    throw error;
+  }
+  await offerWebhookOutbox(env, db, [delivery.hook], now);
   return true;
 }
 
@@ -227,6 +280,124 @@ export async function bulletinOf(
   const row = await findBulletin(getDb(env), id);
   assertInScope(principal, row?.unitPath, "bulletin");
   return { row: row!, content: JSON.parse(row!.content) as BulletinContent };
+}
+
+/** A regeneration's outcome: the period's latest version, and whether this call stored it. */
+export interface Regeneration {
+  row: BulletinRow;
+  created: boolean;
+}
+
+/** The centre issuing bulletins and the period starting `from`, in the caller's subtree; 404 or 400 otherwise. */
+async function centrePeriod(
+  env: Cloudflare.Env,
+  principal: Principal,
+  unitId: string,
+  kind: BulletinKind,
+  from: string,
+): Promise<{ centre: BulletinCentre; period: DayPeriod }> {
+  const centre = await bulletinCentre(getDb(env), unitId);
+  assertInScope(principal, centre?.path, "unit");
+  assertIssuesBulletins(centre!.level);
+  const period = periodStartingOn(kind, from);
+  if (typeof period === "string") {
+    throw problems.badRequest(`Bad period: from ${period}`, [{ path: "params.from", message: period }]);
+  }
+  return { centre: centre!, period };
+}
+
+/**
+ * Regenerates a centre's bulletin of a period from the figures as they are now (after late events or a rebuilt
+ * roll-up). When the content equals the latest version's, nothing is written and that version is answered;
+ * otherwise the next version is stored, audited and delivered again (inbox and `bulletin.published`). 404 when
+ * the period has no bulletin yet (the cron writes version 1), or the unit is outside the caller's subtree.
+ */
+export async function regenerateBulletin(
+  env: Cloudflare.Env,
+  caller: Caller,
+  unitId: string,
+  kind: BulletinKind,
+  from: string,
+  now: number,
+): Promise<Regeneration> {
+  const { centre, period } = await centrePeriod(env, caller.principal, unitId, kind, from);
+  const db = getDb(env);
+  const latest = await latestBulletin(db, centre.id, kind, period.from);
+  if (!latest) throw problems.notFound("bulletin of this period");
+  const content = await buildBulletin(db, centre, kind, period);
+  return storeRegeneration(env, caller, centre, latest, content, now);
+}
+
+/**
+ * Stores `content` as the version after `latest` unless it says the same. The insert is guarded by `latest`
+ * itself (its version, its content) and by the unique version key, so of two regenerations that read the same
+ * latest version exactly one stores the next; the other answers the stored one when it says the same, and a
+ * 409 `bulletin-regenerated` when it does not (its figures were read before the winner's, so it is stale).
+ */
+export async function storeRegeneration(
+  env: Cloudflare.Env,
+  caller: Caller,
+  centre: BulletinCentre,
+  latest: BulletinRow,
+  content: BulletinContent,
+  now: number,
+): Promise<Regeneration> {
+  const text = JSON.stringify(content);
+  if (text === latest.content) return { row: latest, created: false };
+  const db = getDb(env);
+  const version = latest.version + 1;
+  const row: BulletinRow = {
+    ...latest,
+    id: await bulletinId(centre.id, latest.periodKind, latest.periodFrom, version),
+    unitPath: centre.path,
+    version,
+    content: text,
+    generatedAt: new Date(now).toISOString(),
+  };
+  const delivery = await deliveryOf(db, centre, row, content, now);
+  try {
+    await writeAudited(
+      db,
+      [insertNextVersionStatement(latest, row), ...delivery.statements],
+      [
+        bulletinAudit(
+          { actorId: caller.principal.userId, actorRole: caller.principal.role, requestId: caller.requestId },
+          "bulletin.regenerate",
+          centre,
+          row,
+        ),
+      ],
+      { mustChange: [0] },
+    );
+  } catch (error) {
+    if (!(error instanceof GuardFailed)) throw error;
+    const stored = await latestBulletin(db, centre.id, latest.periodKind, latest.periodFrom);
+    if (stored && stored.content === text) return { row: stored, created: false };
+    const winner = stored?.version ?? version;
+    throw problems.conflict(
+      "bulletin-regenerated",
+      `Version ${winner} of this bulletin was stored by another regeneration meanwhile; regenerate again`,
+      { version: winner },
+    );
+  }
+  await offerWebhookOutbox(env, db, [delivery.hook], now);
+  return { row, created: true };
+}
+
+/** A page of the versions of a centre's bulletin of a period, newest first; 404 when the period has none. */
+export async function bulletinVersionsOf(
+  env: Cloudflare.Env,
+  principal: Principal,
+  unitId: string,
+  kind: BulletinKind,
+  from: string,
+  before: number | null,
+  limit: number,
+): Promise<BulletinRow[]> {
+  const { centre, period } = await centrePeriod(env, principal, unitId, kind, from);
+  const rows = await bulletinVersions(getDb(env), centre.id, kind, period.from, before, limit);
+  if (rows.length === 0 && before === null) throw problems.notFound("bulletin of this period");
+  return rows;
 }
 
 const pct = (x: number | null) => (x === null ? null : Math.round(x * 1000) / 10);

@@ -1,12 +1,12 @@
 import type { InStatement } from "@libsql/client/web";
-import { and, desc, eq, inArray, lt, or } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, not, or, sql } from "drizzle-orm";
 import type { BulletinKind } from "../../domain/bulletins";
 import { OPEN_STATES } from "../../domain/case-model";
 import { subtreeRange, type UnitLevel } from "../../domain/units";
 import { sha256Hex } from "../../platform/crypto/tokens";
 import type { Db } from "../../platform/db/client";
 import { stmt } from "../../platform/db/statements";
-import { bulletins, unitSettings } from "../schema";
+import { bulletins, unitSettings, units } from "../schema";
 
 /** A centre that issues bulletins. */
 export interface BulletinCentre {
@@ -72,7 +72,7 @@ export async function oldestOpenCases(db: Db, path: string, limit: number): Prom
   const res = await db.$client.execute({
     sql: `SELECT id, title, type, state, owning_unit_id, created_at FROM cases
           WHERE owning_unit_path >= ? AND owning_unit_path < ? AND state IN (${OPEN_STATES.map(() => "?").join(",")})
-          ORDER BY created_at LIMIT ?`,
+          ORDER BY created_at, id LIMIT ?`,
     args: [lo, hi, ...OPEN_STATES, limit],
   });
   return res.rows.map((r) => ({
@@ -110,7 +110,12 @@ export async function findBulletin(db: Db, id: string): Promise<BulletinRow | nu
   return row ?? null;
 }
 
-/** A unit's bulletins, newest period first, after the keyset position `(periodFrom, id)`. */
+/** A later version of the same bulletin: a bulletin row with one of these is not the period's latest. */
+const laterVersion = sql`EXISTS (SELECT 1 FROM bulletins AS later WHERE later.unit_id = ${bulletins.unitId}
+  AND later.period_kind = ${bulletins.periodKind} AND later.period_from = ${bulletins.periodFrom}
+  AND later.version > ${bulletins.version})`;
+
+/** A unit's bulletins, the latest version of each period, newest period first, after the keyset position `(periodFrom, id)`. */
 export async function bulletinsOfUnit(
   db: Db,
   unitId: string,
@@ -124,6 +129,7 @@ export async function bulletinsOfUnit(
     .where(
       and(
         eq(bulletins.unitId, unitId),
+        not(laterVersion),
         kind ? eq(bulletins.periodKind, kind) : undefined,
         after
           ? or(
@@ -135,4 +141,84 @@ export async function bulletinsOfUnit(
     )
     .orderBy(desc(bulletins.periodFrom), desc(bulletins.id))
     .limit(limit);
+}
+
+/** A centre as a bulletin names it (id, name, level, path), or null when there is no such unit. */
+export async function bulletinCentre(db: Db, id: string): Promise<BulletinCentre | null> {
+  const [row] = await db
+    .select({ id: units.id, name: units.name, level: units.level, path: units.path })
+    .from(units)
+    .where(eq(units.id, id))
+    .limit(1);
+  return row ?? null;
+}
+
+/** The latest version of a centre's bulletin of a period, or null when none was published. */
+export async function latestBulletin(
+  db: Db,
+  unitId: string,
+  kind: BulletinKind,
+  from: string,
+): Promise<BulletinRow | null> {
+  const [row] = await db
+    .select()
+    .from(bulletins)
+    .where(and(eq(bulletins.unitId, unitId), eq(bulletins.periodKind, kind), eq(bulletins.periodFrom, from)))
+    .orderBy(desc(bulletins.version))
+    .limit(1);
+  return row ?? null;
+}
+
+/** The versions of a centre's bulletin of a period, newest first, below version `before` (a keyset page). */
+export async function bulletinVersions(
+  db: Db,
+  unitId: string,
+  kind: BulletinKind,
+  from: string,
+  before: number | null,
+  limit: number,
+): Promise<BulletinRow[]> {
+  return db
+    .select()
+    .from(bulletins)
+    .where(
+      and(
+        eq(bulletins.unitId, unitId),
+        eq(bulletins.periodKind, kind),
+        eq(bulletins.periodFrom, from),
+        before === null ? undefined : lt(bulletins.version, before),
+      ),
+    )
+    .orderBy(desc(bulletins.version))
+    .limit(limit);
+}
+
+/**
+ * The insert of version `previous.version + 1` of a period's bulletin, copying the period from version
+ * `previous.version` (the unit's current path given) and taking place only while that version's content differs from `content`. Two
+ * regenerations that read the same latest version race for the same next number: the unique (unit, kind,
+ * period, version) key lets exactly one insert, and the other changes no row. Raw SQL: an INSERT … SELECT
+ * guarded by the previous row in one statement, which the query builder cannot combine with ON CONFLICT.
+ */
+export function insertNextVersionStatement(
+  previous: Pick<BulletinRow, "unitId" | "periodKind" | "periodFrom" | "version">,
+  next: { id: string; unitPath: string; content: string; generatedAt: string },
+): InStatement {
+  return {
+    sql: `INSERT INTO bulletins (id, unit_id, unit_path, period_kind, period_from, period_to, version, content, generated_at)
+          SELECT ?, unit_id, ?, period_kind, period_from, period_to, version + 1, ?, ?
+          FROM bulletins WHERE unit_id = ? AND period_kind = ? AND period_from = ? AND version = ? AND content <> ?
+          ON CONFLICT DO NOTHING`,
+    args: [
+      next.id,
+      next.unitPath,
+      next.content,
+      next.generatedAt,
+      previous.unitId,
+      previous.periodKind,
+      previous.periodFrom,
+      previous.version,
+      next.content,
+    ],
+  };
 }

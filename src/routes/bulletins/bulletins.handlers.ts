@@ -1,8 +1,15 @@
 import type { BulletinRow } from "../../db/repos/bulletins";
-import { principalOf } from "../../platform/http/auth";
+import { callerOf, principalOf } from "../../platform/http/auth";
 import type { AppRouteHandler } from "../../platform/http/openapi";
 import { decodeCursor, toPage } from "../../platform/http/pagination";
-import { bulletinCsv, bulletinOf, bulletinsOf, bulletinXlsx } from "../../services/bulletins";
+import {
+  bulletinCsv,
+  bulletinOf,
+  bulletinsOf,
+  bulletinVersionsOf,
+  bulletinXlsx,
+  regenerateBulletin,
+} from "../../services/bulletins";
 import type * as routes from "./bulletins.routes";
 
 const summary = (r: BulletinRow) => ({
@@ -49,4 +56,23 @@ export const get: AppRouteHandler<typeof routes.get> = async (c) => {
     });
   }
   return c.json({ ...summary(row), content }, 200);
+};
+
+/** POST /v1/units/{id}/bulletins/{kind}/{from}/regeneration */
+export const regenerate: AppRouteHandler<typeof routes.regenerate> = async (c) => {
+  const { id, kind, from } = c.req.valid("param");
+  const { row, created } = await regenerateBulletin(c.env, callerOf(c), id, kind, from, Date.now());
+  return created ? c.json(summary(row), 201) : c.json(summary(row), 200);
+};
+
+/** GET /v1/units/{id}/bulletins/{kind}/{from}/versions */
+export const versions: AppRouteHandler<typeof routes.versions> = async (c) => {
+  const { id, kind, from } = c.req.valid("param");
+  const { limit, cursor } = c.req.valid("query");
+  const [before] = (decodeCursor(cursor, 1, ["number"]) ?? [null]) as [number | null];
+  const rows = await bulletinVersionsOf(c.env, principalOf(c), id, kind, from, before, limit + 1);
+  return c.json(
+    toPage(rows, limit, summary, (r) => [r.version]),
+    200,
+  );
 };
