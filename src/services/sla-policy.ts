@@ -103,9 +103,14 @@ const DIRECT_PUSH_MAX = 50;
  * Gives the GridDesks below a unit the changed time-limit rules of their paths, versioned by a time taken
  * after the change committed. A few desks (a village, a grid) are given them directly, so the next report
  * there runs on the new rules; a larger subtree goes through the `desk-rules` queue, page by page. If neither
- * works the change still stands: desks refresh rules older than their TTL on their own.
+ * works the change still stands: desks refresh rules older than their TTL on their own. Also called when a
+ * village or grid is created or moved, so that its desk holds its rules before its first report.
  */
-async function pushToDesks(env: Cloudflare.Env, caller: Caller, unitPath: string): Promise<void> {
+export async function pushToDesks(
+  env: Cloudflare.Env,
+  caller: Pick<Caller, "requestId">,
+  unitPath: string,
+): Promise<void> {
   const change = deskRulesChanged(unitPath, Date.now());
   try {
     if ((await pushDeskRules(env, change, DIRECT_PUSH_MAX + 1)) === null) return;

@@ -20,6 +20,7 @@ import { assertInScope } from "../platform/http/auth";
 import { checkVersion, staleVersion } from "../platform/http/if-match";
 import { Problem, problems } from "../platform/http/problem";
 import type { Caller } from "./caller";
+import { pushToDesks } from "./sla-policy";
 
 export type { Caller };
 
@@ -91,7 +92,14 @@ export async function createUnit(
       throw problems.conflict("duplicate-code", `A unit with code ${body.code} exists`);
     throw error;
   }
+  // A new village or grid's desk gets its rules now, not by a libSQL read inside its first report.
+  if (ownsDesk(row.level)) await pushToDesks(env, caller, row.path);
   return row;
+}
+
+/** Whether units of a level have a GridDesk of their own (the levels cases are owned at). */
+function ownsDesk(level: UnitLevel): boolean {
+  return level === "village" || level === "grid";
 }
 
 /** The changes PATCH /v1/units/{id} takes. */
@@ -166,6 +174,8 @@ export async function changeUnit(
       throw problems.conflict("duplicate-code", "The new codes collide with existing units");
     throw error;
   }
+  // The desks of a moved subtree now sit under other units, whose rules they inherit.
+  if (moving) await pushToDesks(env, caller, next.path);
   return next;
 }
 
