@@ -19,9 +19,14 @@
  *   BENCH_HOUSEHOLDS=20000 BENCH_CITY=1 npm run bench:emergency
  */
 
-import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { insertBenchUser, insertFullCityTree, percentile, withBenchStack } from "../lib/bench-stack";
+import {
+  cpuByProcess,
+  insertBenchUser,
+  insertFullCityTree,
+  percentile,
+  withBenchStack,
+} from "../lib/bench-stack";
 import { type CuttableProxy, cuttableProxy } from "../lib/cuttable-proxy";
 
 const HOUSEHOLDS = Number(process.env.BENCH_HOUSEHOLDS ?? 100_000);
@@ -34,43 +39,6 @@ const WINDOW_MS = Number(process.env.BENCH_WINDOW_S ?? 60) * 1000;
 /** 0 skips the libSQL cut. */
 const OUTAGE_MS = Number(process.env.BENCH_OUTAGE_S ?? 30) * 1000;
 const ROSTER_TIMEOUT_MS = 10 * 60_000;
-
-/**
- * CPU seconds used so far by this process and each process below it (workerd, sqld), by command name, from
- * /proc (Linux; empty elsewhere): the check-in phase's CPU per check-in tells work from waiting.
- */
-function cpuByProcess(): Map<string, number> {
-  const out = new Map<string, number>();
-  if (!existsSync("/proc/self/stat")) return out;
-  const stats = readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .flatMap((pid) => {
-      try {
-        const raw = readFileSync(`/proc/${pid}/stat`, "utf8");
-        const close = raw.lastIndexOf(")");
-        const comm = raw.slice(raw.indexOf("(") + 1, close);
-        const f = raw.slice(close + 2).split(" ");
-        return [{ pid: Number(pid), comm, ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / 100 }];
-      } catch {
-        return [];
-      }
-    });
-  const mine = new Set([process.pid]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const p of stats)
-      if (!mine.has(p.pid) && mine.has(p.ppid)) {
-        mine.add(p.pid);
-        grew = true;
-      }
-  }
-  for (const p of stats) {
-    if (!mine.has(p.pid)) continue;
-    const name = p.pid === process.pid ? "bench (node)" : p.comm;
-    out.set(name, (out.get(name) ?? 0) + p.cpu);
-  }
-  return out;
-}
 
 const idOf = (path: string) => path.split("/").filter(Boolean).at(-1)!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -25,6 +25,7 @@
  *   });
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createServer, connect as netConnect, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -575,4 +576,41 @@ export async function insertBenchUser(
     args: [userId, user.username, user.displayName, user.role, unit.id, unit.path, now, now],
   });
   return userId;
+}
+
+/**
+ * CPU seconds used so far by this process and each process below it (workerd, sqld), by command name, from
+ * /proc (Linux; empty elsewhere): a phase's CPU per request tells work from waiting.
+ */
+export function cpuByProcess(): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!existsSync("/proc/self/stat")) return out;
+  const stats = readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((pid) => {
+      try {
+        const raw = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const close = raw.lastIndexOf(")");
+        const comm = raw.slice(raw.indexOf("(") + 1, close);
+        const f = raw.slice(close + 2).split(" ");
+        return [{ pid: Number(pid), comm, ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / 100 }];
+      } catch {
+        return [];
+      }
+    });
+  const mine = new Set([process.pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of stats)
+      if (!mine.has(p.pid) && mine.has(p.ppid)) {
+        mine.add(p.pid);
+        grew = true;
+      }
+  }
+  for (const p of stats) {
+    if (!mine.has(p.pid)) continue;
+    const name = p.pid === process.pid ? "bench (node)" : p.comm;
+    out.set(name, (out.get(name) ?? 0) + p.cpu);
+  }
+  return out;
 }
