@@ -116,6 +116,8 @@ const RULES_TTL_MS = 15 * 60_000;
 const RULES_RETRY_MS = 30_000;
 /** Village-hint jobs taken per round. */
 const HINT_BATCH = 20;
+/** How long after a report its village-wide hints are computed (see `afterCreate`). */
+const HINT_DELAY_MS = 1_500;
 
 const fail = (
   status: DeskFailure["status"],
@@ -689,11 +691,15 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     this.ctx.waitUntil(this.refreshingRules);
   }
 
-  /** After reports: flush as after any write, and compute village-wide hints in the background. */
+  /**
+   * After reports: flush as after any write, and compute village-wide hints on the alarm a moment later. The
+   * delay lets the projection take in the reports of the last second (a duplicate is usually reported by
+   * several people at once, from other grids) and makes one libSQL read of the reports a desk takes meanwhile.
+   */
   private afterCreate(results: CreateResult[]): void {
     const created = results.some((r) => r.ok && r.outcome === "created");
     this.afterWrite(created);
-    if (created) this.ctx.waitUntil(this.runHintJobs());
+    if (created) this.scheduleAlarm(Date.now() + HINT_DELAY_MS);
   }
 
   /** Whether the desk was closed for its unit's deletion. */
