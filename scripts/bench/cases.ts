@@ -26,6 +26,7 @@ import {
   percentile,
   withBenchStack,
 } from "../lib/bench-stack";
+import { connectProfiler, type FunctionTime } from "../lib/cpu-profile";
 import { type CuttableProxy, cuttableProxy } from "../lib/cuttable-proxy";
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -269,10 +270,15 @@ async function main() {
 
     // CPU milliseconds a request, per process, over a closed-loop phase: work as opposed to waiting.
     const cpuPerRequest = new Map<string, Map<string, number>>();
+    // With BENCH_PROFILE=1, also a V8 profile of the Worker's isolate over each closed-loop phase.
+    const profiler = stack.inspectorPort === null ? null : await connectProfiler(stack.inspectorPort);
+    const profiles = new Map<string, { self: FunctionTime[]; inclusive: FunctionTime[]; totalMs: number }>();
     const measuringCpu = async <T>(label: string, requests: number, run: () => Promise<T>) => {
+      await profiler?.start();
       const before = cpuByProcess();
       const result = await run();
       const after = cpuByProcess();
+      if (profiler) profiles.set(label, await profiler.stop());
       const per = new Map<string, number>();
       for (const [name, seconds] of after)
         per.set(name, ((seconds - (before.get(name) ?? 0)) * 1000) / requests);
@@ -507,6 +513,20 @@ async function main() {
         "  ceiling CPU / create CPU",
         `${(cpuOf("ceiling") / cpuOf("create (closed loop)")).toFixed(2)} (the most creation / ceiling can reach while the machine's CPUs are the bound)`,
       );
+    for (const [label, profile] of profiles) {
+      const rows = (list: FunctionTime[], n: number) =>
+        list
+          .slice(0, n)
+          .map(
+            (t) =>
+              `    ${(t.share * 100).toFixed(1).padStart(5)} %  ${t.ms.toFixed(0).padStart(6)} ms  ${t.fn}`,
+          )
+          .join("\n");
+      console.log(`\nWorker isolate profile, ${label}: ${profile.totalMs.toFixed(0)} ms sampled`);
+      console.log(`  self time:\n${rows(profile.self, 25)}`);
+      console.log(`  inclusive time:\n${rows(profile.inclusive, 60)}`);
+    }
+    profiler?.close();
     console.log("\nnon-2xx responses by phase, status and problem type:");
     if (failuresByKind.size === 0) console.log("  none");
     for (const [name, kinds] of failuresByKind)

@@ -88,6 +88,8 @@ export interface BenchStackOptions {
    * outage): called with sqld's loopback address, returns the URL the Worker uses. Ignored with a latency proxy.
    */
   libsqlVia?: (sqld: { host: string; port: number }) => Promise<string>;
+  /** Open workerd's inspector on a free loopback port, for CPU profiles. Default: BENCH_PROFILE=1. */
+  inspector?: boolean;
 }
 
 export interface BenchStack {
@@ -97,6 +99,8 @@ export interface BenchStack {
   sqldUrl: string;
   /** The round-trip latency the Worker's libSQL calls get from the proxy (0: no proxy, LIBSQL_URL is sqld). */
   libsqlLatencyMs: number;
+  /** workerd's inspector port when the stack opened one (`inspector`), else null. */
+  inspectorPort: number | null;
   /** A raw libSQL client on the bench sqld, for arranging data and probing state; closed by `stop`. */
   db: Client;
   vars: BenchVars;
@@ -347,11 +351,14 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       CORS_ORIGINS: "",
     };
     const runtimeErrors = { count: 0, samples: [] as string[], byKind: new Map<string, number>() };
+    const inspectorPort =
+      (options.inspector ?? process.env.BENCH_PROFILE === "1") ? await freeLoopbackPort() : null;
     // The familiar v4 option shape, converted for Miniflare 5.
     mf = new Miniflare(
       convertV4MiniflareOptions({
         host: "127.0.0.1",
         port: 0,
+        ...(inspectorPort === null ? {} : { inspectorPort }),
         handleStructuredLogs(log) {
           if (log.level !== "error") return;
           if (runtimeErrors.count++ < 3) runtimeErrors.samples.push(log.message.slice(0, 300));
@@ -379,6 +386,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       url,
       sqldUrl: sqld.url,
       libsqlLatencyMs,
+      inspectorPort,
       db,
       vars,
       runtimeErrors,
@@ -613,4 +621,14 @@ export function cpuByProcess(): Map<string, number> {
     out.set(name, (out.get(name) ?? 0) + p.cpu);
   }
   return out;
+}
+
+/** A loopback TCP port free at the time of asking. */
+async function freeLoopbackPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no loopback port");
+  return address.port;
 }

@@ -163,6 +163,8 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   private rulesRetryAt = 0;
   private refreshingRules: Promise<void> | null = null;
   private hinting: Promise<void> | null = null;
+  /** Village-wide hints are due to be computed when this settles (see `afterCreate`). */
+  private hintsDue: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
@@ -692,14 +694,21 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   }
 
   /**
-   * After reports: flush as after any write, and compute village-wide hints on the alarm a moment later. The
-   * delay lets the projection take in the reports of the last second (a duplicate is usually reported by
-   * several people at once, from other grids) and makes one libSQL read of the reports a desk takes meanwhile.
+   * After reports: flush as after any write, and compute village-wide hints a moment later. The delay lets
+   * the projection take in the reports of the last second (a duplicate is usually reported by several people
+   * at once, from other grids) and makes one libSQL read of the reports a desk takes meanwhile. A timer, not
+   * the storage alarm, which would cost a write and a run of every alarm step per report; if the desk is
+   * evicted first, the jobs wait in `hint_jobs` for the safety-net alarm `afterWrite` set.
    */
   private afterCreate(results: CreateResult[]): void {
     const created = results.some((r) => r.ok && r.outcome === "created");
     this.afterWrite(created);
-    if (created) this.scheduleAlarm(Date.now() + HINT_DELAY_MS);
+    if (!created || this.hintsDue) return;
+    this.hintsDue = new Promise<void>((resolve) => setTimeout(resolve, HINT_DELAY_MS)).then(() => {
+      this.hintsDue = null;
+      return this.runHintJobs();
+    });
+    this.ctx.waitUntil(this.hintsDue);
   }
 
   /** Whether the desk was closed for its unit's deletion. */
