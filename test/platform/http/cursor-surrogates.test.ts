@@ -1,5 +1,7 @@
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { levelsForRole, ROLES, type Role } from "../../../src/domain/roles";
+import { publishDueBulletins } from "../../../src/services/bulletins";
 import { call, makeTree, makeUser, type TestTree, type TestUnit, type TestUser } from "../../support/helpers";
 import { household } from "../../support/household-fixtures";
 import { signUp } from "../../support/resident-accounts";
@@ -93,12 +95,29 @@ function sample(p: Parameter): string {
   throw new Error(`no sample for required query parameter ${p.name}`);
 }
 
+/** A value for a path parameter other than an id: the first of its enum, or last week's Monday (China time). */
+function pathSample(p: Parameter): string {
+  if (p.schema?.enum?.length) return p.schema.enum[0]!;
+  if (p.name === "from") {
+    // China time (UTC+8), as the bulletins' weeks are.
+    const monday = new Date(Date.now() + 8 * 3600_000);
+    monday.setUTCDate(monday.getUTCDate() - ((monday.getUTCDay() + 6) % 7) - 7);
+    return monday.toISOString().slice(0, 10);
+  }
+  throw new Error(`no sample for path parameter ${p.name}`);
+}
+
 /** The URL of a list endpoint with its path parameters and required query parameters filled in. */
 async function urlOf(endpoint: ListEndpoint, user: TestUser): Promise<string> {
   const admin = await userFor({ "x-roles": ["admin"] });
   let path = endpoint.path;
   for (const p of endpoint.operation.parameters ?? []) {
     if (p.in !== "path") continue;
+    // A path parameter that is not an id (a bulletin's kind and period) takes a sample of its schema.
+    if (p.name !== "id") {
+      path = path.replace(`{${p.name}}`, pathSample(p));
+      continue;
+    }
     const collection = path.split("/")[2]!;
     const id =
       collection === "units"
@@ -117,6 +136,8 @@ async function urlOf(endpoint: ListEndpoint, user: TestUser): Promise<string> {
 
 beforeAll(async () => {
   tree = await makeTree();
+  // Last week's bulletin of the town, so that its versions can be listed.
+  expect(await publishDueBulletins(env, Date.now(), { scopePath: tree.town.path, kinds: ["week"] })).toBe(1);
   const doc = (await call("/openapi.json")).body as { paths: Record<string, { get?: Operation }> };
   endpoints = Object.entries(doc.paths)
     .filter(([, item]) => item.get?.parameters?.some((p) => p.in === "query" && p.name === "cursor"))
