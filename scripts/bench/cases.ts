@@ -26,7 +26,7 @@ import {
   percentile,
   withBenchStack,
 } from "../lib/bench-stack";
-import { connectProfiler, type FunctionTime } from "../lib/cpu-profile";
+import { connectProfiler, type FunctionTime, type ProfileTimes } from "../lib/cpu-profile";
 import { type CuttableProxy, cuttableProxy } from "../lib/cuttable-proxy";
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -272,7 +272,7 @@ async function main() {
     const cpuPerRequest = new Map<string, Map<string, number>>();
     // With BENCH_PROFILE=1, also a V8 profile of the Worker's isolate over each closed-loop phase.
     const profiler = stack.inspectorPort === null ? null : await connectProfiler(stack.inspectorPort);
-    const profiles = new Map<string, { self: FunctionTime[]; inclusive: FunctionTime[]; totalMs: number }>();
+    const profiles = new Map<string, ProfileTimes>();
     const measuringCpu = async <T>(label: string, requests: number, run: () => Promise<T>) => {
       await profiler?.start();
       const before = cpuByProcess();
@@ -525,6 +525,7 @@ async function main() {
       console.log(`\nWorker isolate profile, ${label}: ${profile.totalMs.toFixed(0)} ms sampled`);
       console.log(`  self time:\n${rows(profile.self, 25)}`);
       console.log(`  inclusive time:\n${rows(profile.inclusive, 60)}`);
+      console.log(`  native calls by their caller:\n${rows(profile.nativeByCaller, 25)}`);
     }
     profiler?.close();
     console.log("\nnon-2xx responses by phase, status and problem type:");

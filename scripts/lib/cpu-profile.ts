@@ -21,6 +21,15 @@ export interface FunctionTime {
   share: number;
 }
 
+/** What a profile says: self and inclusive time per function, and native calls' self time by their JS caller. */
+export interface ProfileTimes {
+  self: FunctionTime[];
+  inclusive: FunctionTime[];
+  /** Self time of native functions (`exec`: Durable Object SQLite) charged to the JS function that called them. */
+  nativeByCaller: FunctionTime[];
+  totalMs: number;
+}
+
 /** A connection to one inspector target that can start and stop the V8 sampling profiler. */
 export interface CpuProfiler {
   start(): Promise<void>;
@@ -28,7 +37,7 @@ export interface CpuProfiler {
    * Stops and returns, per function, its self time and its inclusive time (itself and what it called), in ms
    * and as a share of the samples, each list biggest first.
    */
-  stop(): Promise<{ self: FunctionTime[]; inclusive: FunctionTime[]; totalMs: number }>;
+  stop(): Promise<ProfileTimes>;
   close(): void;
 }
 
@@ -74,7 +83,7 @@ export async function connectProfiler(port: number, worker = "grid321"): Promise
 }
 
 /** Self and inclusive time per function (name and bundle line), from a V8 CPU profile. */
-function times(profile: Profile): { self: FunctionTime[]; inclusive: FunctionTime[]; totalMs: number } {
+function times(profile: Profile): ProfileTimes {
   const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -85,6 +94,7 @@ function times(profile: Profile): { self: FunctionTime[]; inclusive: FunctionTim
   };
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
+  const nativeByCaller = new Map<string, number>();
   let total = 0;
   profile.samples.forEach((nodeId, i) => {
     const node = byNode.get(nodeId);
@@ -92,6 +102,12 @@ function times(profile: Profile): { self: FunctionTime[]; inclusive: FunctionTim
     if (!node) return;
     total += dt;
     self.set(nameOf(node), (self.get(nameOf(node)) ?? 0) + dt);
+    if (!node.callFrame.url && /^[a-zA-Z]/.test(node.callFrame.functionName)) {
+      let caller = parent.get(nodeId);
+      while (caller !== undefined && !byNode.get(caller)?.callFrame.url) caller = parent.get(caller);
+      const by = `${node.callFrame.functionName} ← ${caller === undefined ? "?" : nameOf(byNode.get(caller)!)}`;
+      nativeByCaller.set(by, (nativeByCaller.get(by) ?? 0) + dt);
+    }
     const onStack = new Set<string>();
     for (let id: number | undefined = nodeId; id !== undefined; id = parent.get(id)) {
       const n = byNode.get(id);
@@ -101,5 +117,10 @@ function times(profile: Profile): { self: FunctionTime[]; inclusive: FunctionTim
   });
   const list = (m: Map<string, number>) =>
     [...m].map(([fn, ms]) => ({ fn, ms, share: total ? ms / total : 0 })).sort((a, b) => b.ms - a.ms);
-  return { self: list(self), inclusive: list(inclusive), totalMs: total };
+  return {
+    self: list(self),
+    inclusive: list(inclusive),
+    nativeByCaller: list(nativeByCaller),
+    totalMs: total,
+  };
 }
