@@ -41,6 +41,7 @@ import type { GridRef } from "../gen/full-households";
 import { generateAuditKey, generateJwtPrivateJwk, generatePiiKey } from "./dev-keys";
 import { migrate } from "./migrate";
 import { startSqld } from "./sqld";
+import { openSqliteFile, type SqliteFile } from "./sqlite-file";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -90,6 +91,13 @@ export interface BenchStackOptions {
   libsqlVia?: (sqld: { host: string; port: number }) => Promise<string>;
   /** Open workerd's inspector on a free loopback port, for CPU profiles. Default: BENCH_PROFILE=1. */
   inspector?: boolean;
+  /**
+   * Loads the database offline before sqld serves it: called with a client on the plain SQLite file sqld will
+   * open (`<db-path>/dbs/default/data`, through `node:sqlite`, scripts/lib/sqlite-file.ts), already migrated by
+   * the same `migrate`; the file is checkpointed and closed before sqld starts on it. For bulk data that sqld's
+   * replication log would have to carry page by page (see BENCHMARKS.md, "Figures and bulletins").
+   */
+  prepareDatabase?: (db: Client, file: SqliteFile) => Promise<void>;
 }
 
 export interface BenchStack {
@@ -115,6 +123,8 @@ export interface BenchStack {
   tokenFor(principal: Omit<Principal, "username"> & { username?: string }): Promise<string>;
   /** Disposes Miniflare, stops sqld and removes both directories. Safe to call more than once. */
   stop(): Promise<void>;
+  /** sqld's directory of the database (`<db-path>/dbs/default`: data, wallog, snapshots, to_compact). */
+  sqldDatabaseDir: string;
 }
 
 /** What an error log line is about, for counting: its JSON `kind`, else its `error`'s first line, else its start. */
@@ -284,15 +294,56 @@ export async function startLatencyProxy(
  * relayed Ctrl-C, and SIGKILL runs nothing), so a tiny detached shell polls this process once a second
  * and, once it is gone, stops that one sqld by pid and removes the run's directories. `stop()` ends it first.
  */
-function startReaper(sqldPid: number, dirs: string[]): ChildProcess {
+function startReaper(sqldPid: number | null, dirs: string[]): ChildProcess {
+  // Without a sqld yet (an offline load before it starts) the reaper only removes the directories.
   const script =
-    'while kill -0 "$1" 2>/dev/null; do sleep 1; done; kill "$2" 2>/dev/null; sleep 2; kill -9 "$2" 2>/dev/null; shift 2; rm -rf "$@"';
-  const reaper = spawn("sh", ["-c", script, "bench-reaper", String(process.pid), String(sqldPid), ...dirs], {
-    detached: true,
-    stdio: "ignore",
-  });
+    'while kill -0 "$1" 2>/dev/null; do sleep 1; done; if [ "$2" != none ]; then kill "$2" 2>/dev/null; sleep 2; kill -9 "$2" 2>/dev/null; fi; shift 2; rm -rf "$@"';
+  const reaper = spawn(
+    "sh",
+    ["-c", script, "bench-reaper", String(process.pid), String(sqldPid ?? "none"), ...dirs],
+    {
+      detached: true,
+      stdio: "ignore",
+    },
+  );
   reaper.unref();
   return reaper;
+}
+
+/**
+ * Has sqld create its (empty) database in `dbPath` and stop cleanly, then opens that file offline, migrates it
+ * and hands it to `prepare`, then checkpoints and closes it. Started again on it, sqld finds a clean, empty
+ * replication log and serves the loaded file as it is; sqld started on a loaded file without a log would
+ * first copy every page into a new log and compact that into a snapshot, two more copies of a
+ * multi-gigabyte file. The log then does not hold the loaded pages, which only a replica would read.
+ */
+async function prepareOffline(
+  dbPath: string,
+  prepare: NonNullable<BenchStackOptions["prepareDatabase"]>,
+  reap: (sqldPid: number | null) => void,
+): Promise<string> {
+  const init = await startSqld({ dbPath });
+  reap(init.process.pid!);
+  await init.stop();
+  reap(null);
+  const dir = join(dbPath, "dbs", "default");
+  if (
+    !existsSync(join(dir, "data")) ||
+    !existsSync(join(dir, "wallog")) ||
+    existsSync(join(dir, ".sentinel"))
+  )
+    throw new Error(`sqld did not leave a clean empty database in ${dir}`);
+  const file = openSqliteFile(join(dir, "data"));
+  try {
+    await migrate(file.client);
+    await prepare(file.client, file);
+    // sqld runs its databases in WAL mode; the file is handed over in it, with its WAL checkpointed away.
+    file.sqlite.exec("PRAGMA journal_mode = WAL");
+    file.sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  } finally {
+    file.close();
+  }
+  return dir;
 }
 
 /**
@@ -325,6 +376,13 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
 
   try {
     const workerOptions = workerOptionsFromWranglerToml(options.consumers ?? []);
+    if (options.prepareDatabase) {
+      await prepareOffline(join(dataDir, "db"), options.prepareDatabase, (pid) => {
+        reaper?.kill();
+        reaper = startReaper(pid, [dataDir, bundleDir]);
+      });
+      reaper?.kill();
+    }
     // Benches measure sqld with its own connection limit, as BENCHMARKS.md's figures were taken.
     sqld = await startSqld({ dbPath: join(dataDir, "db"), maxConcurrentConnections: 128 });
     reaper = startReaper(sqld.process.pid!, [dataDir, bundleDir]);
@@ -400,6 +458,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
           username: principal.username ?? principal.userId,
         }),
       stop,
+      sqldDatabaseDir: join(dataDir, "db", "dbs", "default"),
     };
   } catch (error) {
     await stop();

@@ -302,10 +302,12 @@ const COUNTER_SQL: Record<RollupCounter, string> = (() => {
  * path range `[?3, ?4)`. `ev` gives each counted event the facts `RollupTracker` follows (the responsible
  * level after the last accept by a unit or hand-over before it, whether an overdue step came before it),
  * `base` sums them per owning unit, and `anc` splits each owning path into its units so every ancestor gets
- * the sums of its subtree. Raw SQL: a grouped insert over a recursive split no query builder spells.
+ * the sums of its subtree. Raw SQL: a grouped insert over a recursive split no query builder spells. `ev` is
+ * MATERIALIZED so each event's facts are computed once: inlined, SQLite copies the level subquery and the
+ * bucket's date arithmetic into every aggregate that names them (six and thirty of them).
  */
 const SET_BASED_ROLLUP_SQL = `INSERT INTO case_rollups (unit_id, day, type, severity, ${ROLLUP_COUNTERS.join(", ")})
-WITH ev AS (
+WITH ev AS MATERIALIZED (
   SELECT c.owning_unit_path AS path, date(e.at, '+8 hours') AS day, c.type AS type, c.severity AS severity,
     e.type AS et,
     CASE WHEN e.type IN ('accepted', 'resolved') THEN ${bucketSql(
