@@ -66,14 +66,19 @@ export interface OpenCaseLine {
   createdAt: string;
 }
 
-/** The oldest open cases of a subtree. Raw SQL: the index range on (owning path, created) with a state filter. */
+/** `OPEN_STATES` as the SQL list the partial index `cases_open_age_idx` is defined with. */
+const OPEN_STATES_SQL = `(${OPEN_STATES.map((state) => `'${state}'`).join(", ")})`;
+
+/** The oldest open cases of a subtree, oldest first. */
 export async function oldestOpenCases(db: Db, path: string, limit: number): Promise<OpenCaseLine[]> {
   const [lo, hi] = subtreeRange(path);
+  // Raw SQL: the partial index of open cases by age (0662) is named, and its WHERE written out as literals,
+  // which SQLite needs to use a partial index; the walk stops after `limit` cases inside the subtree.
   const res = await db.$client.execute({
-    sql: `SELECT id, title, type, state, owning_unit_id, created_at FROM cases
-          WHERE owning_unit_path >= ? AND owning_unit_path < ? AND state IN (${OPEN_STATES.map(() => "?").join(",")})
+    sql: `SELECT id, title, type, state, owning_unit_id, created_at FROM cases INDEXED BY cases_open_age_idx
+          WHERE state IN ${OPEN_STATES_SQL} AND owning_unit_path >= ? AND owning_unit_path < ?
           ORDER BY created_at, id LIMIT ?`,
-    args: [lo, hi, ...OPEN_STATES, limit],
+    args: [lo, hi, limit],
   });
   return res.rows.map((r) => ({
     caseId: String(r.id),

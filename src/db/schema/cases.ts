@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /**
@@ -45,6 +46,10 @@ export const cases = sqliteTable(
     // Duplicate hints: same village and type, then a latitude band of ±200 m (a range scan, not the village).
     index("cases_village_type_lat_idx").on(t.villageId, t.type, t.lat),
     index("cases_created_idx").on(t.createdAt, t.id),
+    // Partial, open cases only (migrations/0662_cases_open_age_index.sql): the oldest open cases of a subtree.
+    index("cases_open_age_idx")
+      .on(t.createdAt, t.id, t.owningUnitPath)
+      .where(sql`state IN ('reported', 'accepted', 'dispatched', 'in_progress', 'reopened')`),
   ],
 );
 
