@@ -1,5 +1,8 @@
 /** The levels of the administrative tree, top down. A village is also the level-1 grid. */
 export const UNIT_LEVELS = ["city", "county", "town", "village", "grid"] as const;
+
+/** The levels whose units have a GridDesk of their own: cases are owned at these levels. */
+export const DESK_LEVELS = ["village", "grid"] as const satisfies readonly (typeof UNIT_LEVELS)[number][];
 export type UnitLevel = (typeof UNIT_LEVELS)[number];
 
 export const UNIT_LEVEL_LABELS: Record<UnitLevel, string> = {

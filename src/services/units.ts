@@ -11,7 +11,14 @@ import {
   updateUnit,
 } from "../db/repos/units";
 import { planUnitImport } from "../domain/unit-import";
-import { checkUnitCode, childPosition, inScope, type UnitLevel, unitPath } from "../domain/units";
+import {
+  checkUnitCode,
+  childPosition,
+  DESK_LEVELS,
+  inScope,
+  type UnitLevel,
+  unitPath,
+} from "../domain/units";
 import { deskOfUnit } from "../durable/grid-desk/address";
 import type { Principal } from "../env";
 import { type AuditEntry, GuardFailed, writeAudited } from "../platform/db/audit";
@@ -93,13 +100,8 @@ export async function createUnit(
     throw error;
   }
   // A new village or grid's desk gets its rules now, not by a libSQL read inside its first report.
-  if (ownsDesk(row.level)) await pushToDesks(env, caller, row.path);
+  if ((DESK_LEVELS as readonly string[]).includes(row.level)) await pushToDesks(env, caller, row.path);
   return row;
-}
-
-/** Whether units of a level have a GridDesk of their own (the levels cases are owned at). */
-function ownsDesk(level: UnitLevel): boolean {
-  return level === "village" || level === "grid";
 }
 
 /** The changes PATCH /v1/units/{id} takes. */

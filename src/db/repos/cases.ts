@@ -25,7 +25,7 @@ import {
   villageOfPath,
 } from "../../domain/case-duplicates";
 import { type CaseRecord, OPEN_STATES, type UnitRef } from "../../domain/case-model";
-import { subtreeRange } from "../../domain/units";
+import { DESK_LEVELS, subtreeRange } from "../../domain/units";
 import { type Db, getDb } from "../../platform/db/client";
 import { containsText } from "../../platform/db/statements";
 import { caseEvents, cases, units } from "../schema";
@@ -237,7 +237,7 @@ export async function owningUnitsBelow(
       and(
         afterPath === null ? gte(units.path, lo) : gt(units.path, afterPath),
         lt(units.path, hi),
-        inArray(units.level, ["village", "grid"]),
+        inArray(units.level, [...DESK_LEVELS]),
       ),
     )
     .orderBy(asc(units.path))
