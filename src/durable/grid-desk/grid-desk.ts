@@ -165,6 +165,14 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   private hinting: Promise<void> | null = null;
   /** Village-wide hints are due to be computed when this settles (see `afterCreate`). */
   private hintsDue: Promise<void> | null = null;
+  /** A report queued village-hint work since the current hint run read its jobs. */
+  private hintJobsAdded = false;
+  /**
+   * What the desk read from its `meta` table, kept in memory (undefined: not read yet). Every write of those
+   * keys goes through this class and drops its copy, so a write in a transaction that rolls back leaves
+   * nothing stale: the next read goes to storage again.
+   */
+  private memo: { owner?: UnitRef | null; rules?: DeskRules | null; closed?: boolean } = {};
 
   constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
@@ -241,6 +249,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
       this.sql.exec(
         "INSERT INTO meta (key, value) VALUES ('closed', '1') ON CONFLICT (key) DO UPDATE SET value = '1'",
       );
+      this.memo.closed = undefined;
       return { ok: true as const };
     });
   }
@@ -248,6 +257,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   /** Opens a closed desk again (its unit's deletion failed after `closeForDeletion`). */
   reopen(): void {
     this.sql.exec("DELETE FROM meta WHERE key = 'closed'");
+    this.memo.closed = undefined;
   }
 
   /** Reports many cases (an offline phone's backlog) in one transaction; one result per item, in order. */
@@ -312,6 +322,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   async poke(): Promise<string | null> {
     try {
       await this.takeDueSteps();
+      this.outbox.requeue(Date.now());
       await this.flush();
     } finally {
       this.alarmAt = null;
@@ -366,10 +377,13 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
 
   /** The unit this desk belongs to, once it has a case (lets reads check scope without the registry). */
   owningUnit(): UnitRef | null {
-    const row = this.sql
-      .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'owning_unit'")
-      .toArray()[0];
-    return row ? (JSON.parse(row.value) as UnitRef) : null;
+    if (this.memo.owner === undefined) {
+      const row = this.sql
+        .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'owning_unit'")
+        .toArray()[0];
+      this.memo.owner = row ? (JSON.parse(row.value) as UnitRef) : null;
+    }
+    return this.memo.owner;
   }
 
   /** Outbox rows not yet sent (operations and tests). */
@@ -395,6 +409,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     this.alarmAt = null;
     try {
       await this.takeDueSteps();
+      this.outbox.requeue(Date.now());
       await this.flush();
       await this.runHintJobs();
     } finally {
@@ -506,6 +521,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
         "INSERT INTO meta (key, value) VALUES ('owning_unit', ?)",
         JSON.stringify(item.owningUnit),
       );
+      this.memo.owner = undefined;
     }
     const duplicates = mergeDuplicateHints(item.duplicates ?? [], this.localHints(decision.record, now));
     const doc = JSON.stringify(decision.record);
@@ -518,7 +534,8 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
       decision.record.createdAt,
       decision.record.updatedAt,
       item.requestHash,
-      JSON.stringify({ record: decision.record, duplicates }),
+      // The first result, as `{ record, duplicates }`: the record's JSON is `doc`, not serialized twice.
+      `{"record":${doc},"duplicates":${JSON.stringify(duplicates)}}`,
       doc,
       decision.record.type,
       lat ?? null,
@@ -526,6 +543,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     );
     if (lat !== undefined && lng !== undefined) {
       this.sql.exec("INSERT OR IGNORE INTO hint_jobs (case_id) VALUES (?)", decision.record.id);
+      this.hintJobsAdded = true;
     }
     this.trackDeadline(decision.record);
     this.record(decision.event, decision.record);
@@ -585,6 +603,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     this.hinting = (async () => {
       try {
         for (;;) {
+          this.hintJobsAdded = false;
           const jobs = this.sql
             .exec<{ case_id: string }>("SELECT case_id FROM hint_jobs LIMIT ?", HINT_BATCH)
             .toArray()
@@ -613,6 +632,8 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
               this.sql.exec("DELETE FROM hint_jobs WHERE case_id = ?", id);
             }
           });
+          // A short batch was the last, unless reports came in while this one waited on libSQL.
+          if (jobs.length < HINT_BATCH && !this.hintJobsAdded) return;
         }
       } catch (error) {
         console.error(JSON.stringify({ kind: "village-hints-failed", error: String(error) }));
@@ -625,10 +646,13 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
 
   /** The rules this desk keeps, or null if it never had any. */
   private cachedRules(): DeskRules | null {
-    const row = this.sql
-      .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'sla_rules'")
-      .toArray()[0];
-    return row ? (JSON.parse(row.value) as DeskRules) : null;
+    if (this.memo.rules === undefined) {
+      const row = this.sql
+        .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'sla_rules'")
+        .toArray()[0];
+      this.memo.rules = row ? (JSON.parse(row.value) as DeskRules) : null;
+    }
+    return this.memo.rules;
   }
 
   private storeRules(book: SlaRulesBook, version: number): void {
@@ -642,6 +666,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
        ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
       JSON.stringify(value),
     );
+    this.memo.rules = undefined;
   }
 
   /**
@@ -713,7 +738,8 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
 
   /** Whether the desk was closed for its unit's deletion. */
   private isClosed(): boolean {
-    return this.sql.exec("SELECT 1 FROM meta WHERE key = 'closed'").toArray().length > 0;
+    this.memo.closed ??= this.sql.exec("SELECT 1 FROM meta WHERE key = 'closed'").toArray().length > 0;
+    return this.memo.closed;
   }
 
   private load(caseId: string): CaseRecord | null {
@@ -808,10 +834,9 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
 
   /** The time the alarm should next fire: the earliest of an outbox retry and the next deadline step. */
   private nextAlarmAt(): number | null {
-    const attempts = this.outbox.attempts();
+    const { attempts, resendAt: resend } = this.outbox.schedule();
     const step = this.nextDeadlineAt();
     // Case events the projection has not confirmed are sent again from their resend time (reconcile.ts).
-    const resend = this.outbox.nextResendAt();
     const deadline = resend === null ? step : step === null ? resend : Math.min(step, resend);
     if (attempts === null) return deadline;
     const retry = Date.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempts, 10));

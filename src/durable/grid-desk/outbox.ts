@@ -1,4 +1,4 @@
-import { fitsOneMessage, messageBytes, queueBatches } from "../../platform/queues/send";
+import { bytesFitOneMessage, jsonBytes, queueBatches } from "../../platform/queues/send";
 
 /** A queue the outbox can send to (the real bindings, or a test double). */
 export type OutboxTarget = Pick<Queue, "sendBatch">;
@@ -66,6 +66,19 @@ export class Outbox {
       .one().n;
   }
 
+  /**
+   * What the desk's alarm needs, in one read: the most attempts any unsent row has had (null if none is
+   * unsent, for the retry backoff) and when the earliest unconfirmed case event is due again (or null).
+   */
+  schedule(): { attempts: number | null; resendAt: number | null } {
+    return this.storage.sql
+      .exec<{ attempts: number | null; resendAt: number | null }>(
+        `SELECT (SELECT max(attempts) FROM outbox WHERE sent_at IS NULL) AS attempts,
+                (SELECT min(resend_at) FROM outbox WHERE sent_at IS NOT NULL) AS resendAt`,
+      )
+      .one();
+  }
+
   /** When the earliest sent, unconfirmed case event is due to be sent again (epoch ms), or null. */
   nextResendAt(): number | null {
     return this.storage.sql
@@ -102,16 +115,6 @@ export class Outbox {
     return this.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM dead_outbox").one().n;
   }
 
-  /** The most attempts any pending row has had (null if none is pending), for the retry backoff. */
-  attempts(): number | null {
-    const row = this.storage.sql
-      .exec<{ n: number; attempts: number | null }>(
-        "SELECT count(*) AS n, max(attempts) AS attempts FROM outbox WHERE sent_at IS NULL",
-      )
-      .one();
-    return row.n === 0 ? null : (row.attempts ?? 0);
-  }
-
   /**
    * Queues a message; call it inside the transaction that writes what the message announces. A case event
    * passes its `dseq`: its row is then kept until the projection confirms it.
@@ -126,12 +129,12 @@ export class Outbox {
   }
 
   /**
-   * Sends every unsent row, oldest first, one queue's run at a time: first making due again the case events
-   * whose confirmation is overdue. A failed send counts an attempt on its rows and throws (the alarm retries
-   * with backoff).
+   * Sends every unsent row, oldest first, one queue's run at a time, until a round finds fewer rows than it
+   * could take (rows added meanwhile are the caller's next round: the desk flushes again after every write).
+   * A failed send counts an attempt on its rows and throws (the alarm retries with backoff). Case events
+   * whose confirmation is overdue are made due first by `requeue` (the alarm, the reconciler).
    */
   async send(): Promise<void> {
-    this.requeue(Date.now());
     for (;;) {
       const rows = this.storage.sql
         .exec<OutboxRow>(
@@ -139,23 +142,25 @@ export class Outbox {
           ROWS_PER_ROUND,
         )
         .toArray();
-      if (rows.length === 0) return;
       for (const run of runsByQueue(rows)) await this.sendRun(run);
+      if (rows.length < ROWS_PER_ROUND) return;
     }
   }
 
   private async sendRun(run: OutboxRow[]): Promise<void> {
-    const sendable: Array<{ id: number; body: unknown; dseq: number | null }> = [];
+    const sendable: Array<{ id: number; body: unknown; bytes: number; dseq: number | null }> = [];
     for (const row of run) {
-      const body: unknown = JSON.parse(row.body);
-      if (fitsOneMessage(body)) sendable.push({ id: row.id, body, dseq: row.dseq });
-      else this.setAside(row, messageBytes(body));
+      // The stored JSON is what the queue carries: its size is counted once, from the text.
+      const bytes = jsonBytes(row.body);
+      if (bytesFitOneMessage(bytes)) {
+        sendable.push({ id: row.id, body: JSON.parse(row.body), bytes, dseq: row.dseq });
+      } else this.setAside(row, bytes);
     }
     if (sendable.length === 0) return;
     const queue = run[0]!.queue;
     const target = this.targets()[queue];
     let next = 0;
-    for (const batch of queueBatches(sendable.map((s) => s.body))) {
+    for (const batch of queueBatches(sendable, (s) => s.bytes).map((b) => b.map((s) => s.body))) {
       const sent = sendable.slice(next, next + batch.length);
       const ids = sent.map((s) => s.id);
       next += batch.length;

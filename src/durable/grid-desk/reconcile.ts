@@ -52,10 +52,16 @@ export function nextDeskSeq(sql: SqlStorage): number {
  */
 export function confirmProjected(storage: DurableObjectStorage, outbox: Outbox, dseq: number): number {
   return storage.transactionSync(() => {
-    const confirmed = Math.max(
-      metaNumber(storage.sql, "confirmed_dseq"),
-      Math.min(dseq, metaNumber(storage.sql, "last_dseq")),
-    );
+    const held = storage.sql
+      .exec<{ confirmed: string | null; last: string | null }>(
+        `SELECT (SELECT value FROM meta WHERE key = 'confirmed_dseq') AS confirmed,
+                (SELECT value FROM meta WHERE key = 'last_dseq') AS last`,
+      )
+      .one();
+    const before = Number(held.confirmed ?? 0);
+    const confirmed = Math.max(before, Math.min(dseq, Number(held.last ?? 0)));
+    // Nothing new: rows up to `before` went with the confirmation that set it (later rows have higher dseq).
+    if (confirmed === before) return confirmed;
     storage.sql.exec(
       `INSERT INTO meta (key, value) VALUES ('confirmed_dseq', ?)
        ON CONFLICT (key) DO UPDATE SET value = excluded.value`,

@@ -25,9 +25,19 @@ export function messageBytes(body: unknown): number {
   return encoder.encode(JSON.stringify(body)).byteLength;
 }
 
+/** The UTF-8 size of a message body already serialized as JSON. */
+export function jsonBytes(json: string): number {
+  return encoder.encode(json).byteLength;
+}
+
 /** Whether a message body fits in one queue message. */
 export function fitsOneMessage(body: unknown): boolean {
-  return messageBytes(body) <= MESSAGE_BUDGET;
+  return bytesFitOneMessage(messageBytes(body));
+}
+
+/** Whether a message body of this many bytes fits in one queue message. */
+export function bytesFitOneMessage(bytes: number): boolean {
+  return bytes <= MESSAGE_BUDGET;
 }
 
 /**
@@ -62,17 +72,17 @@ export class MessageTooLarge extends Error {
 /**
  * Splits message bodies into `sendBatch` calls of at most 100 messages and 256 KB each (counted in UTF-8
  * bytes), preserving order. Throws `MessageTooLarge` (before sending anything) if one body alone is over
- * 128 KB.
+ * 128 KB. `sizeOf` gives a body's size when the caller already knows it (default: `messageBytes`).
  *
  * @example
  * for (const chunk of queueBatches(bodies)) await queue.sendBatch(chunk.map((body) => ({ body })));
  */
-export function queueBatches<T>(bodies: readonly T[]): T[][] {
+export function queueBatches<T>(bodies: readonly T[], sizeOf: (body: T) => number = messageBytes): T[][] {
   const batches: T[][] = [];
   let current: T[] = [];
   let bytes = 0;
   bodies.forEach((body, index) => {
-    const size = messageBytes(body);
+    const size = sizeOf(body);
     if (size > MESSAGE_BUDGET) throw new MessageTooLarge(index, size);
     if (current.length && (current.length >= QUEUE_LIMITS.batchMessages || bytes + size > BATCH_BUDGET)) {
       batches.push(current);
