@@ -18,6 +18,7 @@ type OutboxRow = {
   queue: string;
   body: string;
   dseq: number | null;
+  resends: number;
 };
 
 /**
@@ -138,7 +139,7 @@ export class Outbox {
     for (;;) {
       const rows = this.storage.sql
         .exec<OutboxRow>(
-          "SELECT id, queue, body, dseq FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?",
+          "SELECT id, queue, body, dseq, resends FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?",
           ROWS_PER_ROUND,
         )
         .toArray();
@@ -148,12 +149,24 @@ export class Outbox {
   }
 
   private async sendRun(run: OutboxRow[]): Promise<void> {
-    const sendable: Array<{ id: number; body: unknown; bytes: number; dseq: number | null }> = [];
+    const sendable: Array<{
+      id: number;
+      body: unknown;
+      bytes: number;
+      dseq: number | null;
+      resends: number;
+    }> = [];
     for (const row of run) {
       // The stored JSON is what the queue carries: its size is counted once, from the text.
       const bytes = jsonBytes(row.body);
       if (bytesFitOneMessage(bytes)) {
-        sendable.push({ id: row.id, body: JSON.parse(row.body), bytes, dseq: row.dseq });
+        sendable.push({
+          id: row.id,
+          body: JSON.parse(row.body),
+          bytes,
+          dseq: row.dseq,
+          resends: row.resends,
+        });
       } else this.setAside(row, bytes);
     }
     if (sendable.length === 0) return;
@@ -178,28 +191,24 @@ export class Outbox {
     }
   }
 
-  /** Deletes rows without a `dseq`; marks case events sent, to be sent again from `resend_at` unless confirmed. */
-  private markSent(sent: ReadonlyArray<{ id: number; dseq: number | null }>): void {
-    const done = sent.filter((s) => s.dseq === null).map((s) => s.id);
-    const kept = sent.filter((s) => s.dseq !== null).map((s) => s.id);
-    if (done.length) {
+  /**
+   * Deletes rows without a `dseq`; marks case events sent, to be sent again from `resend_at` unless confirmed.
+   * The wait doubles with every resend, up to `RESEND_MAX_MS`. One short statement a row: a desk prepares
+   * each statement for itself, and a flush usually carries a row or two.
+   */
+  private markSent(sent: ReadonlyArray<{ id: number; dseq: number | null; resends: number }>): void {
+    const now = Date.now();
+    for (const row of sent) {
+      if (row.dseq === null) {
+        this.storage.sql.exec("DELETE FROM outbox WHERE id = ?", row.id);
+        continue;
+      }
+      const wait = Math.min(RESEND_MAX_MS, this.resendAfterMs * 2 ** Math.min(row.resends, 10));
       this.storage.sql.exec(
-        "DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?))",
-        JSON.stringify(done),
-      );
-    }
-    if (kept.length) {
-      const now = Date.now();
-      // The wait doubles with every resend (a shift: SQLite has no pow), capped at RESEND_MAX_MS. Ids go in
-      // as one JSON array: a Durable Object's SQLite binds at most 100 parameters, and a batch holds 100 rows.
-      this.storage.sql.exec(
-        `UPDATE outbox SET sent_at = ?, resend_at = ? + min(?, ? * (1 << min(resends, 10)))
-         WHERE id IN (SELECT value FROM json_each(?))`,
+        "UPDATE outbox SET sent_at = ?, resend_at = ? WHERE id = ?",
         now,
-        now,
-        RESEND_MAX_MS,
-        this.resendAfterMs,
-        JSON.stringify(kept),
+        now + wait,
+        row.id,
       );
     }
   }
