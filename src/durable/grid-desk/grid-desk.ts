@@ -26,6 +26,7 @@ import type {
   CaseEventMessage,
   CaseRecord,
   CaseState,
+  CaseType,
   NewCase,
   UnitRef,
 } from "../../domain/case-model";
@@ -606,16 +607,27 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
       try {
         for (;;) {
           this.hintJobsAdded = false;
-          const jobs = this.sql
-            .exec<{ case_id: string }>("SELECT case_id FROM hint_jobs LIMIT ?", HINT_BATCH)
-            .toArray()
-            .map((j) => j.case_id);
-          if (jobs.length === 0) return;
-          const reports = jobs.flatMap((id) => {
-            const record = this.load(id);
-            const report = record && reportOf(record);
-            return report ? [report] : [];
-          });
+          // The jobs with what the hint rule needs of their cases, in one read (no case documents parsed).
+          const rows = this.sql
+            .exec<{
+              id: string;
+              type: CaseType | null;
+              path: string | null;
+              lat: number | null;
+              lng: number | null;
+            }>(
+              `SELECT j.case_id AS id, c.type, json_extract(c.doc, '$.owningUnit.path') AS path, c.lat, c.lng
+               FROM hint_jobs j LEFT JOIN cases c ON c.id = j.case_id LIMIT ?`,
+              HINT_BATCH,
+            )
+            .toArray();
+          if (rows.length === 0) return;
+          const jobs = rows.map((r) => r.id);
+          const reports = rows.flatMap(({ id, type, path, lat, lng }): DuplicateReport[] =>
+            type && path && lat !== null && lng !== null
+              ? [{ id, type, owningUnitPath: path, lat, lng }]
+              : [],
+          );
           const now = this.clock();
           const found = reports.length ? await villageDuplicateHints(this.env, reports, now) : new Map();
           const at = new Date(now).toISOString();
