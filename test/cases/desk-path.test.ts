@@ -1,11 +1,11 @@
-import { createExecutionContext } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src";
 import { deskKeyOfCaseId, isKeyedCaseId } from "../../src/domain/case-id";
 import type { NewCase } from "../../src/domain/case-model";
 import { legacyDeskOf } from "../../src/durable/grid-desk/address";
-import type { DeskRules } from "../../src/durable/grid-desk/grid-desk";
+import type { DeskRules, GridDesk } from "../../src/durable/grid-desk/grid-desk";
 import { deskRulesChanged } from "../../src/queues/desk-rules";
 import {
   caseIdOf,
@@ -328,6 +328,43 @@ describe("the rules a desk needs live in the desk", () => {
     );
     expect(fresh.status).toBe(503);
     expect(fresh.headers.get("retry-after")).toBe("1");
+  });
+});
+
+describe("the desk's alarm", () => {
+  it("once its events are confirmed and its hints computed, waits for the next deadline step instead of the write's safety net", async () => {
+    const w = await makeWorld();
+    const before = Date.now();
+    const created = await report(w.gridWorker);
+    const desk = deskOf(w.tree.grid.id);
+    const state = () =>
+      runInDurableObject(desk, async (d: GridDesk, s) => ({
+        projection: d.projectionState(),
+        hintJobs: s.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM hint_jobs").one().n,
+        nextStep: s.storage.sql.exec<{ at: number | null }>("SELECT min(next_at) AS at FROM deadlines").one()
+          .at,
+        alarm: await s.storage.getAlarm(),
+      }));
+    // Right after the write, the safety net (30 s) backs up the outbox.
+    const early = await state();
+    expect(early.alarm).not.toBeNull();
+    expect(early.alarm!).toBeLessThanOrEqual(before + 31_000 + 5_000);
+    await projected(created.id as string, 1);
+    await until(async () => {
+      const s = await state();
+      return (
+        s.projection.unconfirmed === 0 &&
+        s.projection.unsent === 0 &&
+        s.hintJobs === 0 &&
+        s.alarm !== early.alarm
+      );
+    });
+    const settled = await state();
+    expect(settled.projection.confirmedDseq).toBe(settled.projection.lastDseq);
+    expect(settled.nextStep).not.toBeNull();
+    // The case's first deadline step (default policy: hours away), not a wake-up that finds nothing to do.
+    expect(settled.alarm).toBe(settled.nextStep);
+    expect(settled.alarm!).toBeGreaterThan(Date.now() + 10 * 60_000);
   });
 });
 

@@ -653,6 +653,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
         console.error(JSON.stringify({ kind: "village-hints-failed", error: String(error) }));
       } finally {
         this.hinting = null;
+        this.settleAlarm();
       }
     })();
     return this.hinting;
@@ -878,7 +879,26 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
    * it committed): their outbox rows are dropped and no longer sent again. Returns the confirmed `dseq`.
    */
   confirmProjected(dseq: number): number {
-    return confirmProjected(this.ctx.storage, this.outbox, dseq);
+    const confirmed = confirmProjected(this.ctx.storage, this.outbox, dseq);
+    this.settleAlarm();
+    return confirmed;
+  }
+
+  /**
+   * Moves the alarm later once only deadline steps need it: no outbox row left to send or to confirm, no
+   * village-hint job, no flush or hint run under way. The safety net armed at every write then does not wake
+   * an idle desk (a new instance, its storage opened again) only to find nothing to do: the alarm waits for
+   * the next deadline step, or is deleted when there is none.
+   */
+  private settleAlarm(): void {
+    if (this.alarmAt === null || this.flushing || this.hinting || this.hintsDue) return;
+    const { attempts, resendAt } = this.outbox.schedule();
+    if (attempts !== null || resendAt !== null || this.pendingHintJobs()) return;
+    const step = this.nextDeadlineAt();
+    if (step !== null && step <= this.alarmAt) return;
+    this.alarmAt = step;
+    if (step === null) void this.ctx.storage.deleteAlarm();
+    else void this.ctx.storage.setAlarm(step);
   }
 
   /**
