@@ -122,9 +122,6 @@ const HINT_DELAY_MS = 1_500;
 
 const OPEN: ReadonlySet<CaseState> = new Set(OPEN_STATES);
 
-/** Whether a report transaction created a case (and so wrote outbox rows to back up with the alarm). */
-const anyCreated = (results: readonly CreateResult[]) => results.some((r) => r.ok && r.outcome === "created");
-
 const fail = (
   status: DeskFailure["status"],
   code: string,
@@ -195,9 +192,9 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   create(item: CreateInput, actor: Actor, sla?: SlaRulesBook | null): CreateResult {
     const now = this.nowIso();
     const book = this.withCachedRules(sla);
-    const [result] = this.writeTxn(() => [this.createOne(item, actor, now, book)], anyCreated);
-    this.afterCreate([result!]);
-    return result!;
+    const result = this.ctx.storage.transactionSync(() => this.createOne(item, actor, now, book));
+    this.afterCreate([result]);
+    return result;
   }
 
   /**
@@ -216,9 +213,8 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     }
     const book = await this.rulesOf(unit);
     const now = this.nowIso();
-    const results = this.writeTxn(
-      () => items.map((item) => this.createOne({ ...item, owningUnit: unit }, actor, now, book)),
-      anyCreated,
+    const results = this.ctx.storage.transactionSync(() =>
+      items.map((item) => this.createOne({ ...item, owningUnit: unit }, actor, now, book)),
     );
     this.afterCreate(results);
     return { ok: true, results };
@@ -271,9 +267,8 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   createMany(items: CreateInput[], actor: Actor, sla?: SlaRulesBook | null): CreateResult[] {
     const now = this.nowIso();
     const book = this.withCachedRules(sla);
-    const results = this.writeTxn(
-      () => items.map((item) => this.createOne(item, actor, now, book)),
-      anyCreated,
+    const results = this.ctx.storage.transactionSync(() =>
+      items.map((item) => this.createOne(item, actor, now, book)),
     );
     this.afterCreate(results);
     return results;
@@ -295,33 +290,30 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     sla?: SlaRulesBook | null,
   ): CommandResult {
     const now = this.nowIso();
-    const result = this.writeTxn(
-      (): CommandResult => {
-        const record = this.load(caseId);
-        if (!record || !canSeeCase(actor, record)) return fail(404, "not-found", "No such case");
-        if (expectedVersion !== null && expectedVersion !== record.version) {
-          return fail(
-            412,
-            "stale-version",
-            `The case is at version ${record.version}, not ${expectedVersion}`,
-            record.version,
-          );
-        }
-        let decision = decide(record, command, actor, now, this.withCachedRules(sla));
-        if (!decision.ok && decision.code === SLA_POLICY_NEEDED && (!sla || sla.unavailable)) {
-          decision = decide(record, command, actor, now, sla);
-        }
-        if (!decision.ok) {
-          const failure = fail(decision.status, decision.code, decision.detail);
-          return decision.policyPath ? { ...failure, policyPath: decision.policyPath } : failure;
-        }
-        const tooLarge = tooLargeToAnnounce(decision.event, decision.record);
-        if (tooLarge) return tooLarge;
-        this.update(record, decision.record, decision.event);
-        return { ok: true, record: decision.record };
-      },
-      (r) => r.ok,
-    );
+    const result = this.ctx.storage.transactionSync((): CommandResult => {
+      const record = this.load(caseId);
+      if (!record || !canSeeCase(actor, record)) return fail(404, "not-found", "No such case");
+      if (expectedVersion !== null && expectedVersion !== record.version) {
+        return fail(
+          412,
+          "stale-version",
+          `The case is at version ${record.version}, not ${expectedVersion}`,
+          record.version,
+        );
+      }
+      let decision = decide(record, command, actor, now, this.withCachedRules(sla));
+      if (!decision.ok && decision.code === SLA_POLICY_NEEDED && (!sla || sla.unavailable)) {
+        decision = decide(record, command, actor, now, sla);
+      }
+      if (!decision.ok) {
+        const failure = fail(decision.status, decision.code, decision.detail);
+        return decision.policyPath ? { ...failure, policyPath: decision.policyPath } : failure;
+      }
+      const tooLarge = tooLargeToAnnounce(decision.event, decision.record);
+      if (tooLarge) return tooLarge;
+      this.update(record, decision.record, decision.event);
+      return { ok: true, record: decision.record };
+    });
     this.afterWrite(result.ok);
     return result;
   }
@@ -639,9 +631,6 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
           const now = this.clock();
           const found = reports.length ? await villageDuplicateHints(this.env, reports, now) : new Map();
           const at = new Date(now).toISOString();
-          // A short batch is the last, unless reports came in while this one waited on libSQL.
-          const last = jobs.length < HINT_BATCH && !this.hintJobsAdded;
-          let settled: number | null | undefined;
           this.ctx.storage.transactionSync(() => {
             for (const id of jobs) {
               const hints = found.get(id);
@@ -656,15 +645,15 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
               }
               this.sql.exec("DELETE FROM hint_jobs WHERE case_id = ?", id);
             }
-            if (last) settled = this.settleAlarm(true);
           });
-          if (settled !== undefined) this.alarmAt = settled;
-          if (last) return;
+          // A short batch was the last, unless reports came in while this one waited on libSQL.
+          if (jobs.length < HINT_BATCH && !this.hintJobsAdded) return;
         }
       } catch (error) {
         console.error(JSON.stringify({ kind: "village-hints-failed", error: String(error) }));
       } finally {
         this.hinting = null;
+        this.settleAlarm();
       }
     })();
     return this.hinting;
@@ -749,10 +738,10 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
    * the projection take in the reports of the last second (a duplicate is usually reported by several people
    * at once, from other grids) and makes one libSQL read of the reports a desk takes meanwhile. A timer, not
    * the storage alarm, which would cost a write and a run of every alarm step per report; if the desk is
-   * evicted first, the jobs wait in `hint_jobs` for the safety-net alarm the report's transaction set.
+   * evicted first, the jobs wait in `hint_jobs` for the safety-net alarm `afterWrite` set.
    */
   private afterCreate(results: CreateResult[]): void {
-    const created = anyCreated(results);
+    const created = results.some((r) => r.ok && r.outcome === "created");
     this.afterWrite(created);
     if (!created || this.hintsDue) return;
     this.hintsDue = new Promise<void>((resolve) => setTimeout(resolve, HINT_DELAY_MS)).then(() => {
@@ -825,32 +814,10 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     this.outbox.add("case-events", caseEventMessage(event, record, iso(this.nextDeadlineAt()), desk), dseq);
   }
 
-  /**
-   * Runs a command's or report's transaction and, when `wrote` says it wrote, arms the safety-net alarm that
-   * backs up the outbox inside the same transaction: one commit for both (the desk's storage commits each
-   * transaction to disk, and a report is the desk's most frequent write).
-   */
-  private writeTxn<T>(fn: () => T, wrote: (result: T) => boolean): T {
-    let armed: number | null = null;
-    const result = this.ctx.storage.transactionSync(() => {
-      const r = fn();
-      if (wrote(r)) armed = this.armAlarmAt(Date.now() + SAFETY_NET_MS);
-      return r;
-    });
-    if (armed !== null) this.alarmAt = armed;
-    return result;
-  }
-
-  /** Sets the alarm to `at` unless an earlier one is set; returns `at` if it was set (for `alarmAt`), else null. */
-  private armAlarmAt(at: number): number | null {
-    if (this.alarmAt !== null && this.alarmAt <= at) return null;
-    void this.ctx.storage.setAlarm(at);
-    return at;
-  }
-
-  /** After a commit (whose transaction armed the alarm that backs up the outbox): flush it without holding up the caller. */
+  /** After a commit: make sure an alarm backs up the outbox, then flush it without holding up the caller. */
   private afterWrite(wrote: boolean): void {
     if (!wrote) return;
+    this.scheduleAlarm(Date.now() + SAFETY_NET_MS);
     const flushing = this.flush().catch((error: unknown) => {
       console.error(JSON.stringify({ kind: "outbox-flush-failed", error: String(error) }));
     });
@@ -902,8 +869,9 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
 
   /** Sets the alarm to `at` unless an earlier one is already set. */
   private scheduleAlarm(at: number): void {
-    const armed = this.armAlarmAt(at);
-    if (armed !== null) this.alarmAt = armed;
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
   }
 
   /**
@@ -911,11 +879,8 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
    * it committed): their outbox rows are dropped and no longer sent again. Returns the confirmed `dseq`.
    */
   confirmProjected(dseq: number): number {
-    let settled: number | null | undefined;
-    const confirmed = confirmProjected(this.ctx.storage, this.outbox, dseq, () => {
-      settled = this.settleAlarm();
-    });
-    if (settled !== undefined) this.alarmAt = settled;
+    const confirmed = confirmProjected(this.ctx.storage, this.outbox, dseq);
+    this.settleAlarm();
     return confirmed;
   }
 
@@ -925,18 +890,15 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
    * an idle desk (a new instance, its storage opened again) only to find nothing to do: the alarm waits for
    * the next deadline step, or is deleted when there is none.
    */
-  private settleAlarm(hintRunEnding = false): number | null | undefined {
-    if (this.alarmAt === null || this.flushing || this.hintsDue) return undefined;
-    if (this.hinting && !hintRunEnding) return undefined;
+  private settleAlarm(): void {
+    if (this.alarmAt === null || this.flushing || this.hinting || this.hintsDue) return;
     const { attempts, resendAt } = this.outbox.schedule();
-    if (attempts !== null || resendAt !== null || this.pendingHintJobs()) return undefined;
+    if (attempts !== null || resendAt !== null || this.pendingHintJobs()) return;
     const step = this.nextDeadlineAt();
-    if (step !== null && step <= this.alarmAt) return undefined;
-    // Called inside the transaction that confirmed or finished the work, so the change commits with it; the
-    // caller sets `alarmAt` to the returned time after the commit.
+    if (step !== null && step <= this.alarmAt) return;
+    this.alarmAt = step;
     if (step === null) void this.ctx.storage.deleteAlarm();
     else void this.ctx.storage.setAlarm(step);
-    return step;
   }
 
   /**

@@ -48,14 +48,9 @@ export function nextDeskSeq(sql: SqlStorage): number {
 /**
  * Records the projection's confirmation that it holds every event up to `dseq` and drops their outbox rows.
  * Never beyond the desk's own last `dseq` (a projection ahead of its desk is not trusted), never backwards.
- * Returns the confirmed `dseq`. `alsoInside` runs last in the same transaction (the desk settles its alarm).
+ * Returns the confirmed `dseq`.
  */
-export function confirmProjected(
-  storage: DurableObjectStorage,
-  outbox: Outbox,
-  dseq: number,
-  alsoInside?: () => void,
-): number {
+export function confirmProjected(storage: DurableObjectStorage, outbox: Outbox, dseq: number): number {
   return storage.transactionSync(() => {
     const held = storage.sql
       .exec<{ confirmed: string | null; last: string | null }>(
@@ -66,17 +61,13 @@ export function confirmProjected(
     const before = Number(held.confirmed ?? 0);
     const confirmed = Math.max(before, Math.min(dseq, Number(held.last ?? 0)));
     // Nothing new: rows up to `before` went with the confirmation that set it (later rows have higher dseq).
-    if (confirmed === before) {
-      alsoInside?.();
-      return confirmed;
-    }
+    if (confirmed === before) return confirmed;
     storage.sql.exec(
       `INSERT INTO meta (key, value) VALUES ('confirmed_dseq', ?)
        ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
       String(confirmed),
     );
     outbox.confirm(confirmed);
-    alsoInside?.();
     return confirmed;
   });
 }
