@@ -380,12 +380,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
 
   /** The unit this desk belongs to, once it has a case (lets reads check scope without the registry). */
   owningUnit(): UnitRef | null {
-    if (this.memo.owner === undefined) {
-      const row = this.sql
-        .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'owning_unit'")
-        .toArray()[0];
-      this.memo.owner = row ? (JSON.parse(row.value) as UnitRef) : null;
-    }
+    if (this.memo.owner === undefined) this.memo.owner = this.metaJson<UnitRef>("owning_unit");
     return this.memo.owner;
   }
 
@@ -661,13 +656,14 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
 
   /** The rules this desk keeps, or null if it never had any. */
   private cachedRules(): DeskRules | null {
-    if (this.memo.rules === undefined) {
-      const row = this.sql
-        .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'sla_rules'")
-        .toArray()[0];
-      this.memo.rules = row ? (JSON.parse(row.value) as DeskRules) : null;
-    }
+    if (this.memo.rules === undefined) this.memo.rules = this.metaJson<DeskRules>("sla_rules");
     return this.memo.rules;
+  }
+
+  /** A JSON value of the desk's `meta` table, or null if it has none. */
+  private metaJson<T>(key: string): T | null {
+    const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
+    return row ? (JSON.parse(row.value) as T) : null;
   }
 
   private storeRules(book: SlaRulesBook, version: number): void {

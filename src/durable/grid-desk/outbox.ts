@@ -172,18 +172,14 @@ export class Outbox {
     if (sendable.length === 0) return;
     const queue = run[0]!.queue;
     const target = this.targets()[queue];
-    let next = 0;
-    for (const batch of queueBatches(sendable, (s) => s.bytes).map((b) => b.map((s) => s.body))) {
-      const sent = sendable.slice(next, next + batch.length);
-      const ids = sent.map((s) => s.id);
-      next += batch.length;
+    for (const sent of queueBatches(sendable, (s) => s.bytes)) {
       try {
         if (!target) throw new Error(`no queue binding for ${queue}`);
-        await target.sendBatch(batch.map((body) => ({ body, contentType: "json" as const })));
+        await target.sendBatch(sent.map((s) => ({ body: s.body, contentType: "json" as const })));
       } catch (error) {
         this.storage.sql.exec(
           `UPDATE outbox SET attempts = attempts + 1 WHERE id IN (SELECT value FROM json_each(?))`,
-          JSON.stringify(ids),
+          JSON.stringify(sent.map((s) => s.id)),
         );
         throw error;
       }

@@ -22,7 +22,7 @@ const encoder = new TextEncoder();
 
 /** The UTF-8 size of a message body as the queue stores it (JSON). */
 export function messageBytes(body: unknown): number {
-  return encoder.encode(JSON.stringify(body)).byteLength;
+  return jsonBytes(JSON.stringify(body));
 }
 
 /** The UTF-8 size of a message body already serialized as JSON. */
