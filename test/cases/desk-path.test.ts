@@ -341,6 +341,7 @@ describe("the desk's alarm", () => {
       runInDurableObject(desk, async (d: GridDesk, s) => ({
         projection: d.projectionState(),
         hintJobs: s.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM hint_jobs").one().n,
+        outboxRows: s.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n,
         nextStep: s.storage.sql.exec<{ at: number | null }>("SELECT min(next_at) AS at FROM deadlines").one()
           .at,
         alarm: await s.storage.getAlarm(),
@@ -361,6 +362,8 @@ describe("the desk's alarm", () => {
     });
     const settled = await state();
     expect(settled.projection.confirmedDseq).toBe(settled.projection.lastDseq);
+    // What the desk kept in memory meanwhile (the sent mark, the confirmation, the hint job) is written.
+    expect(settled.outboxRows).toBe(0);
     expect(settled.nextStep).not.toBeNull();
     // The case's first deadline step (default policy: hours away), not a wake-up that finds nothing to do.
     expect(settled.alarm).toBe(settled.nextStep);

@@ -322,6 +322,36 @@ describe("outbox and eviction", () => {
     expect(await desk.pendingOutbox()).toBe(0);
   });
 
+  it("events the queue took but the projection never confirmed are sent again by the alarm after an eviction", async () => {
+    const w = await makeWorld();
+    const desk = deskOf(w.tree.grid.id);
+    // A queue that takes the message and loses it (a local queue dying with its process).
+    const queue = new CaptureQueue();
+    await captureOutbox(w.tree.grid.id, queue);
+    const { id } = await report(w.gridWorker);
+    await until(() => queue.messages.length === 1);
+    expect(await desk.projectionState()).toMatchObject({ unconfirmed: 1, unsent: 0, confirmedDseq: 0 });
+
+    // The sent mark was bookkeeping of the lost instance: the fresh one sees the event unsent and sends it.
+    await evictDurableObject(desk);
+    expect(await desk.projectionState()).toMatchObject({ unconfirmed: 0, unsent: 1, confirmedDseq: 0 });
+    expect(await runDurableObjectAlarm(desk)).toBe(true);
+    await projected(id, 1);
+    await until(async () => (await desk.projectionState()).confirmedDseq === 1);
+    expect(await desk.projectionState()).toMatchObject({ lastDseq: 1, unconfirmed: 0, unsent: 0 });
+    await expectProjectionEqualsDesk(w.tree.grid.id, id);
+    // Once nothing is in flight, the confirmation is written: the outbox table is empty.
+    await until(async () =>
+      runInDurableObject(
+        desk,
+        (_: GridDesk, state) =>
+          state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n === 0,
+      ),
+    );
+    await evictDurableObject(desk);
+    expect(await desk.projectionState()).toMatchObject({ lastDseq: 1, confirmedDseq: 1, unsent: 0 });
+  });
+
   it("an alarm whose flush fails keeps the rows and re-arms", async () => {
     const w = await makeWorld();
     const desk = deskOf(w.tree.grid.id);

@@ -170,6 +170,8 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   private hintsDue: Promise<void> | null = null;
   /** A report queued village-hint work since the current hint run read its jobs. */
   private hintJobsAdded = false;
+  /** Village-hint jobs done that found nothing to keep; their rows go with the desk's next write. */
+  private readonly hintJobsDone = new Set<string>();
   /**
    * What the desk read from its `meta` table, kept in memory (undefined: not read yet). Every write of those
    * keys goes through this class and drops its copy, so a write in a transaction that rolls back leaves
@@ -192,7 +194,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   create(item: CreateInput, actor: Actor, sla?: SlaRulesBook | null): CreateResult {
     const now = this.nowIso();
     const book = this.withCachedRules(sla);
-    const result = this.ctx.storage.transactionSync(() => this.createOne(item, actor, now, book));
+    const result = this.transact(() => this.createOne(item, actor, now, book));
     this.afterCreate([result]);
     return result;
   }
@@ -213,7 +215,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     }
     const book = await this.rulesOf(unit);
     const now = this.nowIso();
-    const results = this.ctx.storage.transactionSync(() =>
+    const results = this.transact(() =>
       items.map((item) => this.createOne({ ...item, owningUnit: unit }, actor, now, book)),
     );
     this.afterCreate(results);
@@ -267,9 +269,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   createMany(items: CreateInput[], actor: Actor, sla?: SlaRulesBook | null): CreateResult[] {
     const now = this.nowIso();
     const book = this.withCachedRules(sla);
-    const results = this.ctx.storage.transactionSync(() =>
-      items.map((item) => this.createOne(item, actor, now, book)),
-    );
+    const results = this.transact(() => items.map((item) => this.createOne(item, actor, now, book)));
     this.afterCreate(results);
     return results;
   }
@@ -290,7 +290,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     sla?: SlaRulesBook | null,
   ): CommandResult {
     const now = this.nowIso();
-    const result = this.ctx.storage.transactionSync((): CommandResult => {
+    const result = this.transact((): CommandResult => {
       const record = this.load(caseId);
       if (!record || !canSeeCase(actor, record)) return fail(404, "not-found", "No such case");
       if (expectedVersion !== null && expectedVersion !== record.version) {
@@ -411,9 +411,37 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
       await this.flush();
       await this.runHintJobs();
     } finally {
+      // Written with the alarm's own commit: a desk woken by its alarm is often evicted soon after.
+      this.writeBookkeeping();
+      this.bookkeepingSaved();
       this.rescheduleAlarm();
       if (this.pendingHintJobs()) this.scheduleAlarm(Date.now() + SAFETY_NET_MS);
     }
+  }
+
+  /**
+   * A write transaction of the desk. It also writes the bookkeeping kept in memory since the last one (sent
+   * marks and a confirmation, see `Outbox`; village-hint jobs that found nothing), which then costs no commit
+   * of its own. A rollback leaves that bookkeeping in memory.
+   */
+  private transact<T>(write: () => T): T {
+    const result = this.ctx.storage.transactionSync(() => {
+      this.writeBookkeeping();
+      return write();
+    });
+    this.bookkeepingSaved();
+    return result;
+  }
+
+  /** Writes the bookkeeping kept in memory; `bookkeepingSaved` once it is part of a commit. */
+  private writeBookkeeping(): void {
+    this.outbox.writeUnsaved();
+    for (const id of this.hintJobsDone) this.sql.exec("DELETE FROM hint_jobs WHERE case_id = ?", id);
+  }
+
+  private bookkeepingSaved(): void {
+    this.outbox.saved();
+    this.hintJobsDone.clear();
   }
 
   private nowIso(): string {
@@ -458,7 +486,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     for (;;) {
       let needs: string | null = null;
       let taken: string | null = null;
-      this.ctx.storage.transactionSync(() => {
+      this.transact(() => {
         const record = this.load(caseId);
         if (!record) {
           this.sql.exec("DELETE FROM deadlines WHERE case_id = ?", caseId);
@@ -589,7 +617,14 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   }
 
   private pendingHintJobs(): boolean {
-    return this.sql.exec("SELECT 1 FROM hint_jobs LIMIT 1").toArray().length > 0;
+    return (
+      this.sql
+        .exec(
+          "SELECT 1 FROM hint_jobs WHERE case_id NOT IN (SELECT value FROM json_each(?)) LIMIT 1",
+          JSON.stringify([...this.hintJobsDone]),
+        )
+        .toArray().length > 0
+    );
   }
 
   /**
@@ -612,7 +647,9 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
               lng: number | null;
             }>(
               `SELECT j.case_id AS id, c.type, json_extract(c.doc, '$.owningUnit.path') AS path, c.lat, c.lng
-               FROM hint_jobs j LEFT JOIN cases c ON c.id = j.case_id LIMIT ?`,
+               FROM hint_jobs j LEFT JOIN cases c ON c.id = j.case_id
+               WHERE j.case_id NOT IN (SELECT value FROM json_each(?)) LIMIT ?`,
+              JSON.stringify([...this.hintJobsDone]),
               HINT_BATCH,
             )
             .toArray();
@@ -625,22 +662,25 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
           );
           const now = this.clock();
           const found = reports.length ? await villageDuplicateHints(this.env, reports, now) : new Map();
+          const kept = [...found].filter(([, hints]) => hints.length > 0);
           const at = new Date(now).toISOString();
-          this.ctx.storage.transactionSync(() => {
-            for (const id of jobs) {
-              const hints = found.get(id);
-              if (hints) {
+          if (kept.length === 0) {
+            // Nothing to keep: the jobs' rows go with the desk's next write (computed again if it restarts first).
+            for (const id of jobs) this.hintJobsDone.add(id);
+          } else {
+            this.transact(() => {
+              for (const [id, hints] of kept) {
                 this.sql.exec(
                   `INSERT INTO village_hints (case_id, hints, at) VALUES (?, ?, ?)
-                   ON CONFLICT (case_id) DO UPDATE SET hints = excluded.hints, at = excluded.at`,
+                     ON CONFLICT (case_id) DO UPDATE SET hints = excluded.hints, at = excluded.at`,
                   id,
                   JSON.stringify(hints),
                   at,
                 );
               }
-              this.sql.exec("DELETE FROM hint_jobs WHERE case_id = ?", id);
-            }
-          });
+              for (const id of jobs) this.sql.exec("DELETE FROM hint_jobs WHERE case_id = ?", id);
+            });
+          }
           // A short batch was the last, unless reports came in while this one waited on libSQL.
           if (jobs.length < HINT_BATCH && !this.hintJobsAdded) return;
         }
@@ -875,7 +915,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
    * it committed): their outbox rows are dropped and no longer sent again. Returns the confirmed `dseq`.
    */
   confirmProjected(dseq: number): number {
-    const confirmed = confirmProjected(this.ctx.storage, this.outbox, dseq);
+    const confirmed = confirmProjected(this.sql, this.outbox, dseq);
     this.settleAlarm();
     return confirmed;
   }
@@ -890,6 +930,9 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     if (this.alarmAt === null || this.flushing || this.hinting || this.hintsDue) return;
     const { attempts, resendAt } = this.outbox.schedule();
     if (attempts !== null || resendAt !== null || this.pendingHintJobs()) return;
+    // Nothing left in flight: the bookkeeping kept in memory is written, in the commit that moves the alarm.
+    this.writeBookkeeping();
+    this.bookkeepingSaved();
     const step = this.nextDeadlineAt();
     if (step !== null && step <= this.alarmAt) return;
     this.alarmAt = step;
@@ -909,12 +952,12 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     } finally {
       this.rescheduleAlarm();
     }
-    return { ...deskProjectionState(this.ctx.storage, this.outbox), resent };
+    return { ...deskProjectionState(this.sql, this.outbox), resent };
   }
 
   /** What this desk knows of its projection: last and confirmed `dseq`, unconfirmed and unsent events. */
   projectionState(): DeskProjectionState {
-    return deskProjectionState(this.ctx.storage, this.outbox);
+    return deskProjectionState(this.sql, this.outbox);
   }
 
   /**

@@ -6,6 +6,9 @@ export type OutboxTarget = Pick<Queue, "sendBatch">;
 /** Rows read per round of a flush (sent in as few `sendBatch` calls as the queue limits allow). */
 const ROWS_PER_ROUND = 500;
 
+/** Sent marks kept in memory at most; past that they are written at once. */
+const MARKS_IN_MEMORY = 200;
+
 /**
  * How long a sent case event waits for the projection's confirmation before it is sent again; each resend
  * doubles the wait, up to `RESEND_MAX_MS` (so a long libSQL outage costs a few resends, not a storm).
@@ -21,6 +24,19 @@ type OutboxRow = {
   resends: number;
 };
 
+/** A case event the queue accepted whose mark is not written yet. */
+type SentMark = { dseq: number; sentAt: number; resendAt: number };
+
+/**
+ * Rows still to send: not sent, not marked sent in memory, not covered by a confirmation. Its parameters are
+ * the confirmed `dseq` and the JSON array of the ids marked sent in memory (`unsentArgs`).
+ */
+const UNSENT = `sent_at IS NULL AND (dseq IS NULL OR dseq > ?)
+  AND id NOT IN (SELECT value FROM json_each(?))`;
+
+/** Case events sent and not covered by a confirmation; its parameter is the confirmed `dseq`. */
+const AWAITING = "sent_at IS NOT NULL AND dseq > ?";
+
 /**
  * The desk's transactional outbox: rows written in the same storage transaction as the event they announce,
  * sent to their queue after the commit. A row without a desk sequence number (`escalations` notices) is
@@ -28,6 +44,11 @@ type OutboxRow = {
  * it does not mean the projection got it (a local queue dies with its process; a message outlives its retries
  * while libSQL is down). It is deleted when the projection confirms its `dseq` (`confirm`), and sent again
  * from `resend_at` on if no confirmation came (see reconcile.ts).
+ *
+ * Sent marks and confirmations are bookkeeping: they are kept in memory and written with the desk's next
+ * transaction, or when the desk has nothing left in flight (`save`). On this path most case events are
+ * confirmed within a second, so a report costs its desk no commit for either. Losing them (the desk evicted
+ * or restarted first) only means sending those events again, which the consumers ignore.
  *
  * Batches are cut by the queue limits in UTF-8 bytes (`queueBatches`): a Chinese character is 3 bytes, so a
  * backlog of long reports takes several `sendBatch` calls instead of one that the queue refuses on every
@@ -42,10 +63,17 @@ export class Outbox {
 
   /** The first wait for a confirmation (tests shorten it). Later resends double it, up to `RESEND_MAX_MS`. */
   resendAfterMs = RESEND_AFTER_MS;
+  /** Case events the queue accepted, by row id, whose `sent_at` is not written yet. */
+  private readonly marks = new Map<number, SentMark>();
+  /** The confirmed `dseq` as stored in `meta` (undefined: not read yet). */
+  private storedConfirmed: number | undefined;
+  /** A confirmation beyond the stored one, not written yet (0: none). */
+  private confirmedAhead = 0;
 
   /** Sets the first wait for a confirmation, for events sent from now on and those already waiting. */
   setResendAfter(ms: number): void {
     this.resendAfterMs = ms;
+    this.save();
     this.storage.sql.exec(
       `UPDATE outbox SET resend_at = sent_at + min(?, ? * (1 << min(resends, 10))) WHERE sent_at IS NOT NULL`,
       RESEND_MAX_MS,
@@ -53,18 +81,29 @@ export class Outbox {
     );
   }
 
+  /** The highest `dseq` the projection confirmed (written or not). */
+  confirmedDseq(): number {
+    this.storedConfirmed ??= Number(
+      this.storage.sql
+        .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'confirmed_dseq'")
+        .toArray()[0]?.value ?? 0,
+    );
+    return Math.max(this.storedConfirmed, this.confirmedAhead);
+  }
+
   /** Rows not yet sent. */
   pending(): number {
     return this.storage.sql
-      .exec<{ n: number }>("SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL")
+      .exec<{ n: number }>(`SELECT count(*) AS n FROM outbox WHERE ${UNSENT}`, ...this.unsentArgs())
       .one().n;
   }
 
   /** Case events sent but not yet confirmed by the projection. */
   unconfirmed(): number {
-    return this.storage.sql
-      .exec<{ n: number }>("SELECT count(*) AS n FROM outbox WHERE sent_at IS NOT NULL")
+    const written = this.storage.sql
+      .exec<{ n: number }>(`SELECT count(*) AS n FROM outbox WHERE ${AWAITING}`, this.confirmedDseq())
       .one().n;
+    return written + this.marks.size;
   }
 
   /**
@@ -72,27 +111,80 @@ export class Outbox {
    * unsent, for the retry backoff) and when the earliest unconfirmed case event is due again (or null).
    */
   schedule(): { attempts: number | null; resendAt: number | null } {
-    return this.storage.sql
+    const { attempts, resendAt } = this.storage.sql
       .exec<{ attempts: number | null; resendAt: number | null }>(
-        `SELECT (SELECT max(attempts) FROM outbox WHERE sent_at IS NULL) AS attempts,
-                (SELECT min(resend_at) FROM outbox WHERE sent_at IS NOT NULL) AS resendAt`,
+        `SELECT (SELECT max(attempts) FROM outbox WHERE ${UNSENT}) AS attempts,
+                (SELECT min(resend_at) FROM outbox WHERE ${AWAITING}) AS resendAt`,
+        ...this.unsentArgs(),
+        this.confirmedDseq(),
       )
       .one();
+    return { attempts, resendAt: this.withMarks(resendAt) };
   }
 
   /** When the earliest sent, unconfirmed case event is due to be sent again (epoch ms), or null. */
   nextResendAt(): number | null {
-    return this.storage.sql
-      .exec<{ at: number | null }>("SELECT min(resend_at) AS at FROM outbox WHERE sent_at IS NOT NULL")
+    const written = this.storage.sql
+      .exec<{ at: number | null }>(
+        `SELECT min(resend_at) AS at FROM outbox WHERE ${AWAITING}`,
+        this.confirmedDseq(),
+      )
       .one().at;
+    return this.withMarks(written);
   }
 
   /**
    * The projection holds every event up to `dseq`: their rows are done with (sent or not: a resend of an
-   * earlier attempt got there). Returns how many rows it deleted.
+   * earlier attempt got there). Kept in memory until `save` or the desk's next transaction. Returns whether it
+   * confirmed anything new.
    */
-  confirm(dseq: number): number {
-    return this.storage.sql.exec("DELETE FROM outbox WHERE dseq IS NOT NULL AND dseq <= ?", dseq).rowsWritten;
+  confirm(dseq: number): boolean {
+    if (dseq <= this.confirmedDseq()) return false;
+    this.confirmedAhead = dseq;
+    for (const [id, mark] of this.marks) if (mark.dseq <= dseq) this.marks.delete(id);
+    return true;
+  }
+
+  /** Whether sent marks or a confirmation wait to be written. */
+  hasUnsaved(): boolean {
+    return this.marks.size > 0 || this.confirmedAhead > this.confirmedDseqStored();
+  }
+
+  /**
+   * Writes the sent marks and the confirmation kept in memory; call it inside a transaction, then `saved()`
+   * once it committed (a rollback leaves them in memory).
+   */
+  writeUnsaved(): void {
+    if (this.confirmedAhead > this.confirmedDseqStored()) {
+      this.storage.sql.exec(
+        `INSERT INTO meta (key, value) VALUES ('confirmed_dseq', ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        String(this.confirmedAhead),
+      );
+      this.storage.sql.exec("DELETE FROM outbox WHERE dseq IS NOT NULL AND dseq <= ?", this.confirmedAhead);
+    }
+    for (const [id, mark] of this.marks) {
+      this.storage.sql.exec(
+        "UPDATE outbox SET sent_at = ?, resend_at = ? WHERE id = ?",
+        mark.sentAt,
+        mark.resendAt,
+        id,
+      );
+    }
+  }
+
+  /** The marks and confirmation `writeUnsaved` wrote are committed. */
+  saved(): void {
+    if (this.confirmedAhead > this.confirmedDseqStored()) this.storedConfirmed = this.confirmedAhead;
+    this.confirmedAhead = 0;
+    this.marks.clear();
+  }
+
+  /** Writes what is kept in memory now, in one transaction. */
+  save(): void {
+    if (!this.hasUnsaved()) return;
+    this.storage.transactionSync(() => this.writeUnsaved());
+    this.saved();
   }
 
   /**
@@ -100,8 +192,9 @@ export class Outbox {
    * given (the watchdog's poke) — every one sent at least that long ago. Returns how many.
    */
   requeue(now: number, minAgeMs?: number): number {
-    // Every flush asks; a read of the index (usually: nothing due) spares a write statement and a scan.
+    // Every alarm asks; a read of the index (usually: nothing due) spares a write statement and a scan.
     if (minAgeMs === undefined && (this.nextResendAt() ?? Number.POSITIVE_INFINITY) > now) return 0;
+    this.save();
     const cutoff = minAgeMs === undefined ? null : now - minAgeMs;
     return this.storage.sql.exec(
       `UPDATE outbox SET sent_at = NULL, resend_at = NULL, resends = resends + 1
@@ -139,7 +232,8 @@ export class Outbox {
     for (;;) {
       const rows = this.storage.sql
         .exec<OutboxRow>(
-          "SELECT id, queue, body, dseq, resends FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?",
+          `SELECT id, queue, body, dseq, resends FROM outbox WHERE ${UNSENT} ORDER BY id LIMIT ?`,
+          ...this.unsentArgs(),
           ROWS_PER_ROUND,
         )
         .toArray();
@@ -188,25 +282,24 @@ export class Outbox {
   }
 
   /**
-   * Deletes rows without a `dseq`; marks case events sent, to be sent again from `resend_at` unless confirmed.
-   * The wait doubles with every resend, up to `RESEND_MAX_MS`. One short statement a row: a desk prepares
-   * each statement for itself, and a flush usually carries a row or two.
+   * Deletes rows without a `dseq` (`escalations` notices: rare, and done with once the queue has them). Marks
+   * case events sent, in memory: sent again from their resend time unless confirmed. The wait doubles with
+   * every resend, up to `RESEND_MAX_MS`.
    */
   private markSent(sent: ReadonlyArray<{ id: number; dseq: number | null; resends: number }>): void {
     const now = Date.now();
+    const confirmed = this.confirmedDseq();
     for (const row of sent) {
       if (row.dseq === null) {
         this.storage.sql.exec("DELETE FROM outbox WHERE id = ?", row.id);
         continue;
       }
+      // Confirmed while the send was under way (a resend of an earlier attempt got there first).
+      if (row.dseq <= confirmed) continue;
       const wait = Math.min(RESEND_MAX_MS, this.resendAfterMs * 2 ** Math.min(row.resends, 10));
-      this.storage.sql.exec(
-        "UPDATE outbox SET sent_at = ?, resend_at = ? WHERE id = ?",
-        now,
-        now + wait,
-        row.id,
-      );
+      this.marks.set(row.id, { dseq: row.dseq, sentAt: now, resendAt: now + wait });
     }
+    if (this.marks.size > MARKS_IN_MEMORY) this.save();
   }
 
   /** Moves a row that can never be sent to `dead_outbox`, with a log line for the operators. */
@@ -233,6 +326,26 @@ export class Outbox {
         dead: this.dead(),
       }),
     );
+  }
+
+  /** The confirmed `dseq` as written. */
+  private confirmedDseqStored(): number {
+    this.confirmedDseq();
+    return this.storedConfirmed ?? 0;
+  }
+
+  /** The parameters of `UNSENT`. */
+  private unsentArgs(): [number, string] {
+    return [this.confirmedDseq(), JSON.stringify([...this.marks.keys()])];
+  }
+
+  /** `at` or the earliest resend time of the marks kept in memory, whichever comes first. */
+  private withMarks(at: number | null): number | null {
+    let earliest = at;
+    for (const mark of this.marks.values()) {
+      if (earliest === null || mark.resendAt < earliest) earliest = mark.resendAt;
+    }
+    return earliest;
   }
 }
 

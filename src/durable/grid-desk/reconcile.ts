@@ -46,38 +46,24 @@ export function nextDeskSeq(sql: SqlStorage): number {
 }
 
 /**
- * Records the projection's confirmation that it holds every event up to `dseq` and drops their outbox rows.
- * Never beyond the desk's own last `dseq` (a projection ahead of its desk is not trusted), never backwards.
- * Returns the confirmed `dseq`.
+ * Records the projection's confirmation that it holds every event up to `dseq`: their outbox rows are done
+ * with. Never beyond the desk's own last `dseq` (a projection ahead of its desk is not trusted), never
+ * backwards. The outbox keeps it in memory until the desk's next write (see `Outbox`). Returns the confirmed
+ * `dseq`.
  */
-export function confirmProjected(storage: DurableObjectStorage, outbox: Outbox, dseq: number): number {
-  return storage.transactionSync(() => {
-    const held = storage.sql
-      .exec<{ confirmed: string | null; last: string | null }>(
-        `SELECT (SELECT value FROM meta WHERE key = 'confirmed_dseq') AS confirmed,
-                (SELECT value FROM meta WHERE key = 'last_dseq') AS last`,
-      )
-      .one();
-    const before = Number(held.confirmed ?? 0);
-    const confirmed = Math.max(before, Math.min(dseq, Number(held.last ?? 0)));
-    // Nothing new: rows up to `before` went with the confirmation that set it (later rows have higher dseq).
-    if (confirmed === before) return confirmed;
-    storage.sql.exec(
-      `INSERT INTO meta (key, value) VALUES ('confirmed_dseq', ?)
-       ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-      String(confirmed),
-    );
-    outbox.confirm(confirmed);
-    return confirmed;
-  });
+export function confirmProjected(sql: SqlStorage, outbox: Outbox, dseq: number): number {
+  const before = outbox.confirmedDseq();
+  const confirmed = Math.max(before, Math.min(dseq, metaNumber(sql, "last_dseq")));
+  outbox.confirm(confirmed);
+  return confirmed;
 }
 
 /** The desk's view of its projection (operations, the watchdog and tests). */
-export function deskProjectionState(storage: DurableObjectStorage, outbox: Outbox): DeskProjectionState {
+export function deskProjectionState(sql: SqlStorage, outbox: Outbox): DeskProjectionState {
   const next = outbox.nextResendAt();
   return {
-    lastDseq: metaNumber(storage.sql, "last_dseq"),
-    confirmedDseq: metaNumber(storage.sql, "confirmed_dseq"),
+    lastDseq: metaNumber(sql, "last_dseq"),
+    confirmedDseq: outbox.confirmedDseq(),
     unconfirmed: outbox.unconfirmed(),
     unsent: outbox.pending(),
     nextResendAt: next === null ? null : new Date(next).toISOString(),
