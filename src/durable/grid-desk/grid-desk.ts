@@ -36,6 +36,7 @@ import { dueSlaSteps, type SlaRulesBook } from "../../domain/sla";
 import { inScope } from "../../domain/units";
 import { getDb } from "../../platform/db/client";
 import { fitsOneMessage } from "../../platform/queues/send";
+import { readMeta, writeMeta } from "./meta";
 import { Outbox, type OutboxTarget } from "./outbox";
 import { confirmProjected, type DeskProjectionState, deskProjectionState, nextDeskSeq } from "./reconcile";
 import { DESK_SCHEMA_VERSION, deskSchemaVersion, migrateDesk } from "./schema";
@@ -130,6 +131,9 @@ const fail = (
 ): DeskFailure => ({ ok: false, status, code, detail, ...(currentVersion ? { currentVersion } : {}) });
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The earlier of two times (epoch ms), null meaning none. */
+const earliest = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
 
 /**
  * The per-grid case desk (网格工作台): one SQLite-backed Durable Object per owning unit, addressed by
@@ -251,9 +255,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     return this.ctx.storage.transactionSync(() => {
       const cases = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM cases").one().n;
       if (cases > 0) return { ok: false as const, cases };
-      this.sql.exec(
-        "INSERT INTO meta (key, value) VALUES ('closed', '1') ON CONFLICT (key) DO UPDATE SET value = '1'",
-      );
+      writeMeta(this.sql, "closed", "1");
       this.memo.closed = undefined;
       return { ok: true as const };
     });
@@ -543,10 +545,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     const tooLarge = tooLargeToAnnounce(decision.event, decision.record);
     if (tooLarge) return tooLarge;
     if (!owner) {
-      this.sql.exec(
-        "INSERT INTO meta (key, value) VALUES ('owning_unit', ?)",
-        JSON.stringify(item.owningUnit),
-      );
+      writeMeta(this.sql, "owning_unit", JSON.stringify(item.owningUnit));
       this.memo.owner = undefined;
     }
     const duplicates = mergeDuplicateHints(item.duplicates ?? [], this.localHints(decision.record, now));
@@ -616,15 +615,10 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     return mergeDuplicateHints(local, wide);
   }
 
+  /** Whether village-hint jobs are waiting (the done ones are rows still, until the next write). */
   private pendingHintJobs(): boolean {
-    return (
-      this.sql
-        .exec(
-          "SELECT 1 FROM hint_jobs WHERE case_id NOT IN (SELECT value FROM json_each(?)) LIMIT 1",
-          JSON.stringify([...this.hintJobsDone]),
-        )
-        .toArray().length > 0
-    );
+    const rows = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM hint_jobs").one().n;
+    return rows > this.hintJobsDone.size;
   }
 
   /**
@@ -647,12 +641,12 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
               lng: number | null;
             }>(
               `SELECT j.case_id AS id, c.type, json_extract(c.doc, '$.owningUnit.path') AS path, c.lat, c.lng
-               FROM hint_jobs j LEFT JOIN cases c ON c.id = j.case_id
-               WHERE j.case_id NOT IN (SELECT value FROM json_each(?)) LIMIT ?`,
-              JSON.stringify([...this.hintJobsDone]),
-              HINT_BATCH,
+               FROM hint_jobs j LEFT JOIN cases c ON c.id = j.case_id LIMIT ?`,
+              HINT_BATCH + this.hintJobsDone.size,
             )
-            .toArray();
+            .toArray()
+            .filter((r) => !this.hintJobsDone.has(r.id))
+            .slice(0, HINT_BATCH);
           if (rows.length === 0) return;
           const jobs = rows.map((r) => r.id);
           const reports = rows.flatMap(({ id, type, path, lat, lng }): DuplicateReport[] =>
@@ -702,8 +696,8 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
 
   /** A JSON value of the desk's `meta` table, or null if it has none. */
   private metaJson<T>(key: string): T | null {
-    const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
-    return row ? (JSON.parse(row.value) as T) : null;
+    const value = readMeta(this.sql, key);
+    return value === null ? null : (JSON.parse(value) as T);
   }
 
   private storeRules(book: SlaRulesBook, version: number): void {
@@ -712,11 +706,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
       at: new Date().toISOString(),
       book: { unitIds: book.unitIds, rules: book.rules },
     };
-    this.sql.exec(
-      `INSERT INTO meta (key, value) VALUES ('sla_rules', ?)
-       ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-      JSON.stringify(value),
-    );
+    writeMeta(this.sql, "sla_rules", JSON.stringify(value));
     this.memo.rules = undefined;
   }
 
@@ -789,7 +779,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
 
   /** Whether the desk was closed for its unit's deletion. */
   private isClosed(): boolean {
-    this.memo.closed ??= this.sql.exec("SELECT 1 FROM meta WHERE key = 'closed'").toArray().length > 0;
+    this.memo.closed ??= readMeta(this.sql, "closed") !== null;
     return this.memo.closed;
   }
 
@@ -870,14 +860,18 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
       return this.flushing;
     }
     this.flushing = (async () => {
+      let sent = false;
       try {
         do {
           this.flushAgain = false;
           await this.outbox.send();
         } while (this.flushAgain);
+        sent = true;
       } finally {
         this.flushing = null;
-        this.rescheduleAlarm();
+        // Everything went out: the alarm needs only the resends of what was sent and the deadline steps.
+        if (sent) this.scheduleAlarm(earliest(this.outbox.nextMarkResendAt(), this.nextDeadlineAt()));
+        else this.rescheduleAlarm();
       }
     })();
     return this.flushing;
@@ -888,7 +882,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     const { attempts, resendAt: resend } = this.outbox.schedule();
     const step = this.nextDeadlineAt();
     // Case events the projection has not confirmed are sent again from their resend time (reconcile.ts).
-    const deadline = resend === null ? step : step === null ? resend : Math.min(step, resend);
+    const deadline = earliest(resend, step);
     if (attempts === null) return deadline;
     const retry = Date.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempts, 10));
     return deadline === null ? retry : Math.min(retry, deadline);
@@ -903,9 +897,9 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     if (at !== null) this.scheduleAlarm(at);
   }
 
-  /** Sets the alarm to `at` unless an earlier one is already set. */
-  private scheduleAlarm(at: number): void {
-    if (this.alarmAt !== null && this.alarmAt <= at) return;
+  /** Sets the alarm to `at` unless an earlier one is already set (or `at` is null). */
+  private scheduleAlarm(at: number | null): void {
+    if (at === null || (this.alarmAt !== null && this.alarmAt <= at)) return;
     this.alarmAt = at;
     void this.ctx.storage.setAlarm(at);
   }
@@ -928,8 +922,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
    */
   private settleAlarm(): void {
     if (this.alarmAt === null || this.flushing || this.hinting || this.hintsDue) return;
-    const { attempts, resendAt } = this.outbox.schedule();
-    if (attempts !== null || resendAt !== null || this.pendingHintJobs()) return;
+    if (this.outbox.inFlight() || this.pendingHintJobs()) return;
     // Nothing left in flight: the bookkeeping kept in memory is written, in the commit that moves the alarm.
     this.writeBookkeeping();
     this.bookkeepingSaved();

@@ -1,4 +1,5 @@
 import { bytesFitOneMessage, jsonBytes, queueBatches } from "../../platform/queues/send";
+import { readMeta, writeMeta } from "./meta";
 
 /** A queue the outbox can send to (the real bindings, or a test double). */
 export type OutboxTarget = Pick<Queue, "sendBatch">;
@@ -83,11 +84,7 @@ export class Outbox {
 
   /** The highest `dseq` the projection confirmed (written or not). */
   confirmedDseq(): number {
-    this.storedConfirmed ??= Number(
-      this.storage.sql
-        .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'confirmed_dseq'")
-        .toArray()[0]?.value ?? 0,
-    );
+    this.storedConfirmed ??= Number(readMeta(this.storage.sql, "confirmed_dseq") ?? 0);
     return Math.max(this.storedConfirmed, this.confirmedAhead);
   }
 
@@ -145,6 +142,24 @@ export class Outbox {
     return true;
   }
 
+  /**
+   * Whether any row is still to be sent or confirmed: the desk's alarm then has to stay near. One short
+   * statement (each desk prepares its own).
+   */
+  inFlight(): boolean {
+    if (this.marks.size > 0) return true;
+    return (
+      this.storage.sql
+        .exec("SELECT 1 FROM outbox WHERE dseq IS NULL OR dseq > ? LIMIT 1", this.confirmedDseq())
+        .toArray().length > 0
+    );
+  }
+
+  /** When the earliest case event marked sent in memory is due again (epoch ms), or null. */
+  nextMarkResendAt(): number | null {
+    return this.withMarks(null);
+  }
+
   /** Whether sent marks or a confirmation wait to be written. */
   hasUnsaved(): boolean {
     return this.marks.size > 0 || this.confirmedAhead > this.confirmedDseqStored();
@@ -156,11 +171,7 @@ export class Outbox {
    */
   writeUnsaved(): void {
     if (this.confirmedAhead > this.confirmedDseqStored()) {
-      this.storage.sql.exec(
-        `INSERT INTO meta (key, value) VALUES ('confirmed_dseq', ?)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-        String(this.confirmedAhead),
-      );
+      writeMeta(this.storage.sql, "confirmed_dseq", String(this.confirmedAhead));
       this.storage.sql.exec("DELETE FROM outbox WHERE dseq IS NOT NULL AND dseq <= ?", this.confirmedAhead);
     }
     for (const [id, mark] of this.marks) {
@@ -230,13 +241,21 @@ export class Outbox {
    */
   async send(): Promise<void> {
     for (;;) {
-      const rows = this.storage.sql
-        .exec<OutboxRow>(
-          `SELECT id, queue, body, dseq, resends FROM outbox WHERE ${UNSENT} ORDER BY id LIMIT ?`,
-          ...this.unsentArgs(),
-          ROWS_PER_ROUND,
-        )
-        .toArray();
+      // Without marks in memory (a desk's first flush) the short statement: each desk prepares its own.
+      const rows = (
+        this.marks.size === 0
+          ? this.storage.sql.exec<OutboxRow>(
+              `SELECT id, queue, body, dseq, resends FROM outbox
+               WHERE sent_at IS NULL AND (dseq IS NULL OR dseq > ?) ORDER BY id LIMIT ?`,
+              this.confirmedDseq(),
+              ROWS_PER_ROUND,
+            )
+          : this.storage.sql.exec<OutboxRow>(
+              `SELECT id, queue, body, dseq, resends FROM outbox WHERE ${UNSENT} ORDER BY id LIMIT ?`,
+              ...this.unsentArgs(),
+              ROWS_PER_ROUND,
+            )
+      ).toArray();
       for (const run of runsByQueue(rows)) await this.sendRun(run);
       if (rows.length < ROWS_PER_ROUND) return;
     }

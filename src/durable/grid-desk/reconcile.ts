@@ -1,3 +1,4 @@
+import { readMeta, writeMeta } from "./meta";
 import type { Outbox } from "./outbox";
 
 /**
@@ -26,8 +27,7 @@ export interface DeskProjectionState {
 
 /** Reads a counter from the desk's `meta` table. */
 function metaNumber(sql: SqlStorage, key: string): number {
-  const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
-  return row ? Number(row.value) : 0;
+  return Number(readMeta(sql, key) ?? 0);
 }
 
 /**
@@ -35,14 +35,9 @@ function metaNumber(sql: SqlStorage, key: string): number {
  * command gives its number back and the sequence stays gap-free.
  */
 export function nextDeskSeq(sql: SqlStorage): number {
-  return Number(
-    sql
-      .exec<{ value: string }>(
-        `INSERT INTO meta (key, value) VALUES ('last_dseq', '1')
-         ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value`,
-      )
-      .one().value,
-  );
+  const next = metaNumber(sql, "last_dseq") + 1;
+  writeMeta(sql, "last_dseq", String(next));
+  return next;
 }
 
 /**

@@ -1,3 +1,5 @@
+import { readMeta, writeMeta } from "./meta";
+
 /**
  * The GridDesk's SQLite schema, as an ordered list of migrations. A desk stores the version it reached in
  * `meta` (`schema_version`; the Durable Object SQL API refuses `PRAGMA user_version`) and, when it starts,
@@ -113,8 +115,7 @@ export function deskSchemaVersion(sql: SqlStorage): number {
     .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
     .toArray().length;
   if (!table) return 0;
-  const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").toArray()[0];
-  return row ? Number(row.value) : 0;
+  return Number(readMeta(sql, "schema_version") ?? 0);
 }
 
 /**
@@ -131,11 +132,7 @@ export function migrateDesk(storage: DurableObjectStorage, upTo = DESK_SCHEMA_VE
     if (migration.version <= version || migration.version > upTo) continue;
     storage.transactionSync(() => {
       for (const statement of migration.statements) storage.sql.exec(statement);
-      storage.sql.exec(
-        `INSERT INTO meta (key, value) VALUES ('schema_version', ?)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-        String(migration.version),
-      );
+      writeMeta(storage.sql, "schema_version", String(migration.version));
     });
     version = migration.version;
   }
