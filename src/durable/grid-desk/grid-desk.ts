@@ -631,16 +631,12 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
       try {
         for (;;) {
           this.hintJobsAdded = false;
-          // The jobs with what the hint rule needs of their cases, in one read (no case documents parsed).
+          // The jobs with what the hint rule needs of their cases, in one read (no case documents parsed):
+          // every case of a desk is owned by the desk's own unit.
+          const path = this.owningUnit()?.path ?? null;
           const rows = this.sql
-            .exec<{
-              id: string;
-              type: CaseType | null;
-              path: string | null;
-              lat: number | null;
-              lng: number | null;
-            }>(
-              `SELECT j.case_id AS id, c.type, json_extract(c.doc, '$.owningUnit.path') AS path, c.lat, c.lng
+            .exec<{ id: string; type: CaseType | null; lat: number | null; lng: number | null }>(
+              `SELECT j.case_id AS id, c.type, c.lat, c.lng
                FROM hint_jobs j LEFT JOIN cases c ON c.id = j.case_id LIMIT ?`,
               HINT_BATCH + this.hintJobsDone.size,
             )
@@ -649,7 +645,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
             .slice(0, HINT_BATCH);
           if (rows.length === 0) return;
           const jobs = rows.map((r) => r.id);
-          const reports = rows.flatMap(({ id, type, path, lat, lng }): DuplicateReport[] =>
+          const reports = rows.flatMap(({ id, type, lat, lng }): DuplicateReport[] =>
             type && path && lat !== null && lng !== null
               ? [{ id, type, owningUnitPath: path, lat, lng }]
               : [],
