@@ -174,7 +174,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   private hintsDue: Promise<void> | null = null;
   /** A report queued village-hint work since the current hint run read its jobs. */
   private hintJobsAdded = false;
-  /** Village-hint jobs done that found nothing to keep; their rows go with the desk's next write. */
+  /** Village-hint jobs done; their rows go with the desk's next write. */
   private readonly hintJobsDone = new Set<string>();
   /**
    * What the desk read from its `meta` table, kept in memory (undefined: not read yet). Every write of those
@@ -414,8 +414,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
       await this.runHintJobs();
     } finally {
       // Written with the alarm's own commit: a desk woken by its alarm is often evicted soon after.
-      this.writeBookkeeping();
-      this.bookkeepingSaved();
+      this.saveBookkeepingInThisTurn();
       this.rescheduleAlarm();
       if (this.pendingHintJobs()) this.scheduleAlarm(Date.now() + SAFETY_NET_MS);
     }
@@ -423,7 +422,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
 
   /**
    * A write transaction of the desk. It also writes the bookkeeping kept in memory since the last one (sent
-   * marks and a confirmation, see `Outbox`; village-hint jobs that found nothing), which then costs no commit
+   * marks and a confirmation, see `Outbox`; finished village-hint jobs), which then costs no commit
    * of its own. A rollback leaves that bookkeeping in memory.
    */
   private transact<T>(write: () => T): T {
@@ -444,6 +443,15 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
   private bookkeepingSaved(): void {
     this.outbox.saved();
     this.hintJobsDone.clear();
+  }
+
+  /**
+   * Writes the bookkeeping outside a transaction of its own: it commits with the other writes of this turn
+   * (the alarm's move), one commit for both.
+   */
+  private saveBookkeepingInThisTurn(): void {
+    this.writeBookkeeping();
+    this.bookkeepingSaved();
   }
 
   private nowIso(): string {
@@ -654,21 +662,20 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
           const found = reports.length ? await villageDuplicateHints(this.env, reports, now) : new Map();
           const kept = [...found].filter(([, hints]) => hints.length > 0);
           const at = new Date(now).toISOString();
-          if (kept.length === 0) {
-            // Nothing to keep: the jobs' rows go with the desk's next write (computed again if it restarts first).
-            for (const id of jobs) this.hintJobsDone.add(id);
-          } else {
+          // The jobs are done: their rows go with the next write, the one below if there are hints to keep
+          // (computed again if the desk restarts first).
+          for (const id of jobs) this.hintJobsDone.add(id);
+          if (kept.length > 0) {
             this.transact(() => {
               for (const [id, hints] of kept) {
                 this.sql.exec(
                   `INSERT INTO village_hints (case_id, hints, at) VALUES (?, ?, ?)
-                     ON CONFLICT (case_id) DO UPDATE SET hints = excluded.hints, at = excluded.at`,
+                   ON CONFLICT (case_id) DO UPDATE SET hints = excluded.hints, at = excluded.at`,
                   id,
                   JSON.stringify(hints),
                   at,
                 );
               }
-              for (const id of jobs) this.sql.exec("DELETE FROM hint_jobs WHERE case_id = ?", id);
             });
           }
           // A short batch was the last, unless reports came in while this one waited on libSQL.
@@ -920,8 +927,7 @@ export class GridDesk extends DurableObject<Cloudflare.Env> {
     if (this.alarmAt === null || this.flushing || this.hinting || this.hintsDue) return;
     if (this.outbox.inFlight() || this.pendingHintJobs()) return;
     // Nothing left in flight: the bookkeeping kept in memory is written, in the commit that moves the alarm.
-    this.writeBookkeeping();
-    this.bookkeepingSaved();
+    this.saveBookkeepingInThisTurn();
     const step = this.nextDeadlineAt();
     if (step !== null && step <= this.alarmAt) return;
     this.alarmAt = step;

@@ -84,8 +84,7 @@ export class Outbox {
 
   /** The highest `dseq` the projection confirmed (written or not). */
   confirmedDseq(): number {
-    this.storedConfirmed ??= Number(readMeta(this.storage.sql, "confirmed_dseq") ?? 0);
-    return Math.max(this.storedConfirmed, this.confirmedAhead);
+    return Math.max(this.confirmedDseqStored(), this.confirmedAhead);
   }
 
   /** Rows not yet sent. */
@@ -132,14 +131,12 @@ export class Outbox {
 
   /**
    * The projection holds every event up to `dseq`: their rows are done with (sent or not: a resend of an
-   * earlier attempt got there). Kept in memory until `save` or the desk's next transaction. Returns whether it
-   * confirmed anything new.
+   * earlier attempt got there). Kept in memory until `save` or the desk's next transaction.
    */
-  confirm(dseq: number): boolean {
-    if (dseq <= this.confirmedDseq()) return false;
+  confirm(dseq: number): void {
+    if (dseq <= this.confirmedDseq()) return;
     this.confirmedAhead = dseq;
     for (const [id, mark] of this.marks) if (mark.dseq <= dseq) this.marks.delete(id);
-    return true;
   }
 
   /**
@@ -158,11 +155,6 @@ export class Outbox {
   /** When the earliest case event marked sent in memory is due again (epoch ms), or null. */
   nextMarkResendAt(): number | null {
     return this.withMarks(null);
-  }
-
-  /** Whether sent marks or a confirmation wait to be written. */
-  hasUnsaved(): boolean {
-    return this.marks.size > 0 || this.confirmedAhead > this.confirmedDseqStored();
   }
 
   /**
@@ -193,7 +185,7 @@ export class Outbox {
 
   /** Writes what is kept in memory now, in one transaction. */
   save(): void {
-    if (!this.hasUnsaved()) return;
+    if (this.marks.size === 0 && this.confirmedAhead <= this.confirmedDseqStored()) return;
     this.storage.transactionSync(() => this.writeUnsaved());
     this.saved();
   }
@@ -347,10 +339,10 @@ export class Outbox {
     );
   }
 
-  /** The confirmed `dseq` as written. */
+  /** The confirmed `dseq` as written (read once, then kept). */
   private confirmedDseqStored(): number {
-    this.confirmedDseq();
-    return this.storedConfirmed ?? 0;
+    this.storedConfirmed ??= Number(readMeta(this.storage.sql, "confirmed_dseq") ?? 0);
+    return this.storedConfirmed;
   }
 
   /** The parameters of `UNSENT`. */
